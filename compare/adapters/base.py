@@ -1,0 +1,106 @@
+"""The contract every framework adapter fulfils.
+
+An adapter turns one resolved layer spec (plus the formula the oracle derived for
+it) into real framework objects, runs them, and reads facts back. It knows nothing
+about the other framework: porting and parity live in ``compare.parity`` and talk
+to adapters only through this contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from compare.formulas import LayerFormula
+from compare.spec import Layer
+
+__all__ = ["Adapter", "Built", "Notes", "Unsupported", "WeightFact"]
+
+#: (what, text) pairs an adapter records about how it realised a spec.
+Notes = tuple[tuple[str, str], ...]
+
+
+class Unsupported(Exception):
+    """The framework cannot express this spec; ``str()`` is the reason shown to users.
+
+    Example:
+        >>> str(Unsupported("Keras has no groups for transposed convolutions"))
+        'Keras has no groups for transposed convolutions'
+    """
+
+
+@dataclass(frozen=True)
+class WeightFact:
+    """One weight as the framework holds it.
+
+    Example:
+        >>> WeightFact("weight", (8, 40, 3, 3), ("O", "I", "H", "W"), True).shape
+        (8, 40, 3, 3)
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    axes: tuple[str, ...]
+    trainable: bool
+    role: str | None = None
+
+
+@dataclass
+class Built:
+    """A layer built by one framework: the object, its classes, and its weight roles.
+
+    ``roles`` maps a neutral role name (``kernel``, ``bias``, ``depthwise_kernel`` ...)
+    to whatever the adapter needs to read and write that weight.
+
+    Example:
+        >>> Built(framework="torch", obj=None, classes=("Conv2d",)).classes
+        ('Conv2d',)
+    """
+
+    framework: str
+    obj: Any
+    classes: tuple[str, ...]
+    roles: dict[str, Any] = field(default_factory=dict)
+    notes: Notes = ()
+
+
+class Adapter(Protocol):
+    """What ``compare`` needs from a framework.
+
+    Example:
+        >>> from compare.adapters import get_adapter
+        >>> get_adapter("torch").name  # doctest: +SKIP
+        'torch'
+    """
+
+    name: str
+
+    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+        """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible."""
+        ...
+
+    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
+        """Run ``x`` (this framework's layout, with a batch axis) through the layer."""
+        ...
+
+    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Weights (name, shape, axes), trainable / non-trainable / buffer counts."""
+        ...
+
+    def get_weights(self, built: Built) -> dict[str, np.ndarray]:
+        """Role -> array in this framework's own layout."""
+        ...
+
+    def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
+        """Write role arrays (this framework's own layout) into the layer."""
+        ...
+
+    def seed(self, seed: int) -> None:
+        """Seed the framework's own initialisers."""
+        ...
+
+    def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
+        """One real model object (``nn.Module`` / ``keras.Model``) chaining the layers."""
+        ...

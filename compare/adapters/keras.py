@@ -1,0 +1,343 @@
+"""Keras 3 (TensorFlow backend) adapter: channels-last layers built from specs.
+
+Only public API (``keras.layers``). Builders are tables keyed by rank. Keras has no
+integer padding, so explicit padding becomes ``ZeroPaddingND`` + ``'valid'`` (or
+``'same'`` where that is exactly the same padding); a transposed conv with integer
+padding is ``'valid'`` plus ``CroppingND``; Keras has no 3-D depthwise or separable
+layer, so those are a grouped ``Conv3D`` (plus a 1x1x1 ``Conv3D``), which is what
+they compute. Where Keras itself refuses a spec, its own message is the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+import numpy as np
+
+from compare import layouts
+from compare.adapters.base import Built, Notes, Unsupported, WeightFact
+from compare.formulas import LayerFormula, same_pads
+from compare.spec import (
+    Conv,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    Layer,
+    SeparableConv,
+)
+
+__all__ = ["KerasAdapter"]
+
+if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment guard
+    raise ImportError(
+        f"compare needs Keras on the TensorFlow backend; KERAS_BACKEND is "
+        f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+    )
+
+L = keras.layers
+_CONV = {1: L.Conv1D, 2: L.Conv2D, 3: L.Conv3D}
+_CONV_T = {1: L.Conv1DTranspose, 2: L.Conv2DTranspose, 3: L.Conv3DTranspose}
+_DEPTHWISE = {1: L.DepthwiseConv1D, 2: L.DepthwiseConv2D}
+_SEPARABLE = {1: L.SeparableConv1D, 2: L.SeparableConv2D}
+_ZERO_PAD = {1: L.ZeroPadding1D, 2: L.ZeroPadding2D, 3: L.ZeroPadding3D}
+_CROP = {1: L.Cropping1D, 2: L.Cropping2D, 3: L.Cropping3D}
+
+# role -> (layer, variable attribute, shape the role array has, or None if native)
+Role = tuple[Any, str, tuple[int, ...] | None]
+
+
+def _pad_arg(pads: tuple[tuple[int, int], ...]) -> Any:
+    return pads[0] if len(pads) == 1 else pads
+
+
+def _refused(exc: Exception) -> Unsupported:
+    text = " ".join(str(exc).split())
+    return Unsupported(f"Keras refuses it: {text}")
+
+
+class KerasAdapter:
+    """Builds specs as Keras layers (channels-last, CPU) and reads their facts.
+
+    Example:
+        >>> from compare.spec import Input, Model, Conv
+        >>> from compare.formulas import infer
+        >>> m = Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),))
+        >>> KerasAdapter().build(m.layers[0], infer(m)[0], 0, "float32").classes
+        ('Conv2D',)
+    """
+
+    name = "keras"
+
+    def __init__(self) -> None:
+        self._builders: dict[type[Layer], Callable[..., Built]] = {
+            Conv: self._conv,
+            ConvTranspose: self._conv_transpose,
+            DepthwiseConv: self._depthwise,
+            SeparableConv: self._separable,
+            Dense: self._dense,
+            Flatten: self._flatten,
+        }
+
+    def seed(self, seed: int) -> None:
+        """Keras' initial values are always overwritten by a port; its global seed
+        (``keras.utils.set_random_seed``, which also reseeds numpy and Python) is left
+        to the user."""
+
+    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+        builder = self._builders.get(type(layer))
+        if builder is None:
+            raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
+        name = f"{layer.kind}_{index}"
+        try:
+            built = builder(layer, formula, name, dtype)
+        except (ValueError, TypeError, NotImplementedError) as exc:
+            raise _refused(exc) from exc
+        shape: Any = formula.input.keras()
+        for part in built.obj:
+            part.build(shape)
+            shape = part.compute_output_shape(shape)
+        return built
+
+    # -- builders -------------------------------------------------------------------
+    def _conv_padding(
+        self,
+        layer: Conv | DepthwiseConv | SeparableConv,
+        formula: LayerFormula,
+        name: str,
+        dtype: str,
+    ) -> tuple[list[Any], str, Notes]:
+        """Leading ZeroPadding layers (if any), the conv's padding, and notes."""
+        assert formula.pads is not None
+        if isinstance(layer.padding, str):
+            return [], layer.padding, ()
+        if all(a == 0 and b == 0 for a, b in formula.pads):
+            return [], "valid", ()
+        assert isinstance(layer.kernel_size, tuple)
+        assert isinstance(layer.strides, tuple) and isinstance(layer.dilation, tuple)
+        tf_same = tuple(
+            same_pads(n, k, s, d)
+            for n, k, s, d in zip(
+                formula.input.size, layer.kernel_size, layer.strides, layer.dilation
+            )
+        )
+        if tf_same == formula.pads:
+            note = f"padding={formula.pads} is exactly what padding='same' does here"
+            return [], "same", (("padding", note),)
+        rank = formula.input.rank
+        pad = _ZERO_PAD[rank](_pad_arg(formula.pads), name=f"{name}_pad", dtype=dtype)
+        note = (
+            f"Keras has no integer padding: ZeroPadding{rank}D{_pad_arg(formula.pads)} "
+            "then padding='valid'"
+        )
+        return [pad], "valid", (("padding", note),)
+
+    def _conv(self, layer: Conv, formula: LayerFormula, name: str, dtype: str) -> Built:
+        rank = formula.input.rank
+        pre, padding, notes = self._conv_padding(layer, formula, name, dtype)
+        extra = {"groups": layer.groups} if layer.groups > 1 else {}
+        conv = _CONV[rank](
+            layer.filters,
+            layer.kernel_size,
+            strides=layer.strides,
+            padding=padding,
+            dilation_rate=layer.dilation,
+            use_bias=layer.use_bias,
+            name=name,
+            dtype=dtype,
+            **extra,
+        )
+        return self._made(
+            [*pre, conv], {"kernel": (conv, "kernel", None), "bias": (conv, "bias", None)}, notes
+        )
+
+    def _conv_transpose(
+        self, layer: ConvTranspose, formula: LayerFormula, name: str, dtype: str
+    ) -> Built:
+        rank = formula.input.rank
+        extra = {"groups": layer.groups} if layer.groups > 1 else {}
+        if layer.padding == "same":
+            padding, output_padding, crop = "same", None, None
+        else:
+            padding, output_padding = "valid", layer.output_padding
+            crop = None if layer.padding == "valid" else formula.pads
+            if crop is not None and not any(a or b for a, b in crop):
+                crop = None
+        conv = _CONV_T[rank](
+            layer.filters,
+            layer.kernel_size,
+            strides=layer.strides,
+            padding=padding,
+            output_padding=output_padding,
+            dilation_rate=layer.dilation,
+            use_bias=layer.use_bias,
+            name=name,
+            dtype=dtype,
+            **extra,
+        )
+        parts: list[Any] = [conv]
+        notes: Notes = ()
+        if crop is not None:
+            parts.append(_CROP[rank](_pad_arg(crop), name=f"{name}_crop", dtype=dtype))
+            text = (
+                "Keras has no integer padding for transposed convs: padding='valid', "
+                f"output_padding={output_padding}, then "
+                f"Cropping{rank}D{_pad_arg(crop)}"
+            )
+            notes = (("padding", text),)
+        roles = {"kernel": (conv, "kernel", None), "bias": (conv, "bias", None)}
+        return self._made(parts, roles, notes)
+
+    def _depthwise(
+        self, layer: DepthwiseConv, formula: LayerFormula, name: str, dtype: str
+    ) -> Built:
+        rank, c, m = formula.input.rank, formula.input.channels, layer.depth_multiplier
+        pre, padding, notes = self._conv_padding(layer, formula, name, dtype)
+        assert isinstance(layer.kernel_size, tuple)
+        common = dict(
+            strides=layer.strides,
+            padding=padding,
+            dilation_rate=layer.dilation,
+            use_bias=layer.use_bias,
+            name=name,
+            dtype=dtype,
+        )
+        if rank in _DEPTHWISE:
+            conv = _DEPTHWISE[rank](layer.kernel_size, depth_multiplier=m, **common)
+            role_shape = None
+        else:
+            conv = _CONV[rank](c * m, layer.kernel_size, groups=c, **common)
+            role_shape = (*layer.kernel_size, c, m)
+            text = f"Keras has no DepthwiseConv{rank}D: Conv{rank}D(groups={c}) computes the same"
+            notes += (("realisation", text),)
+        roles = {"depthwise_kernel": (conv, "kernel", role_shape), "bias": (conv, "bias", None)}
+        return self._made([*pre, conv], roles, notes)
+
+    def _separable(
+        self, layer: SeparableConv, formula: LayerFormula, name: str, dtype: str
+    ) -> Built:
+        rank, c, m = formula.input.rank, formula.input.channels, layer.depth_multiplier
+        pre, padding, notes = self._conv_padding(layer, formula, name, dtype)
+        assert isinstance(layer.kernel_size, tuple)
+        common = dict(strides=layer.strides, padding=padding, dilation_rate=layer.dilation)
+        if rank in _SEPARABLE:
+            conv = _SEPARABLE[rank](
+                layer.filters,
+                layer.kernel_size,
+                depth_multiplier=m,
+                use_bias=layer.use_bias,
+                name=name,
+                dtype=dtype,
+                **common,
+            )
+            roles: dict[str, Role] = {
+                "depthwise_kernel": (conv, "depthwise_kernel", None),
+                "pointwise_kernel": (conv, "pointwise_kernel", None),
+                "bias": (conv, "bias", None),
+            }
+            return self._made([*pre, conv], roles, notes)
+        depthwise = _CONV[rank](
+            c * m,
+            layer.kernel_size,
+            groups=c,
+            use_bias=False,
+            name=f"{name}_depthwise",
+            dtype=dtype,
+            **common,
+        )
+        pointwise = _CONV[rank](layer.filters, 1, use_bias=layer.use_bias, name=name, dtype=dtype)
+        text = (
+            f"Keras has no SeparableConv{rank}D: Conv{rank}D(groups={c}) then a 1x1x1 "
+            f"Conv{rank}D compute the same"
+        )
+        notes += (("realisation", text),)
+        roles = {
+            "depthwise_kernel": (depthwise, "kernel", (*layer.kernel_size, c, m)),
+            "pointwise_kernel": (pointwise, "kernel", None),
+            "bias": (pointwise, "bias", None),
+        }
+        return self._made([*pre, depthwise, pointwise], roles, notes)
+
+    def _dense(self, layer: Dense, formula: LayerFormula, name: str, dtype: str) -> Built:
+        dense = L.Dense(layer.units, use_bias=layer.use_bias, name=name, dtype=dtype)
+        return self._made(
+            [dense], {"kernel": (dense, "kernel", None), "bias": (dense, "bias", None)}
+        )
+
+    def _flatten(self, layer: Flatten, formula: LayerFormula, name: str, dtype: str) -> Built:
+        return self._made([L.Flatten(name=name, dtype=dtype)], {})
+
+    @staticmethod
+    def _made(parts: list[Any], roles: Mapping[str, Role], notes: Notes = ()) -> Built:
+        classes = tuple(type(p).__name__ for p in parts)
+        return Built("keras", parts, classes, dict(roles), notes)
+
+    # -- running and reading --------------------------------------------------------
+    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
+        y: Any = x
+        for part in built.obj:
+            y = part(y)
+        return np.asarray(keras.ops.convert_to_numpy(y))
+
+    def _variable(self, ref: Role) -> Any:
+        layer, attr, _ = ref
+        return getattr(layer, attr, None)
+
+    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        role_of = {
+            id(self._variable(ref)): role
+            for role, ref in built.roles.items()
+            if self._variable(ref) is not None
+        }
+        weights = []
+        trainable = non_trainable = buffers = 0
+        for part in built.obj:
+            for w in part.weights:
+                role = role_of.get(id(w))
+                axes = (
+                    layouts.weight_axes(layer, formula, role, "keras", len(w.shape)) if role else ()
+                )
+                shape = tuple(int(d) for d in w.shape)
+                weights.append(WeightFact(w.path, shape, axes, w.trainable, role))
+            trainable += sum(int(np.prod(w.shape)) for w in part.trainable_weights)
+            non_trainable += sum(int(np.prod(w.shape)) for w in part.non_trainable_weights)
+            weight_ids = {id(w) for w in part.weights}
+            buffers += sum(int(np.prod(v.shape)) for v in part.variables if id(v) not in weight_ids)
+        return {
+            "weights": tuple(weights),
+            "trainable_params": trainable,
+            "non_trainable_params": non_trainable,
+            "buffers": buffers,
+        }
+
+    def get_weights(self, built: Built) -> dict[str, np.ndarray]:
+        out = {}
+        for role, ref in built.roles.items():
+            var = self._variable(ref)
+            if var is None:
+                continue
+            array = np.array(var.numpy())
+            out[role] = array.reshape(ref[2]) if ref[2] is not None else array
+        return out
+
+    def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
+        for role, array in weights.items():
+            var = self._variable(built.roles[role])
+            want = built.roles[role][2] or tuple(var.shape)
+            if tuple(array.shape) != tuple(want):
+                raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
+            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
+
+    def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
+        inputs = keras.Input(shape=input_shape, dtype=dtype)
+        y = inputs
+        for built in builts:
+            for part in built.obj:
+                y = part(y)
+        return keras.Model(inputs, y)

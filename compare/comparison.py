@@ -1,0 +1,198 @@
+"""Compare models: build both sides, port, run, measure, and collect records.
+
+``compare(model)`` never raises for a model that fails: an invalid spec, an
+unsupported layer, a parity mismatch or a framework error becomes a status in the
+result, so one bad model never sinks a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from compare.errors import SpecError
+from compare.records import FRAMEWORKS, FrameworkLayer, LayerResult, ModelResult, Parity
+
+__all__ = ["Comparison", "compare", "compare_model"]
+
+
+def _observed(y: np.ndarray) -> tuple[int | None, ...]:
+    return (None, *(int(d) for d in y.shape[1:]))
+
+
+def compare_model(
+    model: Any, *, dtype: str = "float32", seed: int = 0, batch: int = 2
+) -> ModelResult:
+    """Compare one model (a ``Model`` or a ``SpecError`` met while loading it).
+
+    Example:
+        >>> from compare.spec import Input, Model, Conv
+        >>> r = compare_model(Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),)))
+        >>> r.parity.status
+        'ok'
+    """
+    if isinstance(model, SpecError):
+        return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
+    from compare import layouts
+    from compare.adapters import get_adapter
+    from compare.adapters.base import Built, Unsupported
+    from compare.differences import layer_differences
+    from compare.naive import Context, naive_checks
+    from compare.parity import build, measure
+
+    try:
+        pair = build(model, dtype=dtype, seed=seed)
+    except SpecError as exc:
+        return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
+    rng = np.random.default_rng(seed)
+
+    def fresh(index: int) -> tuple[np.ndarray, np.ndarray]:
+        shape = pair.formulas[index].input
+        dims = [int(d) for d in shape.torch()[1:] if d is not None]
+        x = rng.standard_normal((batch, *dims)).astype(dtype)
+        return x, layouts.activation_to_keras(x, shape)
+
+    results: list[LayerResult] = []
+    x_t, x_k = fresh(0)
+    chained = True
+    for index, (layer, formula) in enumerate(zip(model.layers, pair.formulas)):
+        records: dict[str, FrameworkLayer] = {}
+        outputs: dict[str, np.ndarray] = {}
+        notes: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in FRAMEWORKS:
+            adapter = get_adapter(name)
+            built = pair.sides[name].layers[index]
+            if isinstance(built, Unsupported):
+                records[name] = FrameworkLayer(name, False, str(built))
+                continue
+            assert isinstance(built, Built)
+            notes[name] = built.notes
+            facts = adapter.facts(built, layer, formula)
+            if name == "keras" and "torch" in outputs:
+                try:
+                    pair.port_layer(index, src="torch", dst="keras")
+                except Exception as exc:  # a port failure is a result, not a crash
+                    errors[name] = f"port failed: {type(exc).__name__}: {exc}"
+            try:
+                outputs[name] = adapter.run(built, x_t if name == "torch" else x_k)
+            except Exception as exc:  # framework refusing at run time
+                errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            records[name] = FrameworkLayer(
+                name,
+                True,
+                None,
+                built.classes,
+                output_shape=_observed(outputs[name]) if name in outputs else None,
+                notes=tuple(text for _, text in built.notes),
+                **facts,
+            )
+        naive: dict[str, Any] = {}
+        if len(outputs) == 2 and not errors:
+            y_t, y_k = outputs["torch"], outputs["keras"]
+            parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
+            ctx = Context(pair, index, x_t, x_k, y_t, y_k)
+            naive = naive_checks(ctx)
+        elif errors:
+            parity = Parity("error", detail="; ".join(f"{k}: {v}" for k, v in errors.items()))
+        else:
+            reasons = [f"{r.framework}: {r.reason}" for r in records.values() if not r.supported]
+            parity = Parity("unsupported", detail="; ".join(reasons))
+        diffs = layer_differences(layer, formula, records["torch"], records["keras"], notes, naive)
+        results.append(
+            LayerResult(
+                index,
+                layer.kind,
+                layer.to_dict(),
+                formula.params,
+                formula.expression,
+                {"torch": formula.output.torch(), "keras": formula.output.keras()},
+                records,
+                diffs,
+                parity,
+            )
+        )
+        if parity.status in ("ok", "mismatch"):
+            x_t, x_k = outputs["torch"], outputs["keras"]
+        else:
+            chained = False
+            if index + 1 < len(model.layers):
+                x_t, x_k = fresh(index + 1)
+
+    last = results[-1].parity
+    if chained:
+        end = Parity(last.status, last.max_abs_err, last.max_rel_err, last.tolerance, last.detail)
+    else:
+        bad = [r for r in results if r.parity.status not in ("ok", "mismatch")]
+        first = bad[0]
+        end = Parity(
+            "error" if any(r.parity.status == "error" for r in bad) else "unsupported",
+            detail=f"layer {first.index} ({first.kind}): {first.parity.detail}",
+        )
+    if end.status == "ok" and any(r.parity.status == "mismatch" for r in results):
+        end = Parity("mismatch", end.max_abs_err, end.max_rel_err, end.tolerance, end.detail)
+    return ModelResult(model.name, model.input.to_dict(), tuple(results), end, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of comparing one or more models.
+
+    Example:
+        >>> from compare.catalog import seed_model
+        >>> result = compare(seed_model())
+        >>> result.to_frame().query("framework == 'keras'")["trainable_params"].tolist()
+        [400, 2888, 0, 46090]
+    """
+
+    models: tuple[ModelResult, ...]
+
+    def to_frame(self) -> Any:
+        """A tidy DataFrame: one row per layer per framework (see ``compare.table``)."""
+        from compare.table import to_frame
+
+        return to_frame(self.models)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``{"models": [...]}``)."""
+        return {"models": [m.to_dict() for m in self.models]}
+
+    @property
+    def differences(self) -> list[tuple[str, int, Any]]:
+        """Every named difference as (model name, layer index, Difference)."""
+        return [(m.name, i, d) for m in self.models for i, d in m.differences]
+
+    @property
+    def ok(self) -> bool:
+        """True when every model compared and every parity check passed."""
+        return all(m.status == "ok" for m in self.models)
+
+    def __getitem__(self, index: int) -> ModelResult:
+        return self.models[index]
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+
+def compare(models: Any, *, dtype: str = "float32", seed: int = 0) -> Comparison:
+    """Compare a model, a list of models, or the models of a spec file path.
+
+    Example:
+        >>> from compare.catalog import seed_model
+        >>> compare(seed_model())[0].totals()["keras"]["params"]
+        49378
+    """
+    from compare.spec import Model
+
+    if isinstance(models, Model | SpecError):
+        items: Iterable[Any] = [models]
+    elif isinstance(models, str) or hasattr(models, "__fspath__"):
+        from compare.specfile import load_lenient
+
+        items = load_lenient(models)
+    else:
+        items = list(models)
+    return Comparison(tuple(compare_model(m, dtype=dtype, seed=seed) for m in items))

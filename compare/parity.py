@@ -1,0 +1,207 @@
+"""Build both sides, port weights across layouts, run, and measure agreement.
+
+``build(model)`` gives a ``Pair`` of real framework models; ``pair.port(src=...)``
+moves weights either way using only the layout data in ``compare.layouts``.
+``measure`` turns two outputs into a ``Parity`` record with a tolerance scaled to the
+output's magnitude. Nothing here raises on a mismatch or an unsupported layer: those
+are statuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from compare import layouts
+from compare.adapters import get_adapter
+from compare.adapters.base import Built, Unsupported
+from compare.formulas import LayerFormula, infer
+from compare.records import FRAMEWORKS, Parity
+from compare.spec import Layer, Model
+
+__all__ = ["TOLERANCE", "Pair", "build", "measure", "port_weights"]
+
+#: Base tolerance per dtype, multiplied by max(1, max |reference output|).
+TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+
+
+def port_weights(
+    layer: Layer,
+    formula: LayerFormula,
+    weights: dict[str, np.ndarray],
+    dst_shapes: dict[str, tuple[int, ...]],
+    *,
+    to: str,
+) -> dict[str, np.ndarray]:
+    """Convert one layer's role arrays into framework ``to``'s layout.
+
+    Example:
+        >>> from compare.spec import Input, Model, Dense, Flatten
+        >>> m = Model("m", Input(2, (1, 3)), (Flatten(), Dense(units=1, use_bias=False)))
+        >>> f = infer(m)[1]
+        >>> w = {"kernel": np.arange(6.0).reshape(1, 6)}   # torch (O, C*H*W)
+        >>> port_weights(m.layers[1], f, w, {"kernel": (6, 1)}, to="keras")["kernel"].ravel()
+        array([0., 3., 1., 4., 2., 5.])
+    """
+    groups = getattr(layer, "groups", 1)
+    flattened = 0
+    if formula.input.flattened_from is not None:
+        flattened = len(formula.input.flattened_from[1])
+    out = {}
+    for role, array in weights.items():
+        layout = layouts.weight_layout(
+            layer.kind, role, formula.input.rank, groups=groups, flattened=flattened
+        )
+        sizes = layouts.split_sizes(layer, formula, role)
+        out[role] = layouts.port_weight(array, layout, sizes, dst_shapes[role], to=to)
+    return out
+
+
+def measure(reference: np.ndarray, other: np.ndarray, dtype: str = "float32") -> Parity:
+    """Compare two outputs in the same layout.
+
+    ``max_rel_err`` is ``max|a-b| / max|reference|``; the verdict is
+    ``max_abs_err <= TOLERANCE[dtype] * max(1, max|reference|)``.
+
+    Example:
+        >>> measure(np.ones(3), np.ones(3) + 1e-6).status
+        'ok'
+        >>> measure(np.ones(3), np.zeros(3)).status
+        'mismatch'
+    """
+    if reference.shape != other.shape:
+        return Parity(
+            "mismatch",
+            detail=f"shapes differ: {tuple(reference.shape)} vs {tuple(other.shape)}",
+        )
+    ref = reference.astype(np.float64)
+    diff = np.abs(ref - other.astype(np.float64))
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    tolerance = TOLERANCE[dtype] * max(1.0, scale)
+    if not (np.all(np.isfinite(ref)) and np.all(np.isfinite(diff))):
+        return Parity("mismatch", tolerance=tolerance, detail="non-finite values in an output")
+    max_abs = float(diff.max()) if diff.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    status = "ok" if max_abs <= tolerance else "mismatch"
+    return Parity(status, max_abs, max_rel, tolerance)
+
+
+@dataclass
+class Side:
+    """One framework's layers for a model: a ``Built`` or the reason it could not be."""
+
+    name: str
+    layers: list[Built | Unsupported]
+    model: Any = None
+
+
+@dataclass
+class Pair:
+    """The same model built for real in PyTorch and in Keras.
+
+    ``.torch`` is an ``nn.Module`` taking (N, C, *size); ``.keras`` a ``keras.Model``
+    taking (N, *size, C). Both exist only when every layer is supported by both.
+
+    Example:
+        >>> from compare.spec import Input, Model, Conv
+        >>> pair = build(Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),)))
+        >>> pair.port(src="torch")  # doctest: +SKIP
+    """
+
+    model: Model
+    formulas: tuple[LayerFormula, ...]
+    dtype: str
+    sides: dict[str, Side] = field(default_factory=dict)
+
+    def unsupported(self) -> list[tuple[int, str, str]]:
+        """(layer index, framework, reason) for every layer a framework cannot build."""
+        return [
+            (i, name, str(b))
+            for name, side in self.sides.items()
+            for i, b in enumerate(side.layers)
+            if isinstance(b, Unsupported)
+        ]
+
+    def _assembled(self, name: str) -> Any:
+        side = self.sides[name]
+        problems = [p for p in self.unsupported() if p[1] == name]
+        if problems:
+            index, _, reason = problems[0]
+            raise Unsupported(f"layer {index} cannot be built in {name}: {reason}")
+        if side.model is None:
+            built = [b for b in side.layers if isinstance(b, Built)]
+            shape = self.formulas[0].input
+            native = shape.torch() if name == "torch" else shape.keras()
+            dims = tuple(int(d) for d in native[1:] if d is not None)
+            side.model = get_adapter(name).assemble(built, dims, self.dtype)
+        return side.model
+
+    @property
+    def torch(self) -> Any:
+        """The PyTorch model (``nn.Sequential``), channels-first."""
+        return self._assembled("torch")
+
+    @property
+    def keras(self) -> Any:
+        """The Keras model (``keras.Model``), channels-last."""
+        return self._assembled("keras")
+
+    def port(self, src: str = "torch") -> None:
+        """Copy every layer's weights from ``src`` into the other framework, in place.
+
+        Example:
+            >>> pair.port(src="keras")  # doctest: +SKIP
+        """
+        if src not in FRAMEWORKS:
+            raise ValueError(f"src={src!r} must be one of {', '.join(FRAMEWORKS)}")
+        dst = "keras" if src == "torch" else "torch"
+        for index in range(len(self.model.layers)):
+            self.port_layer(index, src=src, dst=dst)
+
+    def port_layer(self, index: int, *, src: str, dst: str) -> None:
+        """Copy one layer's weights from ``src`` to ``dst`` (both must be built)."""
+        s, d = self.sides[src].layers[index], self.sides[dst].layers[index]
+        if isinstance(s, Unsupported) or isinstance(d, Unsupported):
+            reason = s if isinstance(s, Unsupported) else d
+            raise Unsupported(f"layer {index}: {reason}")
+        weights = get_adapter(src).get_weights(s)
+        if not weights:
+            return
+        dst_adapter = get_adapter(dst)
+        shapes = {role: a.shape for role, a in dst_adapter.get_weights(d).items()}
+        ported = port_weights(
+            self.model.layers[index], self.formulas[index], weights, shapes, to=dst
+        )
+        dst_adapter.set_weights(d, ported)
+
+
+def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
+    """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
+
+    Layers a framework cannot express are kept as ``Unsupported`` entries; the
+    ``.torch`` / ``.keras`` properties then raise ``Unsupported`` with the reason.
+
+    Example:
+        >>> from compare.spec import Input, Model, Conv
+        >>> pair = build(Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),)))
+        >>> pair.port(src="torch")
+        >>> tuple(pair.keras.output.shape)
+        (None, 6, 6, 2)
+    """
+    if dtype not in TOLERANCE:
+        raise ValueError(f"dtype={dtype!r} must be one of {', '.join(TOLERANCE)}")
+    formulas = infer(model)
+    pair = Pair(model, formulas, dtype)
+    for name in FRAMEWORKS:
+        adapter = get_adapter(name)
+        adapter.seed(seed)
+        layers: list[Built | Unsupported] = []
+        for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
+            try:
+                layers.append(adapter.build(layer, formula, index, dtype))
+            except Unsupported as exc:
+                layers.append(exc)
+        pair.sides[name] = Side(name, layers)
+    return pair

@@ -1,0 +1,238 @@
+"""Frozen result records: what each framework did, per layer and per model.
+
+Records are data only. ``to_dict()`` gives the JSON document's structure (the keys
+are part of the interface); every string for people is made by ``compare.report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compare.adapters.base import WeightFact
+
+__all__ = [
+    "FRAMEWORKS",
+    "STATUSES",
+    "Difference",
+    "FrameworkLayer",
+    "LayerResult",
+    "ModelResult",
+    "Parity",
+]
+
+FRAMEWORKS = ("torch", "keras")
+#: Parity / model statuses, from best to worst.
+STATUSES = ("ok", "mismatch", "unsupported", "error", "skipped")
+
+
+def _shape(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
+    return None if shape is None else list(shape)
+
+
+@dataclass(frozen=True)
+class FrameworkLayer:
+    """One framework's realisation of one layer, as read back from the framework.
+
+    Example:
+        >>> FrameworkLayer("torch", supported=False, reason="no").to_dict()["supported"]
+        False
+    """
+
+    framework: str
+    supported: bool
+    reason: str | None = None
+    classes: tuple[str, ...] = ()
+    weights: tuple[WeightFact, ...] = ()
+    trainable_params: int | None = None
+    non_trainable_params: int | None = None
+    buffers: int | None = None
+    output_shape: tuple[int | None, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> int | None:
+        """Trainable plus non-trainable parameters: what the framework's summary counts."""
+        if self.trainable_params is None or self.non_trainable_params is None:
+            return None
+        return self.trainable_params + self.non_trainable_params
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the per-framework record ``R`` of the JSON document)."""
+        return {
+            "supported": self.supported,
+            "reason": self.reason,
+            "classes": list(self.classes),
+            "weights": [
+                {
+                    "name": w.name,
+                    "shape": list(w.shape),
+                    "axes": list(w.axes),
+                    "trainable": w.trainable,
+                }
+                for w in self.weights
+            ],
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "params": self.params,
+            "buffers": self.buffers,
+            "output_shape": _shape(self.output_shape),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Parity:
+    """Whether torch and keras agree after porting, with the errors measured.
+
+    ``status`` is one of ``STATUSES``; ``ok`` is None when nothing could be compared.
+
+    Example:
+        >>> Parity("ok", 1e-7, 1e-6, 1e-4).ok
+        True
+    """
+
+    status: str
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    tolerance: float | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool | None:
+        """True / False for a measured comparison, None when none was possible."""
+        if self.status in ("ok", "mismatch"):
+            return self.status == "ok"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "status": self.status,
+            "ok": self.ok,
+            "max_abs_err": self.max_abs_err,
+            "max_rel_err": self.max_rel_err,
+            "tolerance": self.tolerance,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A named difference between the frameworks for one layer.
+
+    ``what`` is a short stable key (``kernel_layout``, ``padding`` ...); ``detail`` the
+    explanation; ``naive_max_abs_err`` what a port that ignores it gets wrong (None if
+    not measured, with ``naive_detail`` saying why or how it was measured).
+
+    Example:
+        >>> Difference("flatten_order", "C,H,W vs H,W,C").to_dict()["what"]
+        'flatten_order'
+    """
+
+    what: str
+    detail: str
+    torch: str | None = None
+    keras: str | None = None
+    naive_max_abs_err: float | None = None
+    naive_detail: str | None = None
+    measured: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {"what": self.what, "detail": self.detail}
+        if self.torch is not None or self.keras is not None:
+            out["torch"], out["keras"] = self.torch, self.keras
+        if self.measured:
+            out["naive_max_abs_err"] = self.naive_max_abs_err
+            out["naive_detail"] = self.naive_detail
+        return out
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer: spec, oracle formula, both frameworks, differences, parity.
+
+    Example:
+        >>> LayerResult(0, "flatten", {"kind": "flatten"}, 0, "0", {}, {}).params
+        0
+    """
+
+    index: int
+    kind: str
+    spec: dict[str, Any]
+    params: int
+    expression: str
+    output_shape: dict[str, tuple[int | None, ...]]
+    frameworks: dict[str, FrameworkLayer]
+    differences: tuple[Difference, ...] = ()
+    parity: Parity = field(default_factory=lambda: Parity("skipped"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (one element of a model's ``layers``)."""
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "spec": self.spec,
+            "formula": {
+                "params": self.params,
+                "expression": self.expression,
+                "output_shape": {k: _shape(v) for k, v in self.output_shape.items()},
+            },
+            "frameworks": {name: fw.to_dict() for name, fw in self.frameworks.items()},
+            "differences": [d.to_dict() for d in self.differences],
+            "parity": self.parity.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model compared: its layers, totals, end-to-end parity, or the error that stopped it.
+
+    Example:
+        >>> r = ModelResult("bad", None, (), error="layer 0 (conv): filters=0 ...")
+        >>> r.status
+        'error'
+    """
+
+    name: str
+    input: dict[str, Any] | None
+    layers: tuple[LayerResult, ...]
+    parity: Parity = field(default_factory=lambda: Parity("skipped"))
+    error: str | None = None
+    dtype: str = "float32"
+
+    @property
+    def status(self) -> str:
+        """``error`` if the model could not be compared, else its end-to-end parity status."""
+        return "error" if self.error is not None else self.parity.status
+
+    def totals(self) -> dict[str, Any]:
+        """Sums over layers, per framework and for the formula (None where unknown)."""
+        out: dict[str, Any] = {"formula_params": sum(layer.params for layer in self.layers)}
+        for name in FRAMEWORKS:
+            rows = [layer.frameworks[name] for layer in self.layers if name in layer.frameworks]
+            for key in ("trainable_params", "non_trainable_params", "buffers", "params"):
+                values = [getattr(r, key) for r in rows]
+                out.setdefault(name, {})[key] = (
+                    None if not values or any(v is None for v in values) else sum(values)
+                )
+        return out
+
+    @property
+    def differences(self) -> list[tuple[int, Difference]]:
+        """Every named difference as (layer index, difference)."""
+        return [(layer.index, d) for layer in self.layers for d in layer.differences]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (one element of the document's ``models``)."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "error": self.error,
+            "dtype": self.dtype,
+            "input": self.input,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "totals": self.totals(),
+            "parity": self.parity.to_dict(),
+        }

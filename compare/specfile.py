@@ -1,0 +1,132 @@
+"""Spec files (TOML, JSON, YAML with the safe loader) -> validated ``Model`` specs.
+
+A file holds one model (a table with ``layers``), a list of models, or
+``models = [...]``. Parse errors name the file and the line the parser reports;
+model errors name the file, the model and the layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from compare.errors import SpecError, SpecFileError
+from compare.spec import Model, model_from_dict
+
+__all__ = ["load", "load_lenient", "parse_text"]
+
+FORMATS = {".toml": "toml", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+def _parse(text: str, fmt: str, where: str) -> Any:
+    if fmt == "toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"\(at line (\d+)", str(exc))
+            line = f":{match.group(1)}" if match else ""
+            raise SpecFileError(f"{where}{line}: invalid TOML: {exc}") from exc
+    if fmt == "json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecFileError(f"{where}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+    import yaml  # imported only for YAML files
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecFileError(f"{where}{line}: invalid YAML: {problem}") from exc
+
+
+def _model_entries(data: Any, where: str) -> list[Any]:
+    if isinstance(data, Mapping) and "models" in data:
+        entries = data["models"]
+        if not isinstance(entries, list) or not entries:
+            raise SpecFileError(f"{where}: 'models' must be a non-empty list of model tables")
+        return entries
+    if isinstance(data, Mapping) and "layers" in data:
+        return [data]
+    if isinstance(data, list) and data:
+        return data
+    raise SpecFileError(
+        f"{where}: expected a model (a table with 'layers') or a list 'models' of them"
+    )
+
+
+def parse_text(text: str, fmt: str, where: str = "<string>") -> list[Model | SpecError]:
+    """Parse spec text; file-level problems raise, per-model problems are returned.
+
+    Example:
+        >>> [m.name for m in parse_text('{"name": "n", "input": {"channels": 1, "size": [4]},'
+        ...                             ' "layers": [{"kind": "flatten"}]}', "json")]
+        ['n']
+    """
+    data = _parse(text, fmt, where)
+    out: list[Model | SpecError] = []
+    for number, entry in enumerate(_model_entries(data, where)):
+        default = f"{Path(where).stem}[{number}]"
+        name = entry.get("name", default) if isinstance(entry, Mapping) else default
+        try:
+            out.append(model_from_dict(entry, default_name=default))
+        except SpecError as exc:
+            err = SpecError(f"{where}: {exc}")
+            err.model_name = str(name)  # type: ignore[attr-defined]
+            err.__cause__ = exc
+            out.append(err)
+    return out
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[str, str, str]:
+    where = str(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise SpecFileError(
+            f"{where}: unknown spec file type {suffix or '(none)'!r}; "
+            "use .toml, .json, .yaml or .yml"
+        )
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecFileError(f"{where}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecFileError(f"{where}: cannot read: {exc}") from exc
+    return text, FORMATS[suffix], where
+
+
+def load_lenient(path: str | os.PathLike[str]) -> list[Model | SpecError]:
+    """Models of a spec file, each bad model replaced by its ``SpecError``.
+
+    Raises ``SpecFileError`` only when the file itself cannot be read or parsed.
+
+    Example:
+        >>> from compare.catalog import catalog_files
+        >>> all(isinstance(m, Model) for m in load_lenient(catalog_files()[0]))
+        True
+    """
+    text, fmt, where = _read(path)
+    return parse_text(text, fmt, where)
+
+
+def load(path: str | os.PathLike[str]) -> list[Model]:
+    """Models of a spec file; the first invalid model raises its ``SpecError``.
+
+    Example:
+        >>> from compare.catalog import catalog_files
+        >>> load(catalog_files()[0])[0].name
+        'seed'
+    """
+    models = []
+    for item in load_lenient(path):
+        if isinstance(item, SpecError):
+            raise item
+        models.append(item)
+    return models
