@@ -98,10 +98,11 @@ def _padded_conv(
         return conv, conv, ()
     conv = make(0)
     pad = _ZERO_PAD[rank](_pad_arg(formula.pads))
+    per_axis = ", ".join(f"({a}, {b})" for a, b in formula.pads)
     note = (
-        f"padding {formula.pads} is asymmetric; nn.Conv{rank}d pads symmetrically and "
-        "refuses padding='same' with strides > 1, so an explicit "
-        f"ZeroPad{rank}d{_pad_arg(formula.pads)} precedes an unpadded conv"
+        f"padding (before, after) per axis {per_axis} is asymmetric; nn.Conv{rank}d pads "
+        "symmetrically and refuses padding='same' with strides > 1, so "
+        f"ZeroPad{rank}d({_pad_arg(formula.pads)}) precedes a Conv{rank}d(padding=0)"
     )
     return nn.Sequential(pad, conv), conv, (("padding", note),)
 

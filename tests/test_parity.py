@@ -1,0 +1,151 @@
+"""Porting both ways, a numpy oracle independent of both frameworks, and failing ports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import compare
+from compare.comparison import compare_model
+from compare.layouts import activation_to_keras
+from compare.parity import measure
+from compare.spec import Conv, Dense, Flatten, Input, Model
+from tests.cases import all_cases, keras_refuses
+
+SUPPORTED = [(i, m) for i, m in all_cases() if not keras_refuses(m)]
+
+
+def _run_both(pair, x_torch):
+    with torch.no_grad():
+        y_torch = pair.torch(torch.from_numpy(x_torch)).numpy()
+    shape_in = pair.formulas[0].input
+    y_keras = np.asarray(pair.keras(activation_to_keras(x_torch, shape_in)))
+    return activation_to_keras(y_torch, pair.formulas[-1].output), y_keras
+
+
+def _randomise_keras(pair, seed):
+    rng = np.random.default_rng(seed)
+    for variable in pair.keras.weights:
+        variable.assign(rng.standard_normal(tuple(variable.shape)).astype("float32"))
+
+
+@pytest.mark.parametrize("model", [m for _, m in SUPPORTED], ids=[i for i, _ in SUPPORTED])
+def test_port_from_keras_makes_torch_agree(model):
+    pair = compare.build(model)
+    _randomise_keras(pair, seed=len(model.name))
+    pair.port(src="keras")
+    x = np.random.default_rng(0).standard_normal((2, *pair.formulas[0].input.torch()[1:]))
+    y_torch, y_keras = _run_both(pair, x.astype("float32"))
+    assert measure(y_keras, y_torch).status == "ok"
+    # The biases were random too, so a dropped bias would have been caught.
+    assert np.max(np.abs(y_keras)) > 0
+
+
+def _conv1d_reference(x, w, b, stride, dilation, pads):
+    """Plain numpy conv1d in PyTorch's layout: x (N, C, L), w (O, C, K)."""
+    x = np.pad(x, ((0, 0), (0, 0), pads))
+    n, _, length = x.shape
+    o, _, k = w.shape
+    out_len = (length - dilation * (k - 1) - 1) // stride + 1
+    y = np.zeros((n, o, out_len))
+    for t in range(out_len):
+        window = x[:, :, t * stride : t * stride + dilation * (k - 1) + 1 : dilation]
+        y[:, :, t] = np.einsum("nck,ock->no", window, w)
+    return y + b[None, :, None]
+
+
+@pytest.mark.parametrize(
+    ("stride", "dilation", "padding", "pads"),
+    [(1, 1, "valid", (0, 0)), (2, 1, "same", (0, 1)), (1, 2, 2, (2, 2)), (3, 1, "same", (1, 1))],
+)
+def test_conv1d_against_numpy(stride, dilation, padding, pads):
+    model = Model(
+        "c1",
+        Input(3, (10,)),
+        (Conv(filters=4, kernel_size=3, strides=stride, dilation=dilation, padding=padding),),
+    )
+    pair = compare.build(model, dtype="float64", seed=3)
+    pair.port(src="torch")
+    params = dict(pair.torch.named_parameters())
+    weight = next(v for k, v in params.items() if k.endswith("weight")).detach().numpy()
+    bias = next(v for k, v in params.items() if k.endswith("bias")).detach().numpy()
+    x = np.random.default_rng(5).standard_normal((2, 3, 10))
+    ref = _conv1d_reference(x, weight, bias, stride, dilation, pads)
+    y_torch_k, y_keras = _run_both(pair, x)
+    np.testing.assert_allclose(y_torch_k, np.moveaxis(ref, 1, -1), atol=1e-12)
+    np.testing.assert_allclose(y_keras, np.moveaxis(ref, 1, -1), atol=1e-12)
+
+
+def test_flatten_dense_against_numpy():
+    model = Model("fd", Input(2, (3, 2)), (Flatten(), Dense(units=4)))
+    pair = compare.build(model, dtype="float64", seed=4)
+    pair.port(src="torch")
+    state = pair.torch.state_dict()
+    x = np.random.default_rng(6).standard_normal((2, 2, 3, 2))
+    ref = x.reshape(2, -1) @ state["1.weight"].numpy().T + state["1.bias"].numpy()
+    y_torch, y_keras = _run_both(pair, x)
+    np.testing.assert_allclose(y_torch, ref, atol=1e-12)
+    np.testing.assert_allclose(y_keras, ref, atol=1e-12)
+
+
+def test_a_wrong_port_is_caught_with_a_large_error():
+    pair = compare.build(compare.seed_model(), seed=1)
+    pair.port(src="torch")
+    x = np.random.default_rng(2).standard_normal((2, 1, 28, 28)).astype("float32")
+    good = measure(*_run_both(pair, x))
+    assert good.status == "ok"
+    dense = pair.keras.layers[-1]
+    kernel = pair.torch.state_dict()["3.weight"].numpy()
+    dense.kernel.assign(kernel.T)  # transposed but rows not permuted C,H,W -> H,W,C
+    bad = measure(*_run_both(pair, x))
+    assert bad.status == "mismatch"
+    assert bad.max_abs_err > 1000 * bad.tolerance
+
+
+def test_measure_verdicts():
+    ref = np.linspace(-3, 3, 50)
+    assert measure(ref, ref + 1e-6).status == "ok"
+    assert measure(ref, ref + 1e-2).status == "mismatch"
+    assert measure(ref, ref[:-1]).detail.startswith("shapes differ")
+    assert measure(ref, np.full_like(ref, np.nan)).status == "mismatch"
+    assert measure(ref, ref, "float64").tolerance == pytest.approx(3e-10)
+
+
+def test_float64_mode_tightens_parity():
+    r32 = compare_model(compare.seed_model())
+    r64 = compare_model(compare.seed_model(), dtype="float64")
+    assert r64.parity.status == "ok" and r32.parity.status == "ok"
+    assert r64.parity.tolerance < r32.parity.tolerance / 1e5
+    assert r64.parity.max_abs_err < 1e-9
+
+
+def test_unsupported_layer_is_a_status_not_an_exception():
+    model = Model(
+        "refused",
+        Input(2, (9, 9)),
+        (Conv(filters=2, kernel_size=3, strides=2, dilation=2), Flatten(), Dense(units=2)),
+    )
+    result = compare_model(model)
+    assert result.layers[0].parity.status == "unsupported"
+    assert "strides > 1" in result.layers[0].frameworks["keras"].reason
+    assert result.parity.status == "unsupported"
+    # the layers after it are still compared, on a fresh shared input
+    assert [layer.parity.status for layer in result.layers[1:]] == ["ok", "ok"]
+    pair = compare.build(model)
+    with pytest.raises(Exception, match="cannot be built in keras"):
+        _ = pair.keras
+    assert isinstance(pair.torch, torch.nn.Module)
+
+
+def test_naive_padding_port_is_measured():
+    model = Model(
+        "s2", Input(3, (28, 28)), (Conv(filters=4, kernel_size=3, strides=2, padding="same"),)
+    )
+    result = compare_model(model)
+    padding = [d for d in result.layers[0].differences if d.what == "padding"]
+    assert len(padding) == 1
+    assert "ZeroPad2d((0, 1, 0, 1))" in padding[0].torch
+    assert "instead of TF's (0, 1), (0, 1)" in padding[0].naive_detail
+    assert padding[0].naive_max_abs_err > 100 * result.layers[0].parity.tolerance
+    assert result.parity.status == "ok"
