@@ -55,6 +55,21 @@ ALIASES: dict[str, str] = {
 }
 
 
+#: The order fields are reported in (others follow in definition order).
+FIELD_ORDER = (
+    "filters",
+    "units",
+    "kernel_size",
+    "strides",
+    "padding",
+    "output_padding",
+    "dilation",
+    "groups",
+    "depth_multiplier",
+    "use_bias",
+)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
@@ -166,11 +181,11 @@ class Layer:
             {'kind': 'dense', 'units': 10, 'use_bias': True}
         """
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            if f.name == "rank":
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+        names = [f.name for f in dataclasses.fields(self) if f.name != "rank"]
+        first = [name for name in FIELD_ORDER if name in names]
+        for name in first + [name for name in names if name not in first]:
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
 
