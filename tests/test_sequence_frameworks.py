@@ -299,3 +299,21 @@ def test_random_recurrent_sizes(kind, units, features, steps, return_sequences, 
     y_t, y_k = _run_both(pair, np.random.default_rng(units))
     assert y_t.shape[1:] == formula.output.torch()[1:]
     assert measure(layouts.activation_to_keras(y_t, formula.output), y_k).status == "ok"
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    input_dim=st.integers(1, 40),
+    output_dim=st.integers(1, 5),
+    steps=st.integers(1, 4),
+)
+def test_random_embedding_sizes(input_dim, output_dim, steps):
+    layer = Embedding(input_dim=input_dim, output_dim=output_dim)
+    pair = build(Model("e", Input(1, (steps,), dtype="int"), (layer,)))
+    formula = pair.formulas[0]
+    assert sum(p.numel() for p in pair.torch.parameters()) == formula.params
+    assert pair.keras.count_params() == formula.params
+    pair.port(src="torch")
+    y_t, y_k = _run_both(pair, np.random.default_rng(input_dim))
+    assert y_k.shape[1:] == formula.output.keras()[1:]
+    assert measure(layouts.activation_to_keras(y_t, formula.output), y_k).status == "ok"

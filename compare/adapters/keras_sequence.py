@@ -128,7 +128,12 @@ def _embedding(layer: Embedding, formula: LayerFormula, name: str, dtype: str) -
             "initializers",
             f"embeddings_initializer={initializer_name(cfg['embeddings_initializer'])}",
         ),
-        ("input_dtype", "ids of any integer dtype are cast to int32 (a float input is cast too)"),
+        (
+            "input_dtype",
+            "ids of any integer dtype are cast to int32 (a float input is cast too); an id "
+            f"outside [0, {layer.input_dim}) raises on CPU (tf.gather; TensorFlow documents "
+            "zeros instead on GPU)",
+        ),
         ("masking", f"mask_zero={cfg['mask_zero']}: id 0 is an ordinary row, no mask is made"),
     )
     return [emb], {"embeddings": (emb, "embeddings", None)}, notes

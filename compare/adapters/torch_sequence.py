@@ -127,7 +127,7 @@ def _embedding(layer: Embedding, formula: LayerFormula) -> Made:
         (
             "initializers",
             f"reset_parameters draws the table from N(0, 1) (read back: mean "
-            f"{float(weight.mean()):.3g}, std {float(weight.std()):.3g})",
+            f"{float(weight.mean()):.3g}, std {float(weight.std(correction=0)):.3g})",
         ),
         (
             "input_dtype",
