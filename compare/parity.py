@@ -105,7 +105,8 @@ class Pair:
     """The same model built for real in PyTorch and in Keras.
 
     ``.torch`` is an ``nn.Module`` taking (N, C, *size); ``.keras`` a ``keras.Model``
-    taking (N, *size, C). Both exist only when every layer is supported by both.
+    taking (N, *size, C); token ids (an ``int`` input) are (N, steps) int64 in both.
+    Both exist only when every layer is supported by both.
 
     Example:
         >>> from compare.spec import Input, Model, Conv
@@ -138,12 +139,10 @@ class Pair:
             shape = self.formulas[0].input
             native = shape.torch() if name == "torch" else shape.keras()
             dims = tuple(int(d) for d in native[1:] if d is not None)
-            if shape.dtype == "int":  # token ids
-                side.model = get_adapter(name).assemble(
-                    built, dims, self.dtype, input_dtype="int64"
-                )
-            else:
-                side.model = get_adapter(name).assemble(built, dims, self.dtype)
+            input_dtype = "int64" if shape.dtype == "int" else None  # token ids
+            side.model = get_adapter(name).assemble(
+                built, dims, self.dtype, input_dtype=input_dtype
+            )
         return side.model
 
     @property

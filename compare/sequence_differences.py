@@ -52,8 +52,10 @@ def _recurrent_diffs(
         wt, wk = by_role_t.get(role), by_role_k.get(role)
         if wt is None or wk is None:
             continue
-        how = "transpose" if g == 1 else f"reshape to ({g}, H, ...), take gate blocks {perm}, "
-        how += "" if g == 1 else "transpose, reshape back"
+        if g == 1 or perm == tuple(range(g)):
+            how = "transpose" + (" (the gate blocks keep their order)" if g > 1 else "")
+        else:
+            how = f"reshape to ({g}, H, ...), take gate blocks {perm}, transpose, reshape back"
         diff = Difference(
             what,
             f"PyTorch holds {wt.name} as {_shape(wt.shape)} [{','.join(wt.axes)}], Keras "

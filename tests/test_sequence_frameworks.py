@@ -1,6 +1,7 @@
 """Sequence families in the real frameworks: counts, shapes, parity both ways, defaults."""
 
 import inspect
+import json
 import math
 
 import keras
@@ -317,3 +318,20 @@ def test_random_embedding_sizes(input_dim, output_dim, steps):
     y_t, y_k = _run_both(pair, np.random.default_rng(input_dim))
     assert y_k.shape[1:] == formula.output.keras()[1:]
     assert measure(layouts.activation_to_keras(y_t, formula.output), y_k).status == "ok"
+
+
+def test_show_json_lists_both_counts(tmp_path, capsys):
+    from compare.cli import main
+
+    spec = tmp_path / "lstm.toml"
+    spec.write_text(
+        'name = "l"\ninput = { channels = 16, size = [10] }\n'
+        'layers = [{ kind = "lstm", units = 32 }]\n'
+    )
+    assert main(["show", "--format", "json", str(spec)]) == 0
+    layer = json.loads(capsys.readouterr().out)["models"][0]["layers"][0]
+    assert layer["kind"] == "lstm"
+    assert layer["frameworks"]["torch"]["params"] == 6400
+    assert layer["frameworks"]["keras"]["params"] == 6272
+    assert layer["formula"]["params"] == 6272
+    assert {"params_count", "biases", "initializers"} <= {d["what"] for d in layer["differences"]}
