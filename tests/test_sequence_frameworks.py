@@ -197,6 +197,11 @@ def test_keras_default_initializers_named(results, case, cls):
 def test_lstm_unit_forget_bias_named(results):
     default = _default(keras.layers.LSTM, "unit_forget_bias")
     assert f"unit_forget_bias={default}" in _diff(results["lstm_last"], "initializers").keras
+    layer = keras.layers.LSTM(3)
+    layer.build((None, 2, 4))
+    bias = np.asarray(layer.cell.bias.numpy())  # gates i, f, c, o: the forget block is 1
+    np.testing.assert_array_equal(bias[3:6], np.ones(3) if default else np.zeros(3))
+    np.testing.assert_array_equal(np.delete(bias, range(3, 6)), np.zeros(9))
 
 
 def test_torch_initialisation_matches_the_named_bound():
