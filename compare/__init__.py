@@ -15,31 +15,39 @@ from compare.catalog import catalog_files, seed_model
 from compare.comparison import Comparison, compare
 from compare.errors import SpecError, SpecFileError
 from compare.spec import (
+    GRU,
+    LSTM,
     Conv,
     ConvTranspose,
     Dense,
     DepthwiseConv,
+    Embedding,
     Flatten,
     Input,
     Layer,
     Model,
     SeparableConv,
+    SimpleRNN,
     layer_from_dict,
     model_from_dict,
 )
 from compare.specfile import load
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "Comparison",
     "Conv",
     "ConvTranspose",
     "Dense",
     "DepthwiseConv",
+    "Embedding",
     "Flatten",
     "Input",
     "Layer",
     "Model",
     "SeparableConv",
+    "SimpleRNN",
     "SpecError",
     "SpecFileError",
     "build",

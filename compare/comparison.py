@@ -36,7 +36,7 @@ def compare_model(
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
-    from compare import layouts
+    from compare import layouts, sequence
     from compare.adapters import get_adapter
     from compare.adapters.base import Built, Unsupported
     from compare.differences import layer_differences
@@ -52,7 +52,11 @@ def compare_model(
     def fresh(index: int) -> tuple[np.ndarray, np.ndarray]:
         shape = pair.formulas[index].input
         dims = [int(d) for d in shape.torch()[1:] if d is not None]
-        x = rng.standard_normal((batch, *dims)).astype(dtype)
+        if shape.dtype == "int":  # token ids in [0, vocabulary) for the embedding
+            high = sequence.token_high(model.layers[index])
+            x = rng.integers(0, high, (batch, *dims), dtype=np.int64)
+        else:
+            x = rng.standard_normal((batch, *dims)).astype(dtype)
         return x, layouts.activation_to_keras(x, shape)
 
     results: list[LayerResult] = []

@@ -6,7 +6,7 @@ notes they made about how they realised the spec, and the naive-port measurement
 
 from __future__ import annotations
 
-from compare import layouts
+from compare import layouts, sequence
 from compare.formulas import LayerFormula
 from compare.naive import NaiveResult
 from compare.records import Difference, FrameworkLayer
@@ -89,10 +89,15 @@ def layer_differences(
     if not (torch.supported and keras.supported):
         return tuple(out)
 
-    layout_diffs = _weight_layouts(layer, formula, torch, keras)
-    for diff in layout_diffs:
-        measured = diff.what == "kernel_layout"
-        out.append(_naive(diff, naive.get("kernel_layout")) if measured else diff)
+    if layer.kind in sequence.PORTS:  # recurrent families and embedding
+        from compare.sequence_differences import family_differences
+
+        out.extend(family_differences(layer, formula, torch, keras, naive))
+    else:
+        layout_diffs = _weight_layouts(layer, formula, torch, keras)
+        for diff in layout_diffs:
+            measured = diff.what == "kernel_layout"
+            out.append(_naive(diff, naive.get("kernel_layout")) if measured else diff)
 
     if formula.output.rank:
         out.append(

@@ -45,13 +45,19 @@ class Shape:
     channels: int
     size: tuple[int, ...] = ()
     flattened_from: tuple[int, tuple[int, ...]] | None = None
+    #: "float" activations, or "int" token ids (N, steps) with no channel axis.
+    dtype: str = "float"
 
     def torch(self) -> tuple[int | None, ...]:
         """Channels-first shape with the batch axis as None."""
+        if self.dtype == "int":
+            return (None, *self.size)
         return (None, self.channels, *self.size)
 
     def keras(self) -> tuple[int | None, ...]:
         """Channels-last shape with the batch axis as None."""
+        if self.dtype == "int":
+            return (None, *self.size)
         return (None, *self.size, self.channels)
 
     @property
@@ -82,6 +88,19 @@ class LayerFormula:
     output: Shape
     pads: Pads | None = None
     extend: tuple[int, ...] | None = None
+    #: (framework, params) where a framework holds more parameters than ``params``
+    #: for the same function (PyTorch's second RNN bias); empty when all agree.
+    framework_params: tuple[tuple[str, int], ...] = ()
+
+    def params_in(self, framework: str) -> int:
+        """The parameter count ``framework`` should report for this layer.
+
+        Example:
+            >>> LayerFormula(6272, "", Shape(16, (5,)), Shape(32),
+            ...              framework_params=(("torch", 6400),)).params_in("torch")
+            6400
+        """
+        return dict(self.framework_params).get(framework, self.params)
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -270,6 +289,20 @@ RULES: dict[type[Layer], Callable[..., LayerFormula]] = {
 }
 
 
+def _check_dtype(layer: Layer, shape: Shape) -> None:
+    if shape.dtype == layer.input_dtype:
+        return
+    if shape.dtype == "int":
+        raise SpecError(
+            f"kind='{layer.kind}' needs float activations, but its input is a sequence of "
+            "integer token ids; put an embedding first"
+        )
+    raise SpecError(
+        f"kind='{layer.kind}' needs integer token ids (an input with dtype='int'), but "
+        f"its input is float activations of shape {shape.torch()[1:]}"
+    )
+
+
 def layer_formula(layer: Layer, shape: Shape) -> LayerFormula:
     """The formula of one resolved layer on an input of ``shape`` (raises SpecError).
 
@@ -277,6 +310,7 @@ def layer_formula(layer: Layer, shape: Shape) -> LayerFormula:
         >>> layer_formula(Dense(units=10).resolved(0), Shape(8)).params
         90
     """
+    _check_dtype(layer, shape)
     return RULES[type(layer)](layer, shape)
 
 
@@ -290,14 +324,19 @@ def infer(model: Model) -> tuple[LayerFormula, ...]:
         >>> [f.params for f in infer(m)]
         [400, 2888, 0, 46090]
     """
-    shape = Shape(model.input.channels, model.input.size)
+    shape = Shape(model.input.channels, model.input.size, dtype=model.input.dtype)
     out = []
     for index, layer in enumerate(model.layers):
         rule = RULES[type(layer)]
         try:
+            _check_dtype(layer, shape)
             formula = rule(layer, shape)
         except SpecError as exc:
             raise SpecError(f"model '{model.name}', layer {index} ({layer.kind}): {exc}") from exc
         out.append(formula)
         shape = formula.output
     return tuple(out)
+
+
+# Families kept in their own modules register their rules in RULES when imported.
+import compare.sequence  # noqa: E402, F401  (lstm, gru, simple_rnn, embedding)

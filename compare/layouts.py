@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compare import sequence
 from compare.formulas import LayerFormula, Shape
 from compare.spec import Dense, Layer
 
@@ -157,6 +158,8 @@ def activation_to_keras(x: np.ndarray, shape: Shape) -> np.ndarray:
         >>> activation_to_keras(np.zeros((1, 4, 5, 6)), Shape(4, (5, 6))).shape
         (1, 5, 6, 4)
     """
+    if shape.dtype == "int":  # token ids: (N, steps) in both frameworks
+        return x
     if shape.rank:
         return np.moveaxis(x, 1, -1)
     if shape.flattened_from is not None:
@@ -173,6 +176,8 @@ def activation_to_torch(x: np.ndarray, shape: Shape) -> np.ndarray:
         >>> activation_to_torch(np.zeros((1, 5, 6, 4)), Shape(4, (5, 6))).shape
         (1, 4, 5, 6)
     """
+    if shape.dtype == "int":
+        return x
     if shape.rank:
         return np.moveaxis(x, -1, 1)
     if shape.flattened_from is not None:
@@ -194,6 +199,9 @@ def weight_axes(
         >>> weight_axes(m.layers[0], infer(m)[0], "kernel", "keras", 4)
         ('H', 'W', 'I', 'O')
     """
+    if layer.kind in sequence.PORTS:  # recurrent families and embedding
+        labels = sequence.weight_axes(layer, role, framework)
+        return labels if len(labels) == ndim else ()
     flattened = 0
     if isinstance(layer, Dense) and formula.input.flattened_from is not None:
         flattened = len(formula.input.flattened_from[1])

@@ -181,3 +181,7 @@ def naive_checks(ctx: Context) -> dict[str, NaiveResult]:
         if result is not None:
             out[what] = result
     return out
+
+
+# Families kept in their own modules register their checks in CHECKS when imported.
+import compare.sequence_differences  # noqa: E402, F401  (gate_order, biases)

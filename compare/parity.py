@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from compare import layouts
+from compare import layouts, sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, infer
@@ -45,6 +45,9 @@ def port_weights(
         >>> port_weights(m.layers[1], f, w, {"kernel": (6, 1)}, to="keras")["kernel"].ravel()
         array([0., 3., 1., 4., 2., 5.])
     """
+    family = sequence.PORTS.get(layer.kind)
+    if family is not None:  # recurrent families and embedding: role sets differ by side
+        return family(layer, weights, to=to)
     groups = getattr(layer, "groups", 1)
     flattened = 0
     if formula.input.flattened_from is not None:
@@ -102,7 +105,8 @@ class Pair:
     """The same model built for real in PyTorch and in Keras.
 
     ``.torch`` is an ``nn.Module`` taking (N, C, *size); ``.keras`` a ``keras.Model``
-    taking (N, *size, C). Both exist only when every layer is supported by both.
+    taking (N, *size, C); token ids (an ``int`` input) are (N, steps) int64 in both.
+    Both exist only when every layer is supported by both.
 
     Example:
         >>> from compare.spec import Input, Model, Conv
@@ -135,7 +139,10 @@ class Pair:
             shape = self.formulas[0].input
             native = shape.torch() if name == "torch" else shape.keras()
             dims = tuple(int(d) for d in native[1:] if d is not None)
-            side.model = get_adapter(name).assemble(built, dims, self.dtype)
+            input_dtype = "int64" if shape.dtype == "int" else None  # token ids
+            side.model = get_adapter(name).assemble(
+                built, dims, self.dtype, input_dtype=input_dtype
+            )
         return side.model
 
     @property

@@ -28,16 +28,20 @@ from typing import Any, ClassVar
 from compare.errors import SpecError
 
 __all__ = [
+    "GRU",
     "KINDS",
+    "LSTM",
     "Conv",
     "ConvTranspose",
     "Dense",
     "DepthwiseConv",
+    "Embedding",
     "Flatten",
     "Input",
     "Layer",
     "Model",
     "SeparableConv",
+    "SimpleRNN",
     "layer_from_dict",
     "model_from_dict",
 ]
@@ -52,6 +56,11 @@ ALIASES: dict[str, str] = {
     "bias": "use_bias",
     "out_features": "units",
     "dilation_rate": "dilation",
+    # sequence families
+    "hidden_size": "units",
+    "num_embeddings": "input_dim",
+    "embedding_dim": "output_dim",
+    "nonlinearity": "activation",
 }
 
 
@@ -145,6 +154,8 @@ class Layer:
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Smallest input rank the family accepts (0: a feature vector).
     min_rank: ClassVar[int] = 0
+    #: The input dtype the family accepts: "float" activations or "int" token ids.
+    input_dtype: ClassVar[str] = "float"
 
     def resolved(self, rank: int) -> Layer:
         """This spec with every per-axis field as a tuple of ``rank`` ints.
@@ -337,6 +348,106 @@ class Flatten(Layer):
     kind: ClassVar[str] = "flatten"
 
 
+# -- sequence families: recurrent layers and embedding --------------------------------
+# A sequence is layout-neutral like every activation: (steps, features) is
+# ``Input(channels=features, size=(steps,))``. Integer token ids are an ``Input`` with
+# ``dtype="int"`` (see ``Input``); only an embedding accepts them. Shape rules live in
+# ``compare.sequence``.
+
+RECURRENT_ACTIVATIONS = ("tanh", "relu")
+
+
+@dataclass(frozen=True)
+class _Recurrent(Layer):
+    """Fields shared by the recurrent families (one layer, one direction)."""
+
+    units: int = 0
+    return_sequences: bool = False
+    use_bias: bool = True
+
+    def __post_init__(self) -> None:
+        _check_int("units", self.units, 1)
+        _check_bool("return_sequences", self.return_sequences)
+        _check_bool("use_bias", self.use_bias)
+
+
+@dataclass(frozen=True)
+class LSTM(_Recurrent):
+    """A long short-term memory layer (``nn.LSTM``, ``keras.layers.LSTM``).
+
+    Example:
+        >>> LSTM(units=32).to_dict()
+        {'kind': 'lstm', 'units': 32, 'return_sequences': False, 'use_bias': True}
+    """
+
+    kind: ClassVar[str] = "lstm"
+
+
+@dataclass(frozen=True)
+class GRU(_Recurrent):
+    """A gated recurrent unit; ``reset_after`` applies the reset gate after the
+    recurrent matmul (PyTorch's only formulation, Keras' default).
+
+    Example:
+        >>> GRU(units=8, reset_after=False).reset_after
+        False
+    """
+
+    reset_after: bool = True
+    kind: ClassVar[str] = "gru"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_bool("reset_after", self.reset_after)
+
+
+@dataclass(frozen=True)
+class SimpleRNN(_Recurrent):
+    """An Elman RNN ``h = activation(x W + h U + b)`` (``nn.RNN``, ``keras.layers.SimpleRNN``).
+
+    Example:
+        >>> SimpleRNN(units=4, activation="relu").activation
+        'relu'
+    """
+
+    activation: str = "tanh"
+    kind: ClassVar[str] = "simple_rnn"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.activation, str) or self.activation.lower() not in (
+            RECURRENT_ACTIVATIONS
+        ):
+            raise SpecError(
+                f"activation={_fmt(self.activation)} must be one of "
+                f"{', '.join(map(repr, RECURRENT_ACTIVATIONS))} (the ones nn.RNN offers)"
+            )
+        object.__setattr__(self, "activation", self.activation.lower())
+
+
+@dataclass(frozen=True)
+class Embedding(Layer):
+    """A lookup table of ``input_dim`` vectors of ``output_dim`` features; its input
+    is a sequence of integer ids in [0, input_dim) (an ``Input`` with ``dtype="int"``).
+
+    Example:
+        >>> Embedding(input_dim=1000, output_dim=16).to_dict()
+        {'kind': 'embedding', 'input_dim': 1000, 'output_dim': 16}
+    """
+
+    input_dim: int = 0
+    output_dim: int = 0
+    kind: ClassVar[str] = "embedding"
+    input_dtype: ClassVar[str] = "int"
+
+    def __post_init__(self) -> None:
+        _check_int("input_dim", self.input_dim, 1)
+        _check_int("output_dim", self.output_dim, 1)
+
+
+SEQUENCE_KINDS: tuple[type[Layer], ...] = (LSTM, GRU, SimpleRNN, Embedding)
+
+
 def _as_tuple(value: IntOrInts) -> tuple[int, ...]:
     return (value,) if isinstance(value, int) else value
 
@@ -344,6 +455,7 @@ def _as_tuple(value: IntOrInts) -> tuple[int, ...]:
 KINDS: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Conv, ConvTranspose, DepthwiseConv, SeparableConv, Dense, Flatten)
 }
+KINDS.update({cls.kind: cls for cls in SEQUENCE_KINDS})
 
 # Explicit-rank spellings: conv2d, conv_transpose2d / conv2d_transpose, ...
 _RANKED: dict[str, tuple[str, int]] = {}
@@ -355,19 +467,36 @@ for _rank in (1, 2, 3):
     _RANKED[f"separable_conv{_rank}d"] = ("separable_conv", _rank)
 
 
+INPUT_DTYPES = ("float", "int")
+
+
 @dataclass(frozen=True)
 class Input:
     """The model input: ``channels`` and a spatial ``size`` of 0-3 axes (layout-neutral).
 
+    ``dtype="float"`` (the default) is an activation whose precision the run chooses
+    (float32 or float64). ``dtype="int"`` is a sequence of integer token ids: ``size``
+    is ``[steps]`` and ``channels`` must be 1 (one id per step; files may omit it).
+    Both frameworks hold it as (N, steps), with no channel axis, and only an
+    ``embedding`` layer accepts it.
+
     Example:
         >>> Input(channels=1, size=(28, 28)).rank
         2
+        >>> Input(channels=1, size=(12,), dtype="int").to_dict()
+        {'channels': 1, 'size': [12], 'dtype': 'int'}
     """
 
     channels: int
     size: tuple[int, ...] = ()
+    dtype: str = "float"
 
     def __post_init__(self) -> None:
+        if self.dtype not in INPUT_DTYPES:
+            raise SpecError(
+                f"input.dtype={_fmt(self.dtype)} must be one of "
+                f"{', '.join(map(repr, INPUT_DTYPES))}"
+            )
         _check_int("input.channels", self.channels, 1)
         if not isinstance(self.size, list | tuple):
             raise SpecError(
@@ -380,6 +509,11 @@ class Input:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise SpecError(f"input.size={_fmt(size)} must hold positive integers")
         object.__setattr__(self, "size", size)
+        if self.dtype == "int" and (self.channels != 1 or len(size) != 1):
+            raise SpecError(
+                f"input.dtype='int' is a sequence of token ids: it needs channels=1 and "
+                f"size=[steps], got channels={self.channels}, size={_fmt(size)}"
+            )
 
     @property
     def rank(self) -> int:
@@ -393,7 +527,10 @@ class Input:
             >>> Input(channels=3, size=(8,)).to_dict()
             {'channels': 3, 'size': [8]}
         """
-        return {"channels": self.channels, "size": list(self.size)}
+        out: dict[str, Any] = {"channels": self.channels, "size": list(self.size)}
+        if self.dtype != "float":
+            out["dtype"] = self.dtype
+        return out
 
 
 @dataclass(frozen=True)
@@ -515,13 +652,14 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
         raise SpecError(
             f"{where}: input={inp!r} must be a table like {{channels = 1, size = [28, 28]}}"
         )
-    extra = set(inp) - {"channels", "size"}
+    extra = set(inp) - {"channels", "size", "dtype"}
     if extra:
         raise SpecError(f"{where}: unknown input field(s) {', '.join(sorted(extra))}")
-    if "channels" not in inp:
+    dtype = inp.get("dtype", "float")
+    if "channels" not in inp and dtype != "int":
         raise SpecError(f"{where}: input.channels is missing")
     try:
-        input_spec = Input(channels=inp["channels"], size=inp.get("size", ()))
+        input_spec = Input(channels=inp.get("channels", 1), size=inp.get("size", ()), dtype=dtype)
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from exc
     layers_raw = raw.get("layers")

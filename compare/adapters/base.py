@@ -101,6 +101,14 @@ class Adapter(Protocol):
         """Seed the framework's own initialisers."""
         ...
 
-    def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
-        """One real model object (``nn.Module`` / ``keras.Model``) chaining the layers."""
+    def assemble(
+        self,
+        builts: list[Built],
+        input_shape: tuple[int, ...],
+        dtype: str,
+        input_dtype: str | None = None,
+    ) -> Any:
+        """One real model object (``nn.Module`` / ``keras.Model``) chaining the layers.
+
+        ``input_dtype`` overrides the input's dtype (``"int64"`` for token ids)."""
         ...

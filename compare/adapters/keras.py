@@ -84,6 +84,13 @@ class KerasAdapter:
             Dense: self._dense,
             Flatten: self._flatten,
         }
+        # Sequence families (lstm, gru, simple_rnn, embedding) live in their own module.
+        from compare.adapters import keras_sequence
+
+        for cls, make in keras_sequence.BUILDERS.items():
+            self._builders[cls] = lambda layer, formula, name, dtype, make=make: self._made(
+                *make(layer, formula, name, dtype)
+            )
 
     def seed(self, seed: int) -> None:
         """Keras' initial values are always overwritten by a port; its global seed
@@ -334,8 +341,14 @@ class KerasAdapter:
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
             var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
 
-    def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
-        inputs = keras.Input(shape=input_shape, dtype=dtype)
+    def assemble(
+        self,
+        builts: list[Built],
+        input_shape: tuple[int, ...],
+        dtype: str,
+        input_dtype: str | None = None,
+    ) -> Any:
+        inputs = keras.Input(shape=input_shape, dtype=input_dtype or dtype)
         y = inputs
         for built in builts:
             for part in built.obj:

@@ -129,6 +129,13 @@ class TorchAdapter:
             Dense: self._dense,
             Flatten: self._flatten,
         }
+        # Sequence families (lstm, gru, simple_rnn, embedding) live in their own module.
+        from compare.adapters import torch_sequence
+
+        for cls, make in torch_sequence.BUILDERS.items():
+            self._builders[cls] = lambda layer, formula, make=make: self._made(
+                *make(layer, formula)
+            )
 
     # -- building -----------------------------------------------------------------
     def seed(self, seed: int) -> None:
@@ -303,5 +310,11 @@ class TorchAdapter:
                     )
                 param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
 
-    def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
+    def assemble(
+        self,
+        builts: list[Built],
+        input_shape: tuple[int, ...],
+        dtype: str,
+        input_dtype: str | None = None,
+    ) -> Any:
         return nn.Sequential(*(b.obj for b in builts)).to(_DTYPES[dtype]).eval()

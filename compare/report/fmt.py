@@ -71,4 +71,6 @@ def input_text(inp: dict[str, Any] | None) -> str:
     """
     if inp is None:
         return "-"
+    if inp.get("dtype") == "int":
+        return "x".join(str(n) for n in inp["size"]) + " token ids"
     return "x".join(str(n) for n in [*inp["size"], inp["channels"]])

@@ -96,10 +96,12 @@ def render_model(model: ModelResult) -> str:
         )
     totals = model.totals()
     inp = model.input or {"channels": 0, "size": []}
+    # token ids (dtype "int") have no channel axis in either framework
+    channel = [] if inp.get("dtype") == "int" else [inp["channels"]]
     lines = [
         f"model '{model.name}': input {input_text(model.input)} ({model.dtype}; "
-        f"torch {fmt_shape([None, inp['channels'], *inp['size']])}, "
-        f"keras {fmt_shape([None, *inp['size'], inp['channels']])})",
+        f"torch {fmt_shape([None, *channel, *inp['size']])}, "
+        f"keras {fmt_shape([None, *inp['size'], *channel])})",
         grid(header, rows),
     ]
     for name in ("torch", "keras"):
