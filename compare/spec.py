@@ -75,6 +75,7 @@ FIELD_ORDER = (
     "dilation",
     "groups",
     "depth_multiplier",
+    "return_sequences",
     "use_bias",
 )
 

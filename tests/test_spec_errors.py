@@ -227,10 +227,10 @@ def test_error_names_the_model_and_layer():
         (
             {
                 "name": "m",
-                "input": {"channels": 1, "size": [4], "dtype": "int"},
+                "input": {"channels": 1, "size": [4], "layout": "nchw"},
                 "layers": [{"kind": "flatten"}],
             },
-            r"unknown input field\(s\) dtype",
+            r"unknown input field\(s\) layout",
         ),
         (
             {"name": "m", "input": {"channels": 1}, "layers": "conv"},
