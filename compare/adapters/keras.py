@@ -10,17 +10,13 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras
 import numpy as np
 
 from compare import layouts
+from compare.adapters._keras_import import keras
 from compare.adapters.base import Built, Notes, Unsupported, WeightFact
 from compare.formulas import LayerFormula, same_pads
 from compare.spec import (
@@ -34,12 +30,6 @@ from compare.spec import (
 )
 
 __all__ = ["KerasAdapter"]
-
-if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment guard
-    raise ImportError(
-        f"compare needs Keras on the TensorFlow backend; KERAS_BACKEND is "
-        f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before importing keras."
-    )
 
 L = keras.layers
 _CONV = {1: L.Conv1D, 2: L.Conv2D, 3: L.Conv3D}

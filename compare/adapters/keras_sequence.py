@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import keras
-
+from compare.adapters._keras_import import keras
 from compare.adapters.base import Notes
 from compare.formulas import LayerFormula
 from compare.spec import GRU, LSTM, Embedding, Layer, SimpleRNN
