@@ -1,0 +1,278 @@
+"""from_torch / from_keras: round trips over a case table, weights, and named refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import compare
+from compare.adapters import get_adapter
+from compare.catalog import seed_model
+from compare.importers import UnmappableError, spec_differences
+from compare.spec import (
+    Conv,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    Input,
+    Model,
+    SeparableConv,
+)
+
+torch = pytest.importorskip("torch")
+keras = pytest.importorskip("keras")
+nn = torch.nn
+L = keras.layers
+
+
+def _m(name, inp, *layers):
+    return Model(name, inp, layers)
+
+
+CASES = [
+    _m("conv2d", Input(3, (9, 9)), Conv(filters=4, kernel_size=3)),
+    _m(
+        "conv2d_same_stride2",
+        Input(3, (8, 8)),
+        Conv(filters=4, kernel_size=3, strides=2, padding="same"),
+    ),
+    _m(
+        "conv2d_pad_dilation",
+        Input(3, (9, 9)),
+        Conv(filters=4, kernel_size=3, padding=2, dilation=2),
+    ),
+    _m("conv2d_groups", Input(4, (8, 8)), Conv(filters=6, kernel_size=3, groups=2)),
+    _m("conv1d_same", Input(2, (10,)), Conv(filters=3, kernel_size=5, padding="same")),
+    _m(
+        "conv3d",
+        Input(2, (5, 6, 5)),
+        Conv(filters=2, kernel_size=(3, 2, 3), strides=(1, 2, 1), padding=1),
+    ),
+    _m("conv_t2d_valid", Input(3, (5, 5)), ConvTranspose(filters=4, kernel_size=3, strides=2)),
+    _m(
+        "conv_t2d_pad_outpad",
+        Input(3, (5, 5)),
+        ConvTranspose(filters=2, kernel_size=3, strides=2, padding=1, output_padding=1),
+    ),
+    _m(
+        "conv_t2d_same_asym",
+        Input(3, (5, 5)),
+        ConvTranspose(filters=2, kernel_size=3, strides=2, padding="same"),
+    ),
+    _m(
+        "conv_t1d_same",
+        Input(2, (6,)),
+        ConvTranspose(filters=3, kernel_size=4, strides=2, padding="same"),
+    ),
+    _m(
+        "depthwise2d", Input(3, (8, 8)), DepthwiseConv(kernel_size=3, depth_multiplier=2, padding=1)
+    ),
+    _m(
+        "depthwise1d_same_stride2",
+        Input(2, (9,)),
+        DepthwiseConv(kernel_size=3, strides=2, padding="same"),
+    ),
+    _m("depthwise3d", Input(2, (5, 5, 5)), DepthwiseConv(kernel_size=3)),
+    _m(
+        "separable2d", Input(3, (8, 8)), SeparableConv(filters=5, kernel_size=3, depth_multiplier=2)
+    ),
+    _m(
+        "separable1d_nobias",
+        Input(2, (9,)),
+        SeparableConv(filters=4, kernel_size=3, use_bias=False, padding="same"),
+    ),
+    _m("separable3d", Input(2, (5, 5, 5)), SeparableConv(filters=3, kernel_size=3)),
+    _m("dense_vector", Input(6), Dense(units=4)),
+    _m("dense_on_map", Input(3, (4, 4)), Dense(units=5)),
+    seed_model(),
+    _m(
+        "stack",
+        Input(1, (12, 12)),
+        Conv(filters=4, kernel_size=3, strides=2, padding="same"),
+        DepthwiseConv(kernel_size=3, padding=1),
+        ConvTranspose(filters=2, kernel_size=2, strides=2),
+        Flatten(),
+        Dense(units=7, use_bias=False),
+    ),
+]
+
+
+def _input(model):
+    return (model.input.channels, *model.input.size)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[m.name for m in CASES])
+def case(request):
+    model = request.param
+    pair = compare.build(model, seed=3)
+    pair.port(src="torch")
+    return model, pair
+
+
+@pytest.mark.parametrize("source", ["torch", "keras"])
+def test_round_trip_gives_the_same_spec_and_weights(case, source):
+    model, pair = case
+    if source == "torch":
+        imported = compare.from_torch(pair.torch, input=_input(model))
+    else:
+        imported = compare.from_keras(pair.keras)
+    assert [layer.kind for layer in imported.model.layers] == [layer.kind for layer in model.layers]
+    assert spec_differences(model, imported.model) == []
+    adapter = get_adapter(source)
+    for index, built in enumerate(pair.sides[source].layers):
+        want = adapter.get_weights(built)
+        got = imported.weights[index]
+        assert sorted(got) == sorted(want)
+        for role in want:
+            np.testing.assert_array_equal(got[role], want[role])
+
+
+def test_padding_int_and_same_are_one_network_but_other_fields_are_not():
+    a = _m("a", Input(2, (8, 8)), Conv(filters=2, kernel_size=3, padding=1))
+    b = _m("b", Input(2, (8, 8)), Conv(filters=2, kernel_size=3, padding="same"))
+    c = _m("c", Input(2, (8, 8)), Conv(filters=2, kernel_size=3, padding="same", use_bias=False))
+    assert spec_differences(a, b) == []
+    [mismatch] = spec_differences(a, c)
+    assert (mismatch.index, mismatch.field, mismatch.torch, mismatch.keras) == (
+        0,
+        "use_bias",
+        True,
+        False,
+    )
+
+
+class Chain(nn.Module):
+    """A user module whose forward is a straight chain of modules and functions."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ZeroPad2d((0, 1, 0, 1))
+        self.conv = nn.Conv2d(1, 4, 3, stride=2)
+        self.body = nn.Sequential(nn.Conv2d(4, 4, 3, groups=4, bias=False), nn.Conv2d(4, 6, 1))
+        self.fc = nn.Linear(6 * 5 * 5, 3)
+
+    def forward(self, x):
+        x = self.body(self.conv(self.pad(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+@pytest.fixture(scope="module")
+def chain():
+    torch.manual_seed(0)
+    return Chain()
+
+
+def test_fx_chain_is_read_with_folds_and_paths(chain):
+    imported = compare.from_torch(chain, input="1x14x14")
+    layers = imported.model.layers
+    assert [layer.kind for layer in layers] == ["conv", "separable_conv", "flatten", "dense"]
+    assert layers[0].padding == "same"  # (0, 1) pads are TF's split for stride 2
+    assert imported.paths[0] == ("pad", "conv")
+    assert imported.paths[1] == ("body.0", "body.1")
+    np.testing.assert_array_equal(imported.weights[3]["kernel"], chain.fc.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("source", ["torch", "keras"])
+def test_build_from_an_import_keeps_the_users_weights(chain, source):
+    x = np.random.default_rng(1).standard_normal((2, 1, 14, 14)).astype("float32")
+    with torch.no_grad():
+        want = chain(torch.from_numpy(x)).numpy()
+    imported = compare.from_torch(chain, input=(1, 14, 14))
+    if source == "keras":  # go round through the user's weights in a Keras model
+        imported = compare.from_keras(compare.build(imported).keras)
+        assert imported.source == "keras"
+    pair = compare.build(imported, seed=99)
+    with torch.no_grad():
+        got_torch = pair.torch(torch.from_numpy(x)).numpy()
+    got_keras = keras.ops.convert_to_numpy(pair.keras(np.moveaxis(x, 1, -1)))
+    np.testing.assert_allclose(got_torch, want, atol=1e-5)
+    np.testing.assert_allclose(got_keras, want, atol=1e-5)
+
+
+def test_compare_reports_an_import_with_its_weights(chain):
+    imported = compare.from_keras(compare.build(compare.from_torch(chain, "1x14x14")).keras)
+    result = compare.compare(imported)[0]
+    assert result.status == "ok"
+    assert [r.kind for r in result.layers] == ["conv", "separable_conv", "flatten", "dense"]
+
+
+def test_reading_does_not_change_the_users_module(chain):
+    chain.train()
+    before = {k: v.clone() for k, v in chain.state_dict().items()}
+    compare.from_torch(chain, input="1x14x14")
+    assert chain.training
+    for key, value in chain.state_dict().items():
+        assert torch.equal(value, before[key])
+
+
+def test_every_unmappable_torch_module_is_named_with_path_class_and_reason():
+    module = nn.Sequential(
+        nn.Conv2d(3, 4, 3),
+        nn.ReLU(),
+        nn.ZeroPad2d((1, 0, 0, 0)),
+        nn.Conv2d(4, 4, 3),
+        nn.Conv2d(4, 4, 3, padding_mode="reflect", padding=1),
+    )
+    with pytest.raises(UnmappableError) as info:
+        compare.from_torch(module, input="3x16x16")
+    items = {item.path: item for item in info.value.items}
+    assert set(items) == {"1", "2 + 3", "4"}
+    assert items["1"].cls == "torch.nn.ReLU"
+    assert "no importer maps this class" in items["1"].reason
+    assert "asymmetric and not TensorFlow's 'same'" in items["2 + 3"].reason
+    assert "padding_mode='reflect'" in items["4"].reason
+    assert "1 (torch.nn.ReLU)" in str(info.value)
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x) + x
+
+
+def test_a_forward_that_is_not_a_chain_is_named():
+    with pytest.raises(
+        UnmappableError, match=r"0 \(test_importers.Residual\): .*not a straight chain: 'add'"
+    ):
+        compare.from_torch(nn.Sequential(Residual()), input="2x5x5")
+
+
+def test_linear_on_a_channels_first_map_is_refused():
+    with pytest.raises(UnmappableError, match=r"0 \(torch.nn.Linear\): it acts on the last axis"):
+        compare.from_torch(nn.Sequential(nn.Linear(5, 2)), input="3x4x5")
+
+
+def test_keras_functional_chain_and_nested_sequential_are_read():
+    inputs = keras.Input((10, 2))
+    x = L.ZeroPadding1D((1, 1))(inputs)
+    x = L.Conv1D(3, 3)(x)
+    x = keras.Sequential([L.Flatten(), L.Dense(4, name="out")], name="head")(x)
+    imported = compare.from_keras(keras.Model(inputs, x))
+    layers = imported.model.layers
+    assert [layer.kind for layer in layers] == ["conv", "flatten", "dense"]
+    assert layers[0].padding == (1,)
+    assert imported.paths[2] == ("head/out",)
+
+
+def test_keras_unmappable_layers_are_named():
+    inputs = keras.Input((6, 6, 2))
+    a = L.Conv2D(2, 3, padding="same", name="a")(inputs)
+    merged = L.Add(name="merge")([a, inputs])
+    with pytest.raises(UnmappableError, match=r"merge \(keras.layers.Add\): it takes 2 inputs"):
+        compare.from_keras(keras.Model(inputs, merged))
+    fused = keras.Sequential(
+        [
+            keras.Input((6, 6, 2)),
+            L.Conv2D(2, 3, activation="relu", name="c"),
+            L.Cropping2D(1, name="crop"),
+        ]
+    )
+    with pytest.raises(UnmappableError) as info:
+        compare.from_keras(fused)
+    reasons = {item.path: item.reason for item in info.value.items}
+    assert "activation='relu' is fused" in reasons["c"]
+    assert "part of the transposed convolution before it" in reasons["crop"]
