@@ -276,3 +276,48 @@ def test_keras_unmappable_layers_are_named():
     reasons = {item.path: item.reason for item in info.value.items}
     assert "activation='relu' is fused" in reasons["c"]
     assert "part of the transposed convolution before it" in reasons["crop"]
+
+
+class ViewNet(nn.Module):
+    """The classic hand-written forward: functional padding and x.view(x.size(0), -1)."""
+
+    def __init__(self, flat=True):
+        super().__init__()
+        self.flat = flat
+        self.c1 = nn.Conv2d(1, 3, 5, padding=2)
+        self.c2 = nn.Conv2d(3, 4, 5)
+        self.fc = nn.Linear(4 * 10 * 10, 2)
+
+    def forward(self, x):
+        x = self.c2(torch.nn.functional.pad(self.c1(x), (1, 1, 1, 1)))
+        if self.flat:
+            return self.fc(x.view(x.size(0), -1))
+        return x.reshape(x.shape[0], 4, -1)
+
+
+def test_functional_pad_and_view_flatten_are_read():
+    imported = compare.from_torch(ViewNet(), input="1x12x12")
+    assert [layer.kind for layer in imported.model.layers] == ["conv", "conv", "flatten", "dense"]
+    assert imported.model.layers[1].padding == (1, 1)
+    assert imported.paths[1] == ("pad", "c2")
+
+
+def test_a_reshape_that_is_not_a_flatten_is_named():
+    with pytest.raises(UnmappableError, match=r"reshape \(Tensor.reshape\): reshapes"):
+        compare.from_torch(ViewNet(flat=False), input="1x12x12")
+
+
+def test_keras_shared_layer_is_not_a_chain():
+    inputs = keras.Input((4, 4, 2))
+    conv = L.Conv2D(2, 1, name="shared")
+    model = keras.Model(inputs, conv(conv(inputs)))
+    with pytest.raises(UnmappableError, match="its graph is not a chain"):
+        compare.from_keras(model)
+
+
+def test_keras_model_without_input_shape_needs_input():
+    model = keras.Sequential([L.Conv1D(2, 3), L.Flatten()])
+    with pytest.raises(compare.SpecError, match="no fixed input shape; give input="):
+        compare.from_keras(model)
+    imported = compare.from_keras(model, input="3x8")
+    assert imported.model.input == Input(3, (8,))

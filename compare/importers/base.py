@@ -498,6 +498,8 @@ def assemble(
             continue
         checked.append(part)
     if problems:
+        order = {p.path: k for k, p in enumerate(pieces)}
+        problems.sort(key=lambda u: order.get(u.path.split(" + ")[0], len(order)))
         raise UnmappableError(source, problems)
     if not checked:
         raise UnmappableError(source, [Unmapped(name, "model", "it holds no layer to read")])

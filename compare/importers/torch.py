@@ -13,6 +13,7 @@ changed: the walk works on a deep copy in eval mode.
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,7 +35,7 @@ from compare.importers.base import (
     parse_input,
     step_ends,
 )
-from compare.spec import Conv, ConvTranspose, Dense, Flatten
+from compare.spec import Conv, ConvTranspose, Dense, Flatten, prod
 
 __all__ = ["FUNCTIONS", "MODULES", "from_torch", "read_torch"]
 
@@ -179,11 +180,27 @@ def _fn_pad(node: fx.Node, piece: Piece) -> Piece:
     return _pad_piece(piece, tuple(flat), float(value or 0))
 
 
+def _fn_reshape(node: fx.Node, piece: Piece) -> Piece:
+    """``x.view(x.size(0), -1)`` and the like: a flatten when it keeps the batch axis and
+    merges all others (a row-major reshape orders them C, *size, as ``nn.Flatten`` does)."""
+    inp, out = piece.in_shape, piece.out_shape
+    features = inp.channels * prod(inp.size)
+    if out.size or out.channels != features:
+        raise Refuse(
+            f"reshapes {inp.torch()[1:]} to {out.torch()[1:]}; only a reshape to "
+            f"(batch, {features}) is read, as a flatten"
+        )
+    return replace(piece, layer=Flatten())
+
+
 #: Traced function or tensor-method name -> mapper (``torch.flatten`` / ``x.flatten``).
 FUNCTIONS: dict[Any, Mapper] = {
     torch.flatten: _fn_flatten,
     "flatten": _fn_flatten,
     F.pad: _fn_pad,
+    torch.reshape: _fn_reshape,
+    "view": _fn_reshape,
+    "reshape": _fn_reshape,
 }
 
 
@@ -229,33 +246,85 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _fn_runner(node: fx.Node) -> Callable[[torch.Tensor], torch.Tensor]:
-    rest, kwargs = node.args[1:], dict(node.kwargs)
+def _call(node: fx.Node, env: dict[fx.Node, Any]) -> Any:
+    """Evaluate one traced call with its input nodes looked up in ``env``."""
+    args: Any = fx.node.map_arg(node.args, env.__getitem__)
+    kwargs: Any = fx.node.map_arg(node.kwargs, env.__getitem__)
     if node.op == "call_method":
-        return lambda x: getattr(x, str(node.target))(*rest, **kwargs)
+        return getattr(args[0], str(node.target))(*args[1:], **kwargs)
     target: Any = node.target
-    return lambda x: target(x, *rest, **kwargs)
+    return target(*args, **kwargs)
 
 
-def _chain_problem(graph: fx.Graph) -> str | None:
+def _fn_runner(
+    node: fx.Node, current: fx.Node, sides: list[fx.Node]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Run ``node`` on the chain value, recomputing the shape reads it uses from it."""
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        env: dict[fx.Node, Any] = {current: x}
+        for side in sides:
+            env[side] = _call(side, env)
+        return _call(node, env)
+
+    return run
+
+
+def _is_shape_read(node: fx.Node, current: fx.Node, sides: list[fx.Node]) -> bool:
+    """``x.size(0)``, ``x.shape``, ``x.shape[0]``: reads of the chain value's shape."""
+    used = node.all_input_nodes
+    if node.op == "call_method" and node.target in ("size", "dim"):
+        return used == [current]
+    if node.op == "call_function" and node.target is getattr:
+        return used == [current] and node.args[1:] == ("shape",)
+    if node.op == "call_function" and node.target is operator.getitem:
+        return bool(used) and all(n in sides for n in used)
+    return False
+
+
+Chain = list[tuple[fx.Node, fx.Node, list[fx.Node]]]
+
+
+def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
+    """(node, the chain value it takes, the shape reads it uses) per step, or a problem."""
     nodes = list(graph.nodes)
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != 1:
-        return f"its forward takes {len(inputs)} inputs; a chain takes one"
-    prev = inputs[0]
+        return [], f"its forward takes {len(inputs)} inputs; a chain takes one"
+    current, sides, steps = inputs[0], list[fx.Node](), []
     for node in nodes[1:]:
         used = node.all_input_nodes
         if node.op == "get_attr":
-            return f"its forward reads the attribute {node.target!r} directly"
-        if used != [prev]:
+            return [], f"its forward reads the attribute {node.target!r} directly"
+        if _is_shape_read(node, current, sides):
+            sides.append(node)
+            continue
+        allowed = [current, *sides] if node.op in ("call_function", "call_method") else [current]
+        if current not in used or any(n not in allowed for n in used):
             names = ", ".join(n.name for n in used) or "no earlier value"
-            return (
-                f"its forward is not a straight chain: {node.name!r} ({node.op} "
-                f"{getattr(node.target, '__name__', node.target)}) uses {names}, "
-                f"not just {prev.name!r}"
+            target = getattr(node.target, "__name__", node.target)
+            return [], (
+                f"its forward is not a straight chain: {node.name!r} ({node.op} {target}) "
+                f"uses {names}, not just {current.name!r}"
             )
-        prev = node
-    return None
+        if node.op == "call_module" and (len(node.args) != 1 or node.kwargs):
+            return [], f"its forward calls {node.target!r} with more than the chain value"
+        if node.op != "output":
+            steps.append((node, current, [s for s in sides if s in _needed(node, sides)]))
+        current, sides = node, []
+    return steps, None
+
+
+def _needed(node: fx.Node, sides: list[fx.Node]) -> set[fx.Node]:
+    """The shape reads ``node`` depends on, directly or through other reads."""
+    out: set[fx.Node] = set()
+    todo = [n for n in node.all_input_nodes if n in sides]
+    while todo:
+        n = todo.pop()
+        if n not in out:
+            out.add(n)
+            todo += [m for m in n.all_input_nodes if m in sides]
+    return out
 
 
 def _steps(module: nn.Module, path: str) -> list[_Step]:
@@ -276,20 +345,19 @@ def _steps(module: nn.Module, path: str) -> list[_Step]:
                 path or type(module).__name__, cls, module, module, None, " ".join(reason.split())
             )
         ]
-    problem = _chain_problem(graph)
+    chain, problem = _chain(graph)
     if problem is not None:
         return [_Step(path or type(module).__name__, cls, module, module, None, problem)]
     out: list[_Step] = []
-    for node in graph.nodes:
+    for node, current, sides in chain:
         if node.op == "call_module":
             out += _steps(module.get_submodule(str(node.target)), _join(path, str(node.target)))
-        elif node.op in ("call_function", "call_method"):
+        else:
             key = node.target
             name = key if isinstance(key, str) else getattr(key, "__name__", str(key))
             fn_cls = f"Tensor.{name}" if node.op == "call_method" else _fn_name(key)
-            out.append(
-                _Step(_join(path, node.name), fn_cls, _fn_runner(node), node, FUNCTIONS.get(key))
-            )
+            runner = _fn_runner(node, current, sides)
+            out.append(_Step(_join(path, node.name), fn_cls, runner, node, FUNCTIONS.get(key)))
     return out
 
 
