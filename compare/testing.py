@@ -76,8 +76,15 @@ def _read(torch_module: Any, keras_model: Any, input: Any) -> tuple[Reading, Rea
 
     if not isinstance(keras_model, keras.Model):
         raise SpecError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}")
-    clone = keras.models.clone_model(keras_model)
-    clone.set_weights(keras_model.get_weights())
+    try:
+        clone = keras.models.clone_model(keras_model)
+        clone.set_weights(keras_model.get_weights())
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise SpecError(
+            f"cannot copy the Keras model {keras_model.name!r} with keras.models.clone_model "
+            f"({text}); compare reads Sequential and functional models"
+        ) from exc
     return read_torch(torch_module, input), read_keras(clone, input)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import compare
 from compare.adapters import get_adapter
@@ -321,3 +323,65 @@ def test_keras_model_without_input_shape_needs_input():
         compare.from_keras(model)
     imported = compare.from_keras(model, input="3x8")
     assert imported.model.input == Input(3, (8,))
+
+
+def test_compare_an_import_from_keras_ports_keras_weights_to_torch(case):
+    _, pair = case
+    imported = compare.from_keras(pair.keras)
+    result = compare.compare(imported)[0]
+    assert result.status == "ok", result.parity
+    built = compare.build(imported)
+    for index, layer in enumerate(built.sides["torch"].layers):
+        torch_weights = get_adapter("torch").get_weights(layer)
+        want = get_adapter("torch").get_weights(pair.sides["torch"].layers[index])
+        for role, array in want.items():  # the pair was ported torch -> keras: back again
+            np.testing.assert_allclose(torch_weights[role], array, rtol=0, atol=0)
+
+
+def test_keras_reshape_to_a_vector_is_a_flatten():
+    model = keras.Sequential([keras.Input((3, 3, 2)), L.Reshape((-1,), name="r"), L.Dense(2)])
+    assert [layer.kind for layer in compare.from_keras(model).model.layers] == ["flatten", "dense"]
+    bad = keras.Sequential([keras.Input((3, 3, 2)), L.Reshape((9, 2), name="r")])
+    with pytest.raises(UnmappableError, match=r"r \(keras.layers.Reshape\): reshapes"):
+        compare.from_keras(bad)
+
+
+@st.composite
+def single_layer_models(draw):
+    rank = draw(st.integers(1, 2))
+    channels = draw(st.integers(2, 4))
+    size = tuple(draw(st.integers(4, 9)) for _ in range(rank))
+    kind = draw(st.sampled_from([Conv, ConvTranspose, DepthwiseConv, SeparableConv]))
+    fields = {
+        "kernel_size": draw(st.integers(1, 4)),
+        "strides": draw(st.integers(1, 3)),
+        "dilation": draw(st.integers(1, 2)),
+        "padding": draw(st.sampled_from(["valid", "same", 1, 2])),
+        "use_bias": draw(st.booleans()),
+    }
+    if kind in (Conv, ConvTranspose, SeparableConv):
+        fields["filters"] = draw(st.integers(1, 4)) * (2 if kind is not SeparableConv else 1)
+    if kind in (DepthwiseConv, SeparableConv):
+        fields["depth_multiplier"] = draw(st.integers(1, 2))
+    if kind is Conv:
+        # groups == channels is a depthwise convolution, which is what it is read as
+        fields["groups"] = draw(st.sampled_from([g for g in (1, 2) if g < channels]))
+    if kind is ConvTranspose and fields["padding"] != "same":
+        fields["output_padding"] = draw(st.integers(0, 1))
+    try:
+        layer = kind(**fields)
+        return Model("h", Input(channels, size), (layer,))
+    except compare.SpecError:
+        assume(False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(single_layer_models())
+def test_torch_round_trip_of_random_single_layers(model):
+    from compare.formulas import infer
+
+    formula = infer(model)[0]
+    built = get_adapter("torch").build(model.layers[0], formula, 0, "float32")
+    imported = compare.from_torch(built.obj, input=_input(model))
+    assert [layer.kind for layer in imported.model.layers] == [model.layers[0].kind]
+    assert spec_differences(model, imported.model) == []

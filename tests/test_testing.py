@@ -163,3 +163,40 @@ def test_show_compares_the_users_own_objects(nets, capsys):
 def test_show_fails_on_a_bad_reference(capsys):
     assert main(["show", "--torch", "no_such_module_here:net", "--input", "1x4x4"]) == 2
     assert "cannot import 'no_such_module_here'" in capsys.readouterr().err
+
+
+def test_show_keras_alone_as_json(nets, capsys):
+    import json
+
+    code = main(["show", "--keras", "user_nets:keras_net", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert doc["source"]["framework"] == "keras"
+    assert [layer["kind"] for layer in doc["models"][0]["layers"]] == [
+        "conv",
+        "conv",
+        "flatten",
+        "dense",
+    ]
+    assert doc["models"][0]["parity"]["status"] == "ok"
+
+
+def test_show_exits_1_when_the_pair_differs(nets, capsys, tmp_path, monkeypatch):
+    (tmp_path / "user_pair_bad.py").write_text(
+        "from user_nets import keras_net\n\ndef wide():\n    return keras_net(kernel=4)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "show",
+            "--torch",
+            "user_nets:torch_net",
+            "--keras",
+            "user_pair_bad:wide",
+            "--input",
+            "1x12x12",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "torch vs keras: the torch and keras models describe different networks" in out

@@ -93,7 +93,7 @@ class UnmappableError(SpecError):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Imported:
     """A spec read from a real model, carrying that model's weights.
 

@@ -33,7 +33,15 @@ from compare.importers.base import (
     parse_input,
     step_ends,
 )
-from compare.spec import Conv, ConvTranspose, Dense, DepthwiseConv, Flatten, SeparableConv
+from compare.spec import (
+    Conv,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    SeparableConv,
+    prod,
+)
 
 __all__ = ["ACTIVATIONS", "LAYERS", "from_keras", "read_keras"]
 
@@ -167,6 +175,19 @@ def _pairs(value: Any) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in value)
 
 
+def _reshape(layer: Any, piece: Piece) -> Piece:
+    """``Reshape((-1,))`` and the like: a flatten when it merges every non-batch axis
+    (a row-major reshape orders them *size, C, as ``Flatten`` does)."""
+    inp, out = piece.in_shape, piece.out_shape
+    features = inp.channels * prod(inp.size)
+    if out.size or out.channels != features:
+        raise Refuse(
+            f"reshapes {inp.keras()[1:]} to {out.keras()[1:]}; only a reshape to "
+            f"({features},) is read, as a flatten"
+        )
+    return replace(piece, layer=Flatten())
+
+
 def _zero_padding(layer: Any, piece: Piece) -> Piece:
     _checks(layer)
     return replace(piece, pad=_pairs(layer.padding))
@@ -189,6 +210,7 @@ LAYERS: dict[type, Mapper] = {
     **dict.fromkeys((L.SeparableConv1D, L.SeparableConv2D), _separable),
     L.Dense: _dense,
     L.Flatten: _flatten,
+    L.Reshape: _reshape,
     **dict.fromkeys((L.ZeroPadding1D, L.ZeroPadding2D, L.ZeroPadding3D), _zero_padding),
     **dict.fromkeys((L.Cropping1D, L.Cropping2D, L.Cropping3D), _cropping),
     L.Identity: _identity,
