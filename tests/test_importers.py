@@ -385,3 +385,25 @@ def test_torch_round_trip_of_random_single_layers(model):
     imported = compare.from_torch(built.obj, input=_input(model))
     assert [layer.kind for layer in imported.model.layers] == [model.layers[0].kind]
     assert spec_differences(model, imported.model) == []
+
+
+class DenseOnMap(nn.Module):
+    """nn.Linear on the channels of a map, written with permute / movedim."""
+
+    def __init__(self, back=(0, 3, 1, 2)):
+        super().__init__()
+        self.back = back
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x):
+        x = self.fc(self.conv(x).permute(0, 2, 3, 1))
+        return x.permute(*self.back)
+
+
+def test_linear_between_channel_moves_is_a_dense_on_the_map():
+    imported = compare.from_torch(DenseOnMap(), input="3x6x6")
+    assert [layer.kind for layer in imported.model.layers] == ["conv", "dense"]
+    assert imported.paths[1] == ("permute", "fc", "permute_1")
+    with pytest.raises(UnmappableError, match=r"permute_1 \(Tensor.permute\): permutes the axes"):
+        compare.from_torch(DenseOnMap(back=(0, 3, 2, 1)), input="3x6x6")

@@ -193,6 +193,29 @@ def _fn_reshape(node: fx.Node, piece: Piece) -> Piece:
     return replace(piece, layer=Flatten())
 
 
+def _fn_move(node: fx.Node, piece: Piece) -> Piece:
+    """``x.permute(0, 2, 3, 1)`` / ``torch.movedim(x, 1, -1)`` (channels last) and back:
+    read around an ``nn.Linear``, they make a dense layer acting on the channels."""
+    args: list[Any] = list(node.args[1:])
+    kwargs: dict[str, Any] = dict(node.kwargs)
+    n = piece.in_shape.rank + 2
+    if node.target == "permute" or node.target is torch.permute:
+        dims = kwargs.get("dims", args[0] if len(args) == 1 else args)
+        order = tuple(int(d) % n for d in dims)
+    else:
+        source = int(kwargs.get("source", args[0] if args else 0)) % n
+        destination = int(kwargs.get("destination", args[1] if len(args) > 1 else 0)) % n
+        rest = [d for d in range(n) if d != source]
+        rest.insert(destination, source)
+        order = tuple(rest)
+    moves = {(0, *range(2, n), 1): "last", (0, n - 1, *range(1, n - 1)): "first"}
+    if order not in moves or n < 3:
+        raise Refuse(
+            f"permutes the axes to {order}; only moving the channels last and back is read"
+        )
+    return replace(piece, move=moves[order])
+
+
 #: Traced function or tensor-method name -> mapper (``torch.flatten`` / ``x.flatten``).
 FUNCTIONS: dict[Any, Mapper] = {
     torch.flatten: _fn_flatten,
@@ -201,6 +224,12 @@ FUNCTIONS: dict[Any, Mapper] = {
     torch.reshape: _fn_reshape,
     "view": _fn_reshape,
     "reshape": _fn_reshape,
+    torch.permute: _fn_move,
+    "permute": _fn_move,
+    torch.movedim: _fn_move,
+    torch.moveaxis: _fn_move,
+    "movedim": _fn_move,
+    "moveaxis": _fn_move,
 }
 
 
