@@ -407,3 +407,21 @@ def test_linear_between_channel_moves_is_a_dense_on_the_map():
     assert imported.paths[1] == ("permute", "fc", "permute_1")
     with pytest.raises(UnmappableError, match=r"permute_1 \(Tensor.permute\): permutes the axes"):
         compare.from_torch(DenseOnMap(back=(0, 3, 2, 1)), input="3x6x6")
+
+
+def test_consecutive_paddings_add_up_into_the_next_conv():
+    module = nn.Sequential(
+        nn.ZeroPad2d((1, 0, 1, 0)), nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(2, 2, 3)
+    )
+    imported = compare.from_torch(module, input="2x6x6")
+    assert imported.model.layers[0].padding == (1, 1)
+    assert imported.paths[0] == ("0", "1", "2")
+    keras_model = keras.Sequential(
+        [keras.Input((6, 6, 2)), L.ZeroPadding2D(((0, 1), (0, 1))), L.Dense(2)]
+    )
+    with pytest.raises(
+        UnmappableError,
+        match=r"read as part of the convolution that follows "
+        r"it, but keras.layers.Dense follows",
+    ):
+        compare.from_keras(keras_model)

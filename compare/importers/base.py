@@ -327,22 +327,33 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             i += 1
             continue
         if p.pad is not None:
-            if nxt is None or nxt.problem is not None or not isinstance(nxt.layer, _PADDED):
-                what = "nothing" if nxt is None else nxt.cls
+            pads = [p]  # consecutive zero paddings add up
+            while i + len(pads) < n and pieces[i + len(pads)].pad is not None:
+                if pieces[i + len(pads)].problem is not None:
+                    break
+                pads.append(pieces[i + len(pads)])
+            total: Pads = p.pad
+            for more in pads[1:]:
+                assert more.pad is not None
+                total = tuple((a + c, b + d) for (a, b), (c, d) in zip(total, more.pad))
+            k = i + len(pads)
+            conv = pieces[k] if k < n else None
+            if conv is None or conv.problem is not None or not isinstance(conv.layer, _PADDED):
+                what = "nothing" if conv is None else conv.cls
                 refuse(
-                    [p],
+                    pads,
                     f"explicit zero padding is read as part of the convolution that "
                     f"follows it, but {what} follows",
                 )
-                i += 1
+                i = k
                 continue
             try:
-                layer = _fold_pad(nxt.layer, p.pad, p.in_shape)
+                layer = _fold_pad(conv.layer, total, p.in_shape)
             except Refuse as exc:
-                refuse([p, nxt], str(exc))
+                refuse([*pads, conv], str(exc))
             else:
-                parts.append(Part(layer, nxt.roles, [p, nxt], p.in_shape, nxt.out_shape))
-            i += 2
+                parts.append(Part(layer, conv.roles, [*pads, conv], p.in_shape, conv.out_shape))
+            i = k + 1
             continue
         if p.crop is not None:
             refuse(
