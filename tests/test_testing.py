@@ -200,3 +200,21 @@ def test_show_exits_1_when_the_pair_differs(nets, capsys, tmp_path, monkeypatch)
     out = capsys.readouterr().out
     assert code == 1
     assert "torch vs keras: the torch and keras models describe different networks" in out
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_torch_same_padding_with_an_even_kernel_matches_keras_same():
+    torch.manual_seed(2)
+    t = nn.Sequential(nn.Conv2d(2, 3, 4, padding="same", dilation=1))
+    k = keras.Sequential([keras.Input((7, 7, 2)), L.Conv2D(3, 4, padding="same")])
+    result = check_equivalent(t, k, input="2x7x7")
+    assert result.ok, result.message
+    shifted = keras.Sequential(
+        [keras.Input((7, 7, 2)), L.ZeroPadding2D(((2, 1), (2, 1))), L.Conv2D(3, 4)]
+    )
+    with pytest.raises(
+        AssertionError,
+        match=r"zero_padding2d \+ conv2d\S* \(keras.layers."
+        r"ZeroPadding2D, keras.layers.Conv2D\): pads \(\(2, 1\), \(2, 1\)\)",
+    ):
+        assert_equivalent(t, shifted, input="2x7x7")
