@@ -222,3 +222,14 @@ def test_torch_same_padding_with_an_even_kernel_matches_keras_same():
         r"ZeroPadding2D, keras.layers.Conv2D\): pads \(\(2, 1\), \(2, 1\)\)",
     ):
         assert_equivalent(t, shifted, input="2x7x7")
+
+
+def test_the_plugin_module_imports_no_framework():
+    import subprocess
+
+    code = (
+        "import sys, compare.testing, compare.importers\n"
+        "print(sorted(m for m in ('torch', 'keras', 'tensorflow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
