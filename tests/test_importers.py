@@ -425,3 +425,20 @@ def test_consecutive_paddings_add_up_into_the_next_conv():
         r"it, but keras.layers.Dense follows",
     ):
         compare.from_keras(keras_model)
+
+
+class Functional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3)
+
+    def forward(self, x):
+        return torch.relu(self.conv(x)).sum(dim=(1, 2, 3))
+
+
+def test_unmapped_functions_and_batch_breaking_outputs_are_named():
+    with pytest.raises(UnmappableError) as info:
+        compare.from_torch(Functional(), input="2x5x5")
+    reasons = {item.path: item.reason for item in info.value.items}
+    assert "no importer maps this function or method" in reasons["relu"]
+    assert "not one tensor that keeps the batch axis" in reasons["sum_1"]

@@ -399,8 +399,11 @@ def _shape(t: torch.Tensor) -> Shape:
     return Shape(int(t.shape[1]), tuple(int(d) for d in t.shape[2:]))
 
 
-def _known() -> str:
-    return ", ".join(sorted({k.__name__ for k in MODULES}))
+def _no_mapper(obj: Any) -> str:
+    if isinstance(obj, fx.Node):
+        known = sorted({k if isinstance(k, str) else k.__name__ for k in FUNCTIONS})
+        return f"no importer maps this function or method (mapped: {', '.join(known)})"
+    return f"no importer maps this class (mapped: {', '.join(sorted(k.__name__ for k in MODULES))})"
 
 
 def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Reading:
@@ -426,6 +429,11 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             in_shape = _shape(x) if x.dim() >= 2 else Shape(1)
             try:
                 y = step.run(x)
+                if not isinstance(y, torch.Tensor) or y.dim() < 2 or y.shape[0] != 1:
+                    raise TypeError(
+                        "its output is not one tensor that keeps the batch axis, got "
+                        f"{type(y).__name__} {tuple(getattr(y, 'shape', ()))}"
+                    )
             except Exception as exc:
                 text = " ".join(str(exc).split())[:300]
                 reason = step.problem or f"it fails on an input of shape {tuple(x.shape)}: {text}"
@@ -436,7 +444,7 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             piece = Piece(step.path, step.cls, in_shape, _shape(y), step.obj, problem=step.problem)
             x = y
             if piece.problem is None and step.mapper is None:
-                piece.problem = f"no importer maps this class (mapped: {_known()})"
+                piece.problem = _no_mapper(step.obj)
             if piece.problem is None:
                 assert step.mapper is not None
                 try:
