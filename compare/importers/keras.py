@@ -43,15 +43,10 @@ from compare.spec import (
     prod,
 )
 
-__all__ = ["ACTIVATIONS", "LAYERS", "from_keras", "read_keras"]
+__all__ = ["LAYERS", "from_keras", "read_keras"]
 
 L = keras.layers
 Mapper = Callable[[Any, Piece], Piece]
-
-#: A fused ``activation=`` other than linear: name -> mapper of the activation piece.
-#: Empty until activation kinds exist; a fused activation is named as unmapped.
-ACTIVATIONS: dict[str, Mapper] = {}
-
 
 def _checks(layer: Any) -> None:
     fmt = getattr(layer, "data_format", "channels_last")
