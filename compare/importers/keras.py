@@ -48,6 +48,7 @@ __all__ = ["LAYERS", "from_keras", "read_keras"]
 L = keras.layers
 Mapper = Callable[[Any, Piece], Piece]
 
+
 def _checks(layer: Any) -> None:
     fmt = getattr(layer, "data_format", "channels_last")
     if fmt != "channels_last":
