@@ -14,6 +14,7 @@ from __future__ import annotations
 from compare.catalog import catalog_files, seed_model
 from compare.comparison import Comparison, compare
 from compare.errors import SpecError, SpecFileError
+from compare.importers import Imported, UnmappableError, Unmapped, from_keras, from_torch
 from compare.spec import (
     GRU,
     LSTM,
@@ -43,6 +44,7 @@ __all__ = [
     "DepthwiseConv",
     "Embedding",
     "Flatten",
+    "Imported",
     "Input",
     "Layer",
     "Model",
@@ -50,9 +52,13 @@ __all__ = [
     "SimpleRNN",
     "SpecError",
     "SpecFileError",
+    "UnmappableError",
+    "Unmapped",
     "build",
     "catalog_files",
     "compare",
+    "from_keras",
+    "from_torch",
     "layer_from_dict",
     "load",
     "model_from_dict",
@@ -62,8 +68,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def build(model: Model, *, dtype: str = "float32", seed: int = 0):  # type: ignore[no-untyped-def]
+def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0):  # type: ignore[no-untyped-def]
     """Build ``model`` for real in both frameworks; see ``compare.parity.build``.
+
+    An ``Imported`` model (``from_torch`` / ``from_keras``) is built with its own
+    weights, ported to the other framework.
 
     Example:
         >>> pair = build(seed_model())

@@ -31,6 +31,21 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    show.add_argument(
+        "--torch",
+        metavar="MODULE:NAME",
+        help="your torch.nn.Module: an object, a class or a factory in an importable module",
+    )
+    show.add_argument(
+        "--keras",
+        metavar="MODULE:NAME",
+        help="your keras.Model: an object, or a factory in an importable module",
+    )
+    show.add_argument(
+        "--input",
+        metavar="CxHxW",
+        help="input shape, channels first without batch (e.g. 1x28x28); needed with --torch",
+    )
     report = sub.add_parser("report", help="write a batch report (default: the catalogue)")
     report.add_argument(
         "specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files"
@@ -63,6 +78,96 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used; the message says why."""
+
+
+def load_object(ref: str, option: str) -> Any:
+    """The object ``module:name`` names (the current directory is importable, as for
+    uvicorn or pytest); a class or a function is called without arguments.
+
+    Example:
+        >>> load_object("collections:OrderedDict", "--torch")
+        OrderedDict()
+    """
+    import importlib
+    import inspect
+
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"{option}={ref!r} must look like 'package.module:name'")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"{option}={ref!r}: cannot import {module_name!r}: {exc}") from exc
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"{option}={ref!r}: {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismethod(obj):
+        try:
+            obj = obj()
+        except TypeError as exc:
+            raise UsageError(
+                f"{option}={ref!r}: calling it without arguments failed: {exc}"
+            ) from exc
+    return obj
+
+
+def _show_objects(args: argparse.Namespace) -> int:
+    """``show --torch/--keras``: the user's own models, compared with their weights."""
+    from compare.comparison import compare_model
+    from compare.errors import SpecError
+    from compare.importers import from_keras, from_torch
+
+    if args.specs:
+        raise UsageError("give spec files or --torch/--keras, not both")
+    if args.torch and args.input is None:
+        raise UsageError("--torch needs --input, the channels-first input shape like 1x28x28")
+    torch_obj = load_object(args.torch, "--torch") if args.torch else None
+    keras_obj = load_object(args.keras, "--keras") if args.keras else None
+    try:
+        if torch_obj is not None:
+            imported = from_torch(torch_obj, args.input, name=args.torch)
+        else:
+            imported = from_keras(keras_obj, args.input, name=args.keras)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    result = compare_model(imported, dtype=args.dtype)
+    equivalence = None
+    if torch_obj is not None and keras_obj is not None:
+        from compare.testing import check_equivalent
+
+        try:
+            equivalence = check_equivalent(torch_obj, keras_obj, input=args.input)
+            verdict = equivalence.message
+        except SpecError as exc:
+            verdict = f"cannot compare the models: {exc}"
+    if args.format == "json":
+        doc: dict[str, Any] = {"models": [result.to_dict()]}
+        doc["source"] = {"framework": imported.source, "layers": imported.describe()}
+        if args.torch and args.keras:
+            doc["equivalent"] = bool(equivalence and equivalence.ok)
+            doc["equivalence"] = verdict
+        print(json.dumps(doc, indent=2, allow_nan=False))
+    else:
+        from compare.report.text import render_text
+
+        print(render_text([result]))
+        print(f"read from {imported.source}:")
+        for line in imported.describe():
+            print(f"  {line}")
+        if args.torch and args.keras:
+            print(f"torch vs keras: {verdict}")
+    failed = result.status != "ok" or (
+        args.torch and args.keras and not (equivalence and equivalence.ok)
+    )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code.
 
@@ -71,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = _parser().parse_args(argv)
+    if args.command == "show" and (args.torch or args.keras):
+        try:
+            return _show_objects(args)
+        except UsageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     from compare.catalog import catalog_files
     from compare.errors import SpecError, SpecFileError
 

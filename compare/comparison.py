@@ -26,7 +26,12 @@ def _observed(y: np.ndarray) -> tuple[int | None, ...]:
 def compare_model(
     model: Any, *, dtype: str = "float32", seed: int = 0, batch: int = 2
 ) -> ModelResult:
-    """Compare one model (a ``Model`` or a ``SpecError`` met while loading it).
+    """Compare one model (a ``Model``, an ``Imported`` one carrying the user's weights,
+    or a ``SpecError`` met while loading it).
+
+    An ``Imported`` model runs with its own weights, ported from its source framework
+    (torch -> keras or keras -> torch); a plain spec runs with seeded torch weights
+    ported to keras.
 
     Example:
         >>> from compare.spec import Input, Model, Conv
@@ -40,11 +45,15 @@ def compare_model(
     from compare.adapters import get_adapter
     from compare.adapters.base import Built, Unsupported
     from compare.differences import layer_differences
+    from compare.importers.base import Imported
     from compare.naive import Context, naive_checks
     from compare.parity import build, measure
 
+    source = model if isinstance(model, Imported) else None
+    if source is not None:
+        model = source.model
     try:
-        pair = build(model, dtype=dtype, seed=seed)
+        pair = build(source or model, dtype=dtype, seed=seed)
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     rng = np.random.default_rng(seed)
@@ -76,7 +85,7 @@ def compare_model(
             assert isinstance(built, Built)
             notes[name] = built.notes
             facts = adapter.facts(built, layer, formula)
-            if name == "keras" and "torch" in outputs:
+            if name == "keras" and "torch" in outputs and pair.weights_from is None:
                 try:
                     pair.port_layer(index, src="torch", dst="keras")
                 except Exception as exc:  # a port failure is a result, not a crash
@@ -184,14 +193,18 @@ class Comparison:
 def compare(models: Any, *, dtype: str = "float32", seed: int = 0) -> Comparison:
     """Compare a model, a list of models, or the models of a spec file path.
 
+    A model read from a real one (``compare.from_torch`` / ``from_keras``) is compared
+    with its own weights.
+
     Example:
         >>> from compare.catalog import seed_model
         >>> compare(seed_model())[0].totals()["keras"]["params"]
         49378
     """
+    from compare.importers.base import Imported
     from compare.spec import Model
 
-    if isinstance(models, Model | SpecError):
+    if isinstance(models, Model | SpecError | Imported):
         items: Iterable[Any] = [models]
     elif isinstance(models, str) or hasattr(models, "__fspath__"):
         from compare.specfile import load_lenient

@@ -18,6 +18,7 @@ from compare import layouts, sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, infer
+from compare.importers.base import Imported
 from compare.records import FRAMEWORKS, Parity
 from compare.spec import Layer, Model
 
@@ -118,6 +119,8 @@ class Pair:
     formulas: tuple[LayerFormula, ...]
     dtype: str
     sides: dict[str, Side] = field(default_factory=dict)
+    #: "torch" / "keras" once ``load`` wrote imported weights (ported to the other side).
+    weights_from: str | None = None
 
     def unsupported(self) -> list[tuple[int, str, str]]:
         """(layer index, framework, reason) for every layer a framework cannot build."""
@@ -167,6 +170,29 @@ class Pair:
         for index in range(len(self.model.layers)):
             self.port_layer(index, src=src, dst=dst)
 
+    def load(self, imported: Imported) -> None:
+        """Write an import's weights into its source side, then port them across.
+
+        Layers a framework cannot build keep their initial weights (and stay
+        ``Unsupported`` there).
+
+        Example:
+            >>> pair.load(compare.from_torch(module, input="1x28x28"))  # doctest: +SKIP
+        """
+        if imported.model != self.model:
+            raise ValueError("the imported spec is not the spec this pair was built from")
+        src = imported.source
+        dst = "keras" if src == "torch" else "torch"
+        adapter = get_adapter(src)
+        for index, weights in enumerate(imported.weights):
+            built = self.sides[src].layers[index]
+            if isinstance(built, Unsupported):
+                continue
+            adapter.set_weights(built, weights)
+            if not isinstance(self.sides[dst].layers[index], Unsupported):
+                self.port_layer(index, src=src, dst=dst)
+        self.weights_from = src
+
     def port_layer(self, index: int, *, src: str, dst: str) -> None:
         """Copy one layer's weights from ``src`` to ``dst`` (both must be built)."""
         s, d = self.sides[src].layers[index], self.sides[dst].layers[index]
@@ -184,8 +210,12 @@ class Pair:
         dst_adapter.set_weights(d, ported)
 
 
-def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
+def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
+
+    Given an ``Imported`` spec (``compare.from_torch`` / ``from_keras``), the source
+    framework's side starts from the imported weights and they are ported to the
+    other side, so both models hold the user's trained weights.
 
     Layers a framework cannot express are kept as ``Unsupported`` entries; the
     ``.torch`` / ``.keras`` properties then raise ``Unsupported`` with the reason.
@@ -199,6 +229,10 @@ def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
     """
     if dtype not in TOLERANCE:
         raise ValueError(f"dtype={dtype!r} must be one of {', '.join(TOLERANCE)}")
+    imported = model if isinstance(model, Imported) else None
+    if imported is not None:
+        model = imported.model
+    assert isinstance(model, Model)
     formulas = infer(model)
     pair = Pair(model, formulas, dtype)
     for name in FRAMEWORKS:
@@ -211,4 +245,6 @@ def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)
+    if imported is not None:
+        pair.load(imported)
     return pair

@@ -1,0 +1,480 @@
+"""Read a real ``torch.nn.Module`` into a spec (with its weights).
+
+The module is walked as a chain of steps: an ``nn.Sequential`` by its children (nested
+ones too), a mapped or built-in ``torch.nn`` module as one step, any other module by
+tracing its ``forward`` with ``torch.fx`` (which must be a straight chain: every
+operation uses only the one before it). A probe tensor runs through the steps to read
+every step's real input and output shape. Each step is then mapped through a table
+(``MODULES`` by class, ``FUNCTIONS`` for traced functions and tensor methods), and the
+pieces are folded by ``compare.importers.base.assemble``. The user's module is never
+changed: the walk works on a deep copy in eval mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.nn import functional as F
+
+from compare.adapters.base import Built
+from compare.adapters.torch import Crop, MoveAxis
+from compare.errors import SpecError
+from compare.formulas import Shape
+from compare.importers.base import (
+    Imported,
+    Piece,
+    Reading,
+    Refuse,
+    assemble,
+    parse_input,
+    step_ends,
+)
+from compare.spec import Conv, ConvTranspose, Dense, Flatten, prod
+
+__all__ = ["FUNCTIONS", "MODULES", "from_torch", "read_torch"]
+
+Mapper = Callable[[Any, Piece], Piece]
+
+_CONV_RANK = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+_CONV_T_RANK = {nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2, nn.ConvTranspose3d: 3}
+
+
+def _roles(module: nn.Module, **names: str) -> dict[str, Any]:
+    """role -> (module, attribute) for the parameters the module really has."""
+    return {
+        role: (module, attr) for role, attr in names.items() if getattr(module, attr) is not None
+    }
+
+
+def _zeros_only(module: nn.Module) -> None:
+    mode = getattr(module, "padding_mode", "zeros")
+    if mode != "zeros":
+        raise Refuse(f"padding_mode={mode!r}; the spec pads with zeros only")
+
+
+def _conv(module: Any, piece: Piece) -> Piece:
+    _zeros_only(module)
+    padding = module.padding
+    if not isinstance(padding, str):
+        padding = tuple(padding) if any(padding) else "valid"
+    layer = Conv(
+        filters=module.out_channels,
+        kernel_size=tuple(module.kernel_size),
+        strides=tuple(module.stride),
+        padding=padding,
+        dilation=tuple(module.dilation),
+        groups=module.groups,
+        use_bias=module.bias is not None,
+    )
+    return replace(piece, layer=layer, roles=_roles(module, kernel="weight", bias="bias"))
+
+
+def _conv_transpose(module: Any, piece: Piece) -> Piece:
+    _zeros_only(module)
+    layer = ConvTranspose(
+        filters=module.out_channels,
+        kernel_size=tuple(module.kernel_size),
+        strides=tuple(module.stride),
+        padding=tuple(module.padding) if any(module.padding) else "valid",
+        output_padding=tuple(module.output_padding),
+        dilation=tuple(module.dilation),
+        groups=module.groups,
+        use_bias=module.bias is not None,
+    )
+    return replace(piece, layer=layer, roles=_roles(module, kernel="weight", bias="bias"))
+
+
+def _linear(module: Any, piece: Piece) -> Piece:
+    layer = Dense(units=module.out_features, use_bias=module.bias is not None)
+    roles = _roles(module, kernel="weight", bias="bias")
+    return replace(piece, layer=layer, roles=roles, last_axis=True)
+
+
+def _flatten_dims(start: int, end: int) -> None:
+    if start != 1 or end != -1:
+        raise Refuse(
+            f"flattens dims {start}..{end}; the spec's flatten keeps the batch axis and "
+            "flattens all others (start_dim=1, end_dim=-1)"
+        )
+
+
+def _flatten(module: Any, piece: Piece) -> Piece:
+    _flatten_dims(module.start_dim, module.end_dim)
+    return replace(piece, layer=Flatten())
+
+
+def _pairs(flat: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """torch's (last before, last after, previous before, ...) -> per-axis (before, after)."""
+    pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+    return tuple(reversed(pairs))
+
+
+def _pad_piece(piece: Piece, flat: tuple[int, ...], value: float) -> Piece:
+    if value != 0:
+        raise Refuse(f"pads with value={value}; the spec pads with zeros only")
+    if any(p < 0 for p in flat):
+        raise Refuse(f"negative padding {flat} crops; the spec has no crop before a conv")
+    pads = _pairs(tuple(flat))
+    if len(pads) > piece.in_shape.rank:
+        raise Refuse(f"pads {flat} reach the channel or batch axis; only spatial axes pad")
+    # torch pads the last axes; leading spatial axes it leaves alone get (0, 0).
+    pads = ((0, 0),) * (piece.in_shape.rank - len(pads)) + pads
+    return replace(piece, pad=pads)
+
+
+def _constant_pad(module: Any, piece: Piece) -> Piece:
+    return _pad_piece(piece, tuple(module.padding), float(module.value))
+
+
+def _crop(module: Any, piece: Piece) -> Piece:
+    return replace(piece, crop=tuple(tuple(c) for c in module.crops))
+
+
+def _move(module: Any, piece: Piece) -> Piece:
+    moves = {(1, -1): "last", (-1, 1): "first"}
+    key = (module.source, module.destination)
+    if key not in moves:
+        raise Refuse(f"moves axis {module.source} to {module.destination}")
+    return replace(piece, move=moves[key])
+
+
+def _identity(module: Any, piece: Piece) -> Piece:
+    return piece
+
+
+#: Module class -> mapper. Other kinds plug in here (and in FUNCTIONS).
+MODULES: dict[type[nn.Module], Mapper] = {
+    **dict.fromkeys(_CONV_RANK, _conv),
+    **dict.fromkeys(_CONV_T_RANK, _conv_transpose),
+    nn.Linear: _linear,
+    nn.Flatten: _flatten,
+    **dict.fromkeys((nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d), _constant_pad),
+    **dict.fromkeys((nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d), _constant_pad),
+    nn.Identity: _identity,
+    Crop: _crop,
+    MoveAxis: _move,
+}
+
+
+def _fn_flatten(node: fx.Node, piece: Piece) -> Piece:
+    args: list[Any] = list(node.args[1:])
+    start: Any = node.kwargs.get("start_dim", args[0] if args else 0)
+    end: Any = node.kwargs.get("end_dim", args[1] if len(args) > 1 else -1)
+    _flatten_dims(start, end)
+    return replace(piece, layer=Flatten())
+
+
+def _fn_pad(node: fx.Node, piece: Piece) -> Piece:
+    args: list[Any] = list(node.args[1:])
+    flat: Any = node.kwargs.get("pad", args[0] if args else None)
+    mode = node.kwargs.get("mode", args[1] if len(args) > 1 else "constant")
+    value: Any = node.kwargs.get("value", args[2] if len(args) > 2 else None)
+    if mode != "constant":
+        raise Refuse(f"mode={mode!r}; the spec pads with zeros only")
+    return _pad_piece(piece, tuple(flat), float(value or 0))
+
+
+def _fn_reshape(node: fx.Node, piece: Piece) -> Piece:
+    """``x.view(x.size(0), -1)`` and the like: a flatten when it keeps the batch axis and
+    merges all others (a row-major reshape orders them C, *size, as ``nn.Flatten`` does)."""
+    inp, out = piece.in_shape, piece.out_shape
+    features = inp.channels * prod(inp.size)
+    if out.size or out.channels != features:
+        raise Refuse(
+            f"reshapes {inp.torch()[1:]} to {out.torch()[1:]}; only a reshape to "
+            f"(batch, {features}) is read, as a flatten"
+        )
+    return replace(piece, layer=Flatten())
+
+
+def _fn_move(node: fx.Node, piece: Piece) -> Piece:
+    """``x.permute(0, 2, 3, 1)`` / ``torch.movedim(x, 1, -1)`` (channels last) and back:
+    read around an ``nn.Linear``, they make a dense layer acting on the channels."""
+    args: list[Any] = list(node.args[1:])
+    kwargs: dict[str, Any] = dict(node.kwargs)
+    n = piece.in_shape.rank + 2
+    if node.target == "permute" or node.target is torch.permute:
+        dims = kwargs.get("dims", args[0] if len(args) == 1 else args)
+        order = tuple(int(d) % n for d in dims)
+    else:
+        source = int(kwargs.get("source", args[0] if args else 0)) % n
+        destination = int(kwargs.get("destination", args[1] if len(args) > 1 else 0)) % n
+        rest = [d for d in range(n) if d != source]
+        rest.insert(destination, source)
+        order = tuple(rest)
+    moves = {(0, *range(2, n), 1): "last", (0, n - 1, *range(1, n - 1)): "first"}
+    if order not in moves or n < 3:
+        raise Refuse(
+            f"permutes the axes to {order}; only moving the channels last and back is read"
+        )
+    return replace(piece, move=moves[order])
+
+
+#: Traced function or tensor-method name -> mapper (``torch.flatten`` / ``x.flatten``).
+FUNCTIONS: dict[Any, Mapper] = {
+    torch.flatten: _fn_flatten,
+    "flatten": _fn_flatten,
+    F.pad: _fn_pad,
+    torch.reshape: _fn_reshape,
+    "view": _fn_reshape,
+    "reshape": _fn_reshape,
+    torch.permute: _fn_move,
+    "permute": _fn_move,
+    torch.movedim: _fn_move,
+    torch.moveaxis: _fn_move,
+    "movedim": _fn_move,
+    "moveaxis": _fn_move,
+}
+
+
+def _qualname(obj: Any) -> str:
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = cls.__module__
+    if module.startswith("torch.nn.modules"):
+        module = "torch.nn"
+    return f"{module}.{cls.__qualname__}"
+
+
+def _mapper(module: nn.Module) -> Mapper | None:
+    """The mapper of the module's class, or of a base class whose forward it keeps."""
+    cls = type(module)
+    if cls in MODULES:
+        return MODULES[cls]
+    for base in cls.__mro__[1:]:
+        if base in MODULES and cls.forward is base.forward:  # type: ignore[attr-defined]
+            return MODULES[base]
+    return None
+
+
+class _Tracer(fx.Tracer):
+    """Keeps mapped modules (and built-in ones) whole, so each is one step."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward:
+            return False
+        return _mapper(m) is not None or super().is_leaf_module(m, module_qualified_name)
+
+
+@dataclass
+class _Step:
+    path: str
+    cls: str
+    run: Callable[[torch.Tensor], torch.Tensor]
+    obj: Any
+    mapper: Mapper | None
+    problem: str | None = None
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _call(node: fx.Node, env: dict[fx.Node, Any]) -> Any:
+    """Evaluate one traced call with its input nodes looked up in ``env``."""
+    args: Any = fx.node.map_arg(node.args, env.__getitem__)
+    kwargs: Any = fx.node.map_arg(node.kwargs, env.__getitem__)
+    if node.op == "call_method":
+        return getattr(args[0], str(node.target))(*args[1:], **kwargs)
+    target: Any = node.target
+    return target(*args, **kwargs)
+
+
+def _fn_runner(
+    node: fx.Node, current: fx.Node, sides: list[fx.Node]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Run ``node`` on the chain value, recomputing the shape reads it uses from it."""
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        env: dict[fx.Node, Any] = {current: x}
+        for side in sides:
+            env[side] = _call(side, env)
+        return _call(node, env)
+
+    return run
+
+
+def _is_shape_read(node: fx.Node, current: fx.Node, sides: list[fx.Node]) -> bool:
+    """``x.size(0)``, ``x.shape``, ``x.shape[0]``: reads of the chain value's shape."""
+    used = node.all_input_nodes
+    if node.op == "call_method" and node.target in ("size", "dim"):
+        return used == [current]
+    if node.op == "call_function" and node.target is getattr:
+        return used == [current] and node.args[1:] == ("shape",)
+    if node.op == "call_function" and node.target is operator.getitem:
+        return bool(used) and all(n in sides for n in used)
+    return False
+
+
+Chain = list[tuple[fx.Node, fx.Node, list[fx.Node]]]
+
+
+def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
+    """(node, the chain value it takes, the shape reads it uses) per step, or a problem."""
+    nodes = list(graph.nodes)
+    inputs = [n for n in nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
+        return [], f"its forward takes {len(inputs)} inputs; a chain takes one"
+    current, sides, steps = inputs[0], list[fx.Node](), []
+    for node in nodes[1:]:
+        used = node.all_input_nodes
+        if node.op == "get_attr":
+            return [], f"its forward reads the attribute {node.target!r} directly"
+        if _is_shape_read(node, current, sides):
+            sides.append(node)
+            continue
+        allowed = [current, *sides] if node.op in ("call_function", "call_method") else [current]
+        if current not in used or any(n not in allowed for n in used):
+            names = ", ".join(n.name for n in used) or "no earlier value"
+            target = getattr(node.target, "__name__", node.target)
+            return [], (
+                f"its forward is not a straight chain: {node.name!r} ({node.op} {target}) "
+                f"uses {names}, not just {current.name!r}"
+            )
+        if node.op == "call_module" and (len(node.args) != 1 or node.kwargs):
+            return [], f"its forward calls {node.target!r} with more than the chain value"
+        if node.op != "output":
+            steps.append((node, current, [s for s in sides if s in _needed(node, sides)]))
+        current, sides = node, []
+    return steps, None
+
+
+def _needed(node: fx.Node, sides: list[fx.Node]) -> set[fx.Node]:
+    """The shape reads ``node`` depends on, directly or through other reads."""
+    out: set[fx.Node] = set()
+    todo = [n for n in node.all_input_nodes if n in sides]
+    while todo:
+        n = todo.pop()
+        if n not in out:
+            out.add(n)
+            todo += [m for m in n.all_input_nodes if m in sides]
+    return out
+
+
+def _steps(module: nn.Module, path: str) -> list[_Step]:
+    cls = _qualname(module)
+    if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
+        return [
+            s for name, child in module.named_children() for s in _steps(child, _join(path, name))
+        ]
+    mapper = _mapper(module)
+    if mapper is not None or _Tracer().is_leaf_module(module, path):
+        return [_Step(path or type(module).__name__, cls, module, module, mapper)]
+    try:
+        graph = _Tracer().trace(module)
+    except Exception as exc:
+        reason = f"not an nn.Sequential, and torch.fx cannot trace its forward: {exc}"
+        return [
+            _Step(
+                path or type(module).__name__, cls, module, module, None, " ".join(reason.split())
+            )
+        ]
+    chain, problem = _chain(graph)
+    if problem is not None:
+        return [_Step(path or type(module).__name__, cls, module, module, None, problem)]
+    out: list[_Step] = []
+    for node, current, sides in chain:
+        if node.op == "call_module":
+            out += _steps(module.get_submodule(str(node.target)), _join(path, str(node.target)))
+        else:
+            key = node.target
+            name = key if isinstance(key, str) else getattr(key, "__name__", str(key))
+            fn_cls = f"Tensor.{name}" if node.op == "call_method" else _fn_name(key)
+            runner = _fn_runner(node, current, sides)
+            out.append(_Step(_join(path, node.name), fn_cls, runner, node, FUNCTIONS.get(key)))
+    return out
+
+
+def _fn_name(fn: Any) -> str:
+    module = getattr(fn, "__module__", None) or "torch"
+    return f"{module}.{getattr(fn, '__name__', fn)}"
+
+
+def _shape(t: torch.Tensor) -> Shape:
+    return Shape(int(t.shape[1]), tuple(int(d) for d in t.shape[2:]))
+
+
+def _no_mapper(obj: Any) -> str:
+    if isinstance(obj, fx.Node):
+        known = sorted({k if isinstance(k, str) else k.__name__ for k in FUNCTIONS})
+        return f"no importer maps this function or method (mapped: {', '.join(known)})"
+    return f"no importer maps this class (mapped: {', '.join(sorted(k.__name__ for k in MODULES))})"
+
+
+def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Reading:
+    """Read ``module`` into a ``Reading`` (the import, plus a private copy of the module
+    to run layer by layer and reach the weights of).
+
+    Example:
+        >>> reading = read_torch(nn.Sequential(nn.Flatten()), "2x3")
+        >>> [layer.kind for layer in reading.imported.model.layers]
+        ['flatten']
+    """
+    if not isinstance(module, nn.Module):
+        raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
+    dims = parse_input(input)
+    work = copy.deepcopy(module).eval()
+    steps = _steps(work, "")
+    param = next(work.parameters(), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    x = torch.zeros((1, *dims), dtype=dtype)
+    pieces: list[Piece] = []
+    with torch.no_grad():
+        for step in steps:
+            in_shape = _shape(x) if x.dim() >= 2 else Shape(1)
+            try:
+                y = step.run(x)
+                if not isinstance(y, torch.Tensor) or y.dim() < 2 or y.shape[0] != 1:
+                    raise TypeError(
+                        "its output is not one tensor that keeps the batch axis, got "
+                        f"{type(y).__name__} {tuple(getattr(y, 'shape', ()))}"
+                    )
+            except Exception as exc:
+                text = " ".join(str(exc).split())[:300]
+                reason = step.problem or f"it fails on an input of shape {tuple(x.shape)}: {text}"
+                pieces.append(
+                    Piece(step.path, step.cls, in_shape, in_shape, step.obj, problem=reason)
+                )
+                break  # no shape to carry on with
+            piece = Piece(step.path, step.cls, in_shape, _shape(y), step.obj, problem=step.problem)
+            x = y
+            if piece.problem is None and step.mapper is None:
+                piece.problem = _no_mapper(step.obj)
+            if piece.problem is None:
+                assert step.mapper is not None
+                try:
+                    piece = step.mapper(step.obj, piece)
+                except Refuse as exc:
+                    piece.problem = str(exc)
+            pieces.append(piece)
+    input_shape = Shape(dims[0], dims[1:])
+    model, parts = assemble(
+        pieces,
+        input_shape,
+        name=name or type(module).__name__,
+        source="torch",
+        depthwise_roles=lambda roles, kernel, c, m: {"depthwise_kernel": roles["kernel"]},
+    )
+    from compare.adapters import get_adapter
+
+    adapter = get_adapter("torch")
+    builts = [Built("torch", part.objs, part.classes, part.roles) for part in parts]
+    weights = tuple(adapter.get_weights(b) for b in builts)
+    imported = Imported(
+        model,
+        weights,
+        "torch",
+        tuple(part.paths for part in parts),
+        tuple(part.classes for part in parts),
+    )
+    return Reading(imported, builts, [s.run for s in steps], step_ends(pieces, parts))
+
+
+def from_torch(module: nn.Module, input: Any, name: str | None = None) -> Imported:
+    """See ``compare.from_torch``."""
+    return read_torch(module, input, name).imported

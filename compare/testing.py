@@ -1,0 +1,271 @@
+"""Equivalence checks for users' own test suites, and the ``compare`` pytest plugin.
+
+``assert_equivalent(torch_module, keras_model, input="1x28x28")`` reads both models into
+specs, checks they describe the same network, ports the torch weights into a copy of the
+Keras model (or, with ``weights="own"``, keeps each model's own weights), runs both on
+seeded random inputs and fails with an ``AssertionError`` that names the first layer
+where the specs or the outputs differ. The plugin (entry point ``pytest11``) adds the
+fixture ``compare_equivalent`` and the ini options ``compare_atol`` / ``compare_rtol``.
+
+Importing this module imports neither torch nor keras (pytest loads it in every run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from compare.errors import SpecError
+from compare.importers.base import Mismatch, Reading, spec_differences
+
+__all__ = ["Divergence", "Equivalence", "assert_equivalent", "check_equivalent"]
+
+WEIGHTS = ("port", "own")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where the two models' outputs first differ beyond tolerance.
+
+    Example:
+        >>> d = Divergence(3, "dense", "fc", "dense", 0.8, 1e-5, 10, 20)
+        >>> d.index, d.bad, d.size
+        (3, 10, 20)
+    """
+
+    index: int
+    kind: str
+    torch: str
+    keras: str
+    max_abs_err: float
+    allowed: float
+    bad: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """The outcome of ``check_equivalent``: spec mismatches, or measured outputs.
+
+    ``errors[i]`` is the largest absolute difference after layer ``i``.
+
+    Example:
+        >>> Equivalence(True, (), None, (0.0,), "equivalent").ok
+        True
+    """
+
+    ok: bool
+    mismatches: tuple[Mismatch, ...]
+    divergence: Divergence | None
+    errors: tuple[float, ...]
+    message: str
+
+
+def _where(reading: Reading, index: int) -> str:
+    return reading.imported.where(index)
+
+
+def _read(torch_module: Any, keras_model: Any, input: Any) -> tuple[Reading, Reading]:
+    import keras
+
+    from compare.importers.keras import read_keras
+    from compare.importers.torch import read_torch
+
+    if not isinstance(keras_model, keras.Model):
+        raise SpecError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}")
+    try:
+        clone = keras.models.clone_model(keras_model)
+        clone.set_weights(keras_model.get_weights())
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise SpecError(
+            f"cannot copy the Keras model {keras_model.name!r} with keras.models.clone_model "
+            f"({text}); compare reads Sequential and functional models"
+        ) from exc
+    return read_torch(torch_module, input), read_keras(clone, input)
+
+
+def _port(rt: Reading, rk: Reading) -> None:
+    """Torch weights -> the Keras copy, layer by layer, through the layout data."""
+    from compare.adapters import get_adapter
+    from compare.formulas import infer
+    from compare.parity import port_weights
+
+    adapter = get_adapter("keras")
+    model = rk.imported.model
+    for index, (layer, formula) in enumerate(zip(model.layers, infer(model))):
+        weights = rt.imported.weights[index]
+        if not weights:
+            continue
+        shapes = {role: a.shape for role, a in adapter.get_weights(rk.builts[index]).items()}
+        adapter.set_weights(
+            rk.builts[index], port_weights(layer, formula, weights, shapes, to="keras")
+        )
+
+
+def _run(runs: list[Callable[[Any], Any]], ends: list[int], x: Any, to_numpy: Any) -> list[Any]:
+    out: list[Any] = []
+    for step, run in enumerate(runs):
+        x = run(x)
+        out += [to_numpy(x)] * ends.count(step)
+    return out
+
+
+def _spec_message(mismatches: list[Mismatch], rt: Reading, rk: Reading) -> str:
+    first = mismatches[0]
+    lines = [f"the torch and keras models describe different networks: {first}"]
+    if first.index is not None:
+        lines.append(f"  torch: {_where(rt, first.index)}; keras: {_where(rk, first.index)}")
+    lines += [f"  also {m}" for m in mismatches[1:6]]
+    return "\n".join(lines)
+
+
+def check_equivalent(
+    torch_module: Any,
+    keras_model: Any,
+    *,
+    input: Any,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    batch: int = 2,
+    weights: str = "port",
+) -> Equivalence:
+    """Read both models, compare their specs, then their outputs layer by layer.
+
+    Neither model is changed: the torch module is read through a deep copy and the
+    weights go into a clone of the Keras model. Raises ``SpecError`` (an
+    ``UnmappableError`` naming every part) when a model cannot be read.
+
+    Example:
+        >>> check_equivalent(torch_net, keras_net, input="1x28x28").ok  # doctest: +SKIP
+        True
+    """
+    if weights not in WEIGHTS:
+        raise SpecError(f"weights={weights!r} must be one of {', '.join(WEIGHTS)}")
+    rt, rk = _read(torch_module, keras_model, input)
+    mismatches = spec_differences(rt.imported.model, rk.imported.model)
+    if mismatches:
+        return Equivalence(False, tuple(mismatches), None, (), _spec_message(mismatches, rt, rk))
+    if weights == "port":
+        _port(rt, rk)
+    import keras
+    import torch
+
+    from compare.formulas import infer
+    from compare.layouts import activation_to_keras
+
+    model = rt.imported.model
+    dims = (model.input.channels, *model.input.size)
+    x = np.random.default_rng(seed).standard_normal((batch, *dims)).astype("float32")
+    first = next((w for ws in rt.imported.weights for w in ws.values()), None)
+    dtype = torch.float64 if first is not None and first.dtype == np.float64 else torch.float32
+    with torch.no_grad():
+        ys_t = _run(rt.runs, rt.ends, torch.from_numpy(x).to(dtype), lambda t: t.numpy())
+    x_k = activation_to_keras(x, infer(model)[0].input)
+    ys_k = _run(rk.runs, rk.ends, x_k, keras.ops.convert_to_numpy)
+    errors: list[float] = []
+    divergence = None
+    for index, (formula, y_t, y_k) in enumerate(zip(infer(model), ys_t, ys_k)):
+        a = activation_to_keras(y_t.astype(np.float64), formula.output)
+        b = np.asarray(y_k, dtype=np.float64)
+        err = np.abs(a - b)
+        allowed = atol + rtol * np.abs(b)
+        errors.append(float(err.max()) if err.size else 0.0)
+        bad = err > allowed
+        if divergence is None and (bad.any() or not np.all(np.isfinite(err))):
+            worst = int(np.argmax(err - allowed))
+            divergence = Divergence(
+                index,
+                model.layers[index].kind,
+                _where(rt, index),
+                _where(rk, index),
+                float(err.flat[worst]),
+                float(allowed.flat[worst]),
+                int(bad.sum()),
+                int(err.size),
+            )
+    if divergence is None:
+        return Equivalence(True, (), None, tuple(errors), "equivalent")
+    d = divergence
+    message = (
+        f"the outputs diverge first after layer {d.index} ({d.kind}; torch: {d.torch}, "
+        f"keras: {d.keras}): max |torch - keras| = {d.max_abs_err:.3g} where "
+        f"atol + rtol*|keras| = {d.allowed:.3g} (atol={atol}, rtol={rtol}); "
+        f"{d.bad} of {d.size} values out of tolerance; final output max error "
+        f"{errors[-1]:.3g} (weights: {'torch ported to keras' if weights == 'port' else 'own'})"
+    )
+    return Equivalence(False, (), divergence, tuple(errors), message)
+
+
+def assert_equivalent(
+    torch_module: Any,
+    keras_model: Any,
+    *,
+    input: Any,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    batch: int = 2,
+    weights: str = "port",
+) -> None:
+    """Fail with an ``AssertionError`` naming the first differing layer unless the torch
+    module and the Keras model compute the same network (see ``check_equivalent``).
+
+    ``input`` is the channels-first input shape without the batch axis (``"1x28x28"``);
+    ``weights="port"`` ports the torch weights into a copy of the Keras model,
+    ``weights="own"`` checks the two models' own (already ported) weights.
+
+    Example:
+        >>> assert_equivalent(torch_net, keras_net, input="1x28x28")  # doctest: +SKIP
+    """
+    try:
+        result = check_equivalent(
+            torch_module,
+            keras_model,
+            input=input,
+            atol=atol,
+            rtol=rtol,
+            seed=seed,
+            batch=batch,
+            weights=weights,
+        )
+    except SpecError as exc:
+        raise AssertionError(f"cannot compare the models: {exc}") from exc
+    if not result.ok:
+        raise AssertionError(result.message)
+
+
+try:  # the pytest plugin; the helpers above work without pytest
+    import pytest
+except ImportError:  # pragma: no cover - pytest is a dev dependency only
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    def pytest_addoption(parser: Any) -> None:
+        """Ini options: default tolerances of the ``compare_equivalent`` fixture."""
+        parser.addini("compare_atol", "compare_equivalent: default atol", default="1e-5")
+        parser.addini("compare_rtol", "compare_equivalent: default rtol", default="1e-4")
+
+    @pytest.fixture
+    def compare_equivalent(request: Any) -> Callable[..., None]:
+        """``assert_equivalent`` with the ini tolerances as defaults: one line per pair.
+
+        Example:
+            >>> compare_equivalent(Net(), make_keras(), input="1x28x28")  # doctest: +SKIP
+        """
+        config = request.config
+        defaults = {
+            "atol": float(config.getini("compare_atol")),
+            "rtol": float(config.getini("compare_rtol")),
+        }
+
+        def check(torch_module: Any, keras_model: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True
+            assert_equivalent(torch_module, keras_model, **{**defaults, **kwargs})
+
+        return check
