@@ -5,7 +5,9 @@ mismatch), 2 usage error or a file that cannot be read or parsed. Messages name 
 file, and the line when the parser gives one; no traceback.
 """
 
+import io
 import json
+import sys
 
 import pytest
 
@@ -125,3 +127,22 @@ def test_unwritable_output_is_a_usage_error_naming_it(capsys, tmp_path):
     code, err = run(capsys, spec, "-o", blocker / "sub", "--format", "md")
     assert code == EXIT_USAGE
     assert f"error: {blocker / 'sub'}: cannot write the report" in err
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path):
+    spec = write(tmp_path / "m.json", json.dumps({"models": [GOOD, {**GOOD, "name": "g2"}]}))
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = main(["report", str(spec), "-o", str(tmp_path / "out"), "--format", "csv"])
+    text = terminal.getvalue()
+    assert code == EXIT_OK
+    assert "\r\x1b[2K[" + "#" * 15 + "." * 15 + "] 1/2 good_dense" in text
+    assert "\r\x1b[2K[" + "#" * 30 + "] 2/2 g2\r\x1b[2K" in text  # drawn, then cleared
+    assert text.endswith(
+        "2 models, 2 layers, 2 differences, 0 parity failures, 0 errors, 0 unsupported\n"
+    )

@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from compare.records import LayerResult, ModelResult, Parity
-from compare.report.chart import COLOURS, params_chart
+from compare.report.chart import params_chart
 from compare.report.fmt import (
     fmt_err,
     fmt_int,
@@ -240,12 +240,7 @@ def render_html(
             "are ported; an error that passes is shown as its power of ten (≤1e-06), a failing "
             "one at two significant digits. Every difference is named; the grey ones are layout "
             "(axis order) differences every port handles, highlighted rows hold the others. "
-            "The naive port column measures what ignoring one costs. Bars: "
-            + ", ".join(
-                f'<span style="color:{c}">■</span> {name}'
-                for name, c in (("PyTorch", COLOURS["torch"]), ("Keras", COLOURS["keras"]))
-            )
-            + ".</p>"
+            "The naive port column measures what ignoring one costs.</p>"
         )
     for number, (m, v) in enumerate(zip(models, verdicts), start=1):
         out += _model(number, m, v)
