@@ -2,9 +2,9 @@
 
 Both hold the same records as ``ModelResult.to_dict()`` and ``compare.table.rows``,
 with every float made stable so the same inputs give byte-identical files on any
-machine: a parity error that passed is its power-of-ten bucket (``err_bucket``: it is
-rounding noise), a failing one and every other float two significant digits
-(``sig2``). The Python API keeps the raw values.
+machine: a parity error that passed is an upper bound (``stable_err``: it is rounding
+noise), a failing one and every other float two significant digits (``sig2``). The
+Python API keeps the raw values.
 
 Example:
     >>> render_csv([]).splitlines()[0].split(",")[:3]
@@ -27,8 +27,9 @@ __all__ = ["PRECISION", "render_csv", "render_json", "stable"]
 
 #: How report files round floats (stated in the JSON document itself).
 PRECISION = {
-    "parity_errors": "max_abs_err and max_rel_err: the power of ten at or above the error "
-    "when the status is ok, two significant digits otherwise",
+    "parity_errors": "max_abs_err and max_rel_err: when the status is ok, an upper bound, "
+    "the power of ten at or above the larger of the error and a tenth of the tolerance; "
+    "otherwise two significant digits",
     "other_floats": "two significant digits",
 }
 _ERRORS = ("max_abs_err", "max_rel_err")
@@ -41,12 +42,12 @@ def stable(value: Any) -> Any:
 
     Example:
         >>> stable({"status": "ok", "max_abs_err": 2.3e-07, "tolerance": 0.000123})
-        {'status': 'ok', 'max_abs_err': 1e-06, 'tolerance': 0.00012}
+        {'status': 'ok', 'max_abs_err': 0.0001, 'tolerance': 0.00012}
     """
     if isinstance(value, dict):
         status = value.get("status")
         return {
-            k: stable_err(str(status), v)
+            k: stable_err(str(status), v, value.get("tolerance"))
             if k in _ERRORS and isinstance(v, float) and status is not None
             else stable(v)
             for k, v in value.items()
@@ -109,8 +110,8 @@ def render_csv(models: Sequence[ModelResult]) -> str:
         status = str(row["parity_status"])
         fixed = {
             **row,
-            "max_abs_err": stable_err(status, row["max_abs_err"]),
-            "max_rel_err": stable_err(status, row["max_rel_err"]),
+            "max_abs_err": stable_err(status, row["max_abs_err"], row["tolerance"]),
+            "max_rel_err": stable_err(status, row["max_rel_err"], row["tolerance"]),
             "tolerance": sig2(row["tolerance"]),
             "naive_max_abs_err": sig2(row["naive_max_abs_err"]),
         }

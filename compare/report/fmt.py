@@ -120,27 +120,36 @@ def sig2(value: float | None) -> float | None:
     return float(f"{value:.2g}")
 
 
-def stable_err(status: str, value: float | None) -> float | None:
-    """A parity error as report files hold it: a bucket when ``ok``, else 2 digits.
+def stable_err(status: str, value: float | None, tolerance: float | None = None) -> float | None:
+    """A parity error as report files hold it: an upper bound when ``ok``, else 2 digits.
 
-    An ``ok`` error is rounding noise (its bucket is what matters); a mismatch is the
-    signal, shown at two significant digits.
-
-    Example:
-        >>> stable_err("ok", 3.1e-07), stable_err("mismatch", 0.4271)
-        (1e-06, 0.43)
-    """
-    return err_bucket(value) if status == "ok" else sig2(value)
-
-
-def fmt_stable_err(status: str, value: float | None) -> str:
-    """``stable_err`` for people: ``≤1e-06`` for a bucket, two digits otherwise.
+    An ``ok`` error is rounding noise whose digits, and even whether it is exactly 0,
+    differ between machines; it is written as the power of ten at or above the larger
+    of the error and a tenth of the tolerance (``err_bucket``). A mismatch is the
+    signal, written at two significant digits.
 
     Example:
-        >>> fmt_stable_err("ok", 3.1e-07), fmt_stable_err("mismatch", 0.4271)
-        ('≤1e-06', '0.43')
+        >>> stable_err("ok", 3.1e-07, 1e-4), stable_err("ok", 0.0, 1e-4)
+        (1e-05, 1e-05)
+        >>> stable_err("ok", 3.1e-05, 1e-4), stable_err("mismatch", 0.4271, 1e-4)
+        (0.0001, 0.43)
     """
-    stable = stable_err(status, value)
+    if status != "ok":
+        return sig2(value)
+    if value is None:
+        return None
+    floor = tolerance / 10 if tolerance is not None and math.isfinite(tolerance) else 0.0
+    return err_bucket(max(value, floor))
+
+
+def fmt_stable_err(status: str, value: float | None, tolerance: float | None = None) -> str:
+    """``stable_err`` for people: ``≤1e-05`` for a bound, two digits otherwise.
+
+    Example:
+        >>> fmt_stable_err("ok", 3.1e-07, 1e-4), fmt_stable_err("mismatch", 0.4271)
+        ('≤1e-05', '0.43')
+    """
+    stable = stable_err(status, value, tolerance)
     if stable is None:
         return "-"
     if stable == 0:

@@ -94,7 +94,11 @@ def _side(layer: LayerResult, name: str) -> str:
 
 
 def _parity(p: Parity) -> str:
-    err = "" if p.ok is None else f"<br><code>{_e(fmt_stable_err(p.status, p.max_abs_err))}</code>"
+    err = (
+        ""
+        if p.ok is None
+        else f"<br><code>{_e(fmt_stable_err(p.status, p.max_abs_err, p.tolerance))}</code>"
+    )
     return f"<td>{_badge(p.status)}{err}</td>"
 
 
@@ -130,7 +134,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
     end = f"end-to-end parity {_badge(p.status)}"
     if p.ok is not None:
         end += (
-            f" max abs err <code>{_e(fmt_stable_err(p.status, p.max_abs_err))}</code> "
+            f" max abs err <code>{_e(fmt_stable_err(p.status, p.max_abs_err, p.tolerance))}</code> "
             f"(tolerance {_e(fmt_err(sig2(p.tolerance)))})"
         )
     if p.detail:
@@ -237,8 +241,9 @@ def render_html(
         out.append("</tbody></table>")
         out.append(
             '<p class="muted">Parity: PyTorch and Keras run the same input after the weights '
-            "are ported; an error that passes is shown as its power of ten (≤1e-06), a failing "
-            "one at two significant digits. Every difference is named; the grey ones are layout "
+            "are ported; an error that passes is shown as an upper bound (≤1e-05: the power of "
+            "ten at or above the error and a tenth of the tolerance), a failing one at two "
+            "significant digits. Every difference is named; the grey ones are layout "
             "(axis order) differences every port handles, highlighted rows hold the others. "
             "The naive port column measures what ignoring one costs.</p>"
         )

@@ -64,7 +64,7 @@ def _parity(p: Parity) -> str:
     mark = VERDICT_MARK.get(p.status, "")
     if p.ok is None:
         return f"{mark} {p.status}"
-    return f"{mark} {p.status} {fmt_stable_err(p.status, p.max_abs_err)}"
+    return f"{mark} {p.status} {fmt_stable_err(p.status, p.max_abs_err, p.tolerance)}"
 
 
 def _params(layer: LayerResult) -> str:
@@ -95,7 +95,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
     end = f"end-to-end parity **{p.status}**"
     if p.ok is not None:
         end += (
-            f", max abs err {fmt_stable_err(p.status, p.max_abs_err)} "
+            f", max abs err {fmt_stable_err(p.status, p.max_abs_err, p.tolerance)} "
             f"(tolerance {fmt_err(sig2(p.tolerance))})"
         )
     if p.detail:
@@ -188,7 +188,8 @@ def render_markdown(
         lines += [
             "",
             "Parity: PyTorch and Keras run the same input after the weights are ported; an "
-            "error that passes is shown as its power of ten (≤1e-06), a failing one at two "
+            "error that passes is shown as an upper bound (≤1e-05: the power of ten at or "
+            "above the error and a tenth of the tolerance), a failing one at two "
             "significant digits. Differences in bold are more than a layout (axis order) "
             "difference. Naive port: what ignoring a difference costs, measured.",
             "",
