@@ -103,8 +103,8 @@ def err_bucket(value: float | None) -> float | None:
         return None
     if value <= 0:
         return 0.0
-    mantissa, exponent = f"{value:.17e}".split("e")
-    power = int(exponent) + (0 if float(mantissa) == 1.0 else 1)
+    # Within 1e-9 (in log10) of a power of ten counts as that power: 1e-4 / 10 is 1e-05.
+    power = math.ceil(math.log10(value) - 1e-9)
     return float(f"1e{power}")
 
 
