@@ -10,6 +10,7 @@ Exit codes:
 * 1 - some model failed: an invalid spec, a framework error, or a parity mismatch;
 * 2 - usage error, or a spec file that cannot be read or parsed, or an output
   directory that cannot be written (the message names the file; no traceback).
+* 130 - interrupted while comparing, before any report file was changed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TextIO
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 REPORT_FORMATS = ("md", "html", "csv", "json")
 
 
@@ -36,7 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    report = sub.add_parser("report", help="write a batch report (default: the catalogue)")
+    report = sub.add_parser(
+        "report",
+        help="write a batch report (default: the catalogue)",
+        description="Compare every model of the spec files (default: the built-in catalogue) "
+        "and write report.md, report.html, report.csv and report.json into DIR.",
+        epilog="exit codes: 0 all fine (unsupported layers are reported, not failures); "
+        "1 some model failed (invalid spec, framework error, parity mismatch); "
+        "2 usage error or a spec file that cannot be read or parsed",
+    )
     report.add_argument(
         "specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files"
     )
@@ -120,9 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = _ProgressBar(sys.stderr)
     try:
         results = batch.compare_all(items, dtype=args.dtype, progress=progress)
-    finally:
+    except KeyboardInterrupt:
         if progress is not None:
             progress.close()
+        _error("interrupted: no report file was changed")
+        return EXIT_INTERRUPTED
+    if progress is not None:
+        progress.close()
     summary = batch.summarize(results)
     if args.command == "show":
         if args.format == "json":

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from compare.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from compare.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 
 GOOD = {
     "name": "good_dense",
@@ -146,3 +146,21 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, tmp_path):
     assert text.endswith(
         "2 models, 2 layers, 2 differences, 0 parity failures, 0 errors, 0 unsupported\n"
     )
+
+
+def test_interrupted_run_leaves_the_previous_report(capsys, monkeypatch, tmp_path):
+    from compare import batch
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    spec = write(tmp_path / "m.json", json.dumps(GOOD))
+    out = tmp_path / "out"
+    out.mkdir()
+    write(out / "report.md", "previous\n")
+    monkeypatch.setattr(batch, "compare_all", interrupted)
+    code, err = run(capsys, spec, "-o", out)
+    assert code == EXIT_INTERRUPTED
+    assert "error: interrupted: no report file was changed" in err
+    assert [p.name for p in out.iterdir()] == ["report.md"]
+    assert (out / "report.md").read_text(encoding="utf-8") == "previous\n"
