@@ -158,7 +158,7 @@ def fmt_stable_err(status: str, value: float | None, tolerance: float | None = N
 
 
 def spec_text(spec: dict[str, Any]) -> str:
-    """A layer spec's fields that differ from their defaults, compactly (``3x3`` for axes).
+    """A layer spec's kernel size and the fields that differ from their defaults, compactly.
 
     Example:
         >>> spec_text({"kind": "conv", "kernel_size": [3, 3], "strides": [1, 1],
@@ -178,7 +178,7 @@ def spec_text(spec: dict[str, Any]) -> str:
     for key in keys:
         value = spec[key]
         values = value if isinstance(value, list) else [value]
-        if key in defaults and all(v == defaults[key] for v in values):
+        if key != "kernel_size" and key in defaults and all(v == defaults[key] for v in values):
             continue
         if isinstance(value, list):
             text = "x".join(str(v) for v in value)

@@ -41,6 +41,7 @@ h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 36px;
 table { border-collapse: collapse; margin: 10px 0; }
 th, td { border: 1px solid #ced4da; padding: 4px 8px; vertical-align: top; text-align: left; }
 th { background: #e9ecef; }
+td.params { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .fact { font: 12px ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 .fact { display: block; white-space: nowrap; }
@@ -116,7 +117,7 @@ def _layer_row(layer: LayerResult) -> str:
     return (
         f"<tr{cls}><td class='num'>{layer.index}</td>"
         f"<td><b>{_e(layer.kind)}</b>" + (f"<br><code>{_e(spec)}</code>" if spec else "") + "</td>"
-        f"<td><code>{_e(layer.expression)}</code><br>{counts_html}</td>"
+        f'<td class="params"><code>{_e(layer.expression)}</code><br>{counts_html}</td>'
         f"{_side(layer, 'torch')}{_side(layer, 'keras')}<td>{diffs}</td>{_parity(layer.parity)}"
         "</tr>"
     )
