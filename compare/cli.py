@@ -1,8 +1,16 @@
 """Command line: ``python -m compare show|report``.
 
 No framework is imported before a command needs it, so ``--help`` and spec errors
-are instant. Exit codes: 0 all fine, 1 some model failed (invalid, unsupported,
-error or parity mismatch), 2 usage error or unreadable file.
+are instant.
+
+Exit codes:
+
+* 0 - every model compared, every parity check passed (layers a framework does not
+  support are reported, and are an expected outcome, not a failure);
+* 1 - some model failed: an invalid spec, a framework error, or a parity mismatch;
+* 2 - usage error, or a spec file that cannot be read or parsed, or an output
+  directory that cannot be written (the message names the file; no traceback).
+* 130 - interrupted while comparing, before any report file was changed.
 """
 
 from __future__ import annotations
@@ -12,13 +20,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-REPORT_FORMATS = ("md", "json")
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+REPORT_FORMATS = ("md", "html", "csv", "json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +54,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CxHxW",
         help="input shape, channels first without batch (e.g. 1x28x28); needed with --torch",
     )
-    report = sub.add_parser("report", help="write a batch report (default: the catalogue)")
+    report = sub.add_parser(
+        "report",
+        help="write a batch report (default: the catalogue)",
+        description="Compare every model of the spec files (default: the built-in catalogue) "
+        "and write report.md, report.html, report.csv and report.json into DIR.",
+        epilog="exit codes: 0 all fine (unsupported layers are reported, not failures); "
+        "1 some model failed (invalid spec, framework error, parity mismatch); "
+        "2 usage error or a spec file that cannot be read or parsed",
+    )
     report.add_argument(
         "specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files"
     )
@@ -62,20 +78,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(paths: Sequence[str], default: Sequence[Path]) -> list[Any]:
-    """Models and per-model SpecErrors of every file (raises SpecFileError)."""
-    from compare.specfile import load_lenient
+class _ProgressBar:
+    """A one-line progress bar redrawn in place; only used when the stream is a terminal."""
 
-    items: list[Any] = []
-    for path in paths or [str(p) for p in default]:
-        items.extend(load_lenient(path))
-    return items
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width, self.drawn = stream, width, False
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        label = name if len(name) <= 40 else name[:39] + "…"
+        self.stream.write(f"\r\x1b[2K[{bar}] {done}/{total} {label}")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _error(message: str) -> None:
+    for line in message.splitlines() or [""]:
+        print(f"error: {line}", file=sys.stderr)
+
+
+def _formats(text: str) -> list[str] | None:
+    formats = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown or not formats:
+        _error(
+            f"--format={text!r}: unknown format(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(REPORT_FORMATS)}"
+        )
+        return None
+    return formats
 
 
 class UsageError(Exception):
@@ -182,23 +219,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         except UsageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    from compare.catalog import catalog_files
+    from compare import batch
     from compare.errors import SpecError, SpecFileError
 
+    formats = _formats(args.format) if args.command == "report" else None
+    if args.command == "report" and formats is None:
+        return EXIT_USAGE
+    files = batch.sources(args.specs)
+    if args.command == "show" and not args.specs:
+        files = files[:1]
     try:
-        default = catalog_files()[:1] if args.command == "show" else catalog_files()
-        items = _load(args.specs, default)
+        items = batch.load_all(files)
     except SpecFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_USAGE
     for item in items:
         if isinstance(item, SpecError):
-            print(f"error: {item}", file=sys.stderr)
+            _error(str(item))
 
-    from compare.comparison import compare_model
-
-    results = [compare_model(item, dtype=args.dtype) for item in items]
-    failed = [r for r in results if r.status != "ok"]
+    progress = None
+    if args.command == "report" and sys.stderr.isatty():
+        progress = _ProgressBar(sys.stderr)
+    try:
+        results = batch.compare_all(items, dtype=args.dtype, progress=progress)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.close()
+        _error("interrupted: no report file was changed")
+        return EXIT_INTERRUPTED
+    if progress is not None:
+        progress.close()
+    summary = batch.summarize(results)
     if args.command == "show":
         if args.format == "json":
             doc = {"models": [r.to_dict() for r in results]}
@@ -208,31 +259,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(render_text(results))
     else:
-        formats = [f.strip() for f in args.format.split(",") if f.strip()]
-        unknown = [f for f in formats if f not in REPORT_FORMATS]
-        if unknown or not formats:
-            print(
-                f"error: --format={args.format!r}: unknown format(s) {', '.join(unknown)}; "
-                f"choose from {', '.join(REPORT_FORMATS)}",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        out = Path(args.output)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        if "md" in formats:
-            from compare.report.markdown import render_markdown
+        from compare.report.write import write_reports
 
-            _write_atomic(out / "report.md", render_markdown(results))
-            written.append(out / "report.md")
-        if "json" in formats:
-            doc = {"models": [r.to_dict() for r in results]}
-            _write_atomic(out / "report.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
-            written.append(out / "report.json")
+        assert formats is not None
+        try:
+            written = write_reports(
+                results,
+                args.output,
+                formats,
+                sources=[f.shown for f in files],
+                summary=summary,
+            )
+        except OSError as exc:
+            where = exc.filename or args.output
+            _error(f"{where}: cannot write the report: {exc.strerror or exc}")
+            return EXIT_USAGE
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
-    layers = sum(len(r.layers) for r in results)
-    print(
-        f"{len(results)} models, {layers} layers, {len(failed)} not ok",
-        file=sys.stderr,
-    )
-    return EXIT_FAILED if failed else EXIT_OK
+    from compare.report.fmt import summary_text
+
+    print(summary_text(summary), file=sys.stderr)
+    return EXIT_OK if summary.ok else EXIT_FAILED

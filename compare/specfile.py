@@ -85,8 +85,8 @@ def parse_text(text: str, fmt: str, where: str = "<string>") -> list[Model | Spe
     return out
 
 
-def _read(path: str | os.PathLike[str]) -> tuple[str, str, str]:
-    where = str(path)
+def _read(path: str | os.PathLike[str], where: str | None = None) -> tuple[str, str, str]:
+    where = str(path) if where is None else where
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SpecFileError(
@@ -97,23 +97,28 @@ def _read(path: str | os.PathLike[str]) -> tuple[str, str, str]:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SpecFileError(f"{where}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise SpecFileError(f"{where}: is a directory, not a spec file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecFileError(f"{where}: cannot read: {exc}") from exc
     return text, FORMATS[suffix], where
 
 
-def load_lenient(path: str | os.PathLike[str]) -> list[Model | SpecError]:
+def load_lenient(
+    path: str | os.PathLike[str], *, where: str | None = None
+) -> list[Model | SpecError]:
     """Models of a spec file, each bad model replaced by its ``SpecError``.
 
     Raises ``SpecFileError`` only when the file itself cannot be read or parsed.
+    Messages name the file as ``where`` (default: ``path`` as given).
 
     Example:
         >>> from compare.catalog import catalog_files
         >>> all(isinstance(m, Model) for m in load_lenient(catalog_files()[0]))
         True
     """
-    text, fmt, where = _read(path)
-    return parse_text(text, fmt, where)
+    text, fmt, shown = _read(path, where)
+    return parse_text(text, fmt, shown)
 
 
 def load(path: str | os.PathLike[str]) -> list[Model]:

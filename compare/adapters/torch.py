@@ -243,7 +243,7 @@ class TorchAdapter:
         }
         text = (
             f"PyTorch has no separable class: Conv{rank}d(groups={c}, bias=False) then a "
-            f"1x{'x1' * (rank - 1)} Conv{rank}d with the only bias"
+            f"{'x'.join('1' * rank)} Conv{rank}d with the only bias"
         )
         return self._made(nn.Sequential(*parts, pointwise), roles, (*notes, ("realisation", text)))
 

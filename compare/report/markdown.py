@@ -1,4 +1,7 @@
-"""Markdown report: reads well on GitHub (tables, totals, differences, parity).
+"""Markdown report: reads well on GitHub (overview, side-by-side tables, differences).
+
+User strings (model names, error messages) are escaped for Markdown and HTML, so a
+name cannot inject markup. Parity errors use the stable buckets of ``compare.report.fmt``.
 
 Example:
     >>> render_markdown([]).splitlines()[0]
@@ -7,98 +10,190 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Sequence
+from typing import Any
 
-from compare.records import ModelResult
-from compare.report.fmt import fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
+from compare.records import LayerResult, ModelResult, Parity
+from compare.report.fmt import (
+    VERDICT_MARK,
+    fmt_err,
+    fmt_int,
+    fmt_shape,
+    fmt_stable_err,
+    fmt_weight,
+    input_text,
+    is_layout,
+    sig2,
+    spec_text,
+    summary_text,
+)
 
-__all__ = ["render_markdown"]
+__all__ = ["md_text", "render_markdown"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+def md_text(text: str) -> str:
+    """Plain text made safe for a Markdown table cell or heading.
+
+    Example:
+        >>> md_text("<b>a|b</b>")
+        '&lt;b&gt;a\\\\|b&lt;/b&gt;'
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "<br>")
 
 
-def _side(layer, name: str) -> str:  # type: ignore[no-untyped-def]
+def _code(text: str) -> str:
+    """Framework facts (classes, weight names, shapes) as inline code, safe in a cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _side(layer: LayerResult, name: str) -> str:
     fw = layer.frameworks[name]
     if not fw.supported:
-        return _cell(f"**unsupported**: {fw.reason}")
-    parts = ["`" + "+".join(fw.classes) + "`"]
-    parts += [f"`{fmt_weight(w)}`" for w in fw.weights]
-    parts.append(f"→ `{fmt_shape(fw.output_shape)}`")
-    return "<br>".join(_cell(p) for p in parts)
+        return f"**unsupported**: {md_text(str(fw.reason))}"
+    parts = [_code("+".join(fw.classes))]
+    parts += [_code(fmt_weight(w)) for w in fw.weights]
+    parts.append(f"→ {_code(fmt_shape(fw.output_shape))}")
+    return "<br>".join(parts)
 
 
-def _model(model: ModelResult) -> list[str]:
-    out = [f"## {_cell(model.name)}", ""]
+def _parity(p: Parity) -> str:
+    mark = VERDICT_MARK.get(p.status, "")
+    if p.ok is None:
+        return f"{mark} {p.status}"
+    return f"{mark} {p.status} {fmt_stable_err(p.status, p.max_abs_err, p.tolerance)}"
+
+
+def _params(layer: LayerResult) -> str:
+    counts = [layer.frameworks[n].params for n in ("torch", "keras")]
+    agree = all(c is None or c == layer.params for c in counts)
+    line = f"{fmt_int(counts[0])} / {fmt_int(counts[1])}"
+    return f"{_code(layer.expression)}<br>{line if agree else f'**{line}** ≠ formula'}"
+
+
+def anchor(index: int, name: str) -> str:
+    """The GitHub anchor of the heading ``{index}. {name}``.
+
+    Example:
+        >>> anchor(3, "Seed model v2")
+        '3-seed-model-v2'
+    """
+    text = f"{index}. {name}".lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
+    out = [f"## {number}. {md_text(model.name)}", ""]
     if model.error is not None:
-        return [*out, f"**error**: {_cell(model.error)}", ""]
-    out += [
-        f"Input {input_text(model.input)} ({model.dtype}). End-to-end parity: "
-        f"**{model.parity.status}**"
-        + (
-            f" (max abs err {fmt_err(model.parity.max_abs_err)})"
-            if model.parity.ok is not None
-            else ""
+        return [*out, f"{VERDICT_MARK['error']} **error**: {md_text(model.error)}", ""]
+    inp = model.input or {"channels": 0, "size": []}
+    p = model.parity
+    end = f"end-to-end parity **{p.status}**"
+    if p.ok is not None:
+        end += (
+            f", max abs err {fmt_stable_err(p.status, p.max_abs_err, p.tolerance)} "
+            f"(tolerance {fmt_err(sig2(p.tolerance))})"
         )
-        + (f" — {_cell(model.parity.detail)}" if model.parity.detail else ""),
+    if p.detail:
+        end += f" — {md_text(p.detail)}"
+    out += [
+        f"Input {input_text(model.input)} ({model.dtype}): PyTorch "
+        f"{_code(fmt_shape([None, inp['channels'], *inp['size']]))}, Keras "
+        f"{_code(fmt_shape([None, *inp['size'], inp['channels']]))}.  ",
+        f"Verdict {VERDICT_MARK.get(verdict, '')} **{verdict}**: {end}.",
         "",
-        "| # | kind | params = formula | PyTorch | Keras | torch / keras params | parity |",
+        "| # | layer | params: formula<br>PyTorch / Keras | PyTorch (channels-first) "
+        "| Keras (channels-last) | differences | parity |",
         "|---|---|---|---|---|---|---|",
     ]
     for layer in model.layers:
-        t, k = layer.frameworks["torch"], layer.frameworks["keras"]
-        p = layer.parity
-        verdict = p.status + (f" {fmt_err(p.max_abs_err)}" if p.ok is not None else "")
+        spec = spec_text(layer.spec)
+        kind = f"**{layer.kind}**" + (f"<br>{md_text(spec)}" if spec else "")
+        diffs = "<br>".join(
+            _code(d.what) if is_layout(d.what) else f"**{_code(d.what)}**"
+            for d in layer.differences
+        )
         out.append(
-            f"| {layer.index} | {layer.kind} | `{_cell(layer.expression)}` "
-            f"| {_side(layer, 'torch')} | {_side(layer, 'keras')} "
-            f"| {fmt_int(t.params)} / {fmt_int(k.params)} | {verdict} |"
+            f"| {layer.index} | {kind} | {_params(layer)} | {_side(layer, 'torch')} "
+            f"| {_side(layer, 'keras')} | {diffs} | {_parity(layer.parity)} |"
         )
     totals = model.totals()
-    out += [
-        "",
-        f"Totals: formula {fmt_int(totals['formula_params'])}; "
-        + "; ".join(
-            f"{name} {fmt_int(totals[name]['params'])} params (trainable "
-            f"{fmt_int(totals[name]['trainable_params'])}, non-trainable "
-            f"{fmt_int(totals[name]['non_trainable_params'])}, "
-            f"buffers {fmt_int(totals[name]['buffers'])})"
-            for name in ("torch", "keras")
-        ),
-        "",
-    ]
+    out += ["", "| total | formula | PyTorch | Keras |", "|---|---|---|---|"]
+    for key in ("params", "trainable_params", "non_trainable_params", "buffers"):
+        formula = fmt_int(totals["formula_params"]) if key == "params" else ""
+        out.append(
+            f"| {key.replace('_', ' ')} | {formula} | {fmt_int(totals['torch'][key])} "
+            f"| {fmt_int(totals['keras'][key])} |"
+        )
+    out.append("")
     if model.differences:
         out += ["| layer | difference | detail | naive port |", "|---|---|---|---|"]
         for index, d in model.differences:
             naive = ""
             if d.measured:
                 naive = (
-                    f"max abs diff {fmt_err(d.naive_max_abs_err)}: {d.naive_detail}"
+                    f"max abs diff **{fmt_err(sig2(d.naive_max_abs_err))}**: "
                     if d.naive_max_abs_err is not None
-                    else str(d.naive_detail)
-                )
-            out.append(f"| {index} | {d.what} | {_cell(d.detail)} | {_cell(naive)} |")
+                    else ""
+                ) + md_text(str(d.naive_detail))
+            out.append(f"| {index} | {_code(d.what)} | {md_text(d.detail)} | {naive} |")
         out.append("")
     return out
 
 
-def render_markdown(models: Iterable[ModelResult]) -> str:
+def render_markdown(
+    models: Sequence[ModelResult],
+    *,
+    sources: Sequence[str] = (),
+    summary: Any = None,
+) -> str:
     """The whole report as one Markdown document.
 
+    ``sources`` are the spec files' names as shown; ``summary`` a
+    ``compare.batch.Summary`` (computed from ``models`` when None).
+
     Example:
-        >>> "## bad" in render_markdown([ModelResult("bad", None, (), error="boom")])
+        >>> "## 1. bad" in render_markdown([ModelResult("bad", None, (), error="boom")])
         True
     """
-    models = list(models)
+    from compare.batch import summarize, verdict
+
+    summary = summary or summarize(models)
+    verdicts = [verdict(m) for m in models]
     lines = ["# compare report", ""]
+    if sources:
+        lines += ["Spec files: " + ", ".join(_code(s) for s in sources) + ".", ""]
+    lines += [f"**{summary_text(summary)}.**", ""]
     if models:
-        lines += ["| model | input | layers | status |", "|---|---|---|---|"]
-        for m in models:
-            lines.append(
-                f"| {_cell(m.name)} | {input_text(m.input)} | {len(m.layers)} | {m.status} |"
+        lines += [
+            "| # | model | input | layers | params PyTorch / Keras | differences | verdict |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for number, (m, v) in enumerate(zip(models, verdicts), start=1):
+            totals = m.totals()
+            params = (
+                "-"
+                if m.error is not None
+                else f"{fmt_int(totals['torch']['params'])} / {fmt_int(totals['keras']['params'])}"
             )
-        lines.append("")
-    for m in models:
-        lines += _model(m)
+            lines.append(
+                f"| {number} | [{md_text(m.name)}](#{anchor(number, m.name)}) "
+                f"| {input_text(m.input)} | {len(m.layers)} | {params} "
+                f"| {len(m.differences)} | {VERDICT_MARK.get(v, '')} {v} |"
+            )
+        lines += [
+            "",
+            "Parity: PyTorch and Keras run the same input after the weights are ported; an "
+            "error that passes is shown as an upper bound (≤1e-05: the power of ten at or "
+            "above the error and a tenth of the tolerance), a failing one at two "
+            "significant digits. Differences in bold are more than a layout (axis order) "
+            "difference. Naive port: what ignoring a difference costs, measured.",
+            "",
+        ]
+    for number, (m, v) in enumerate(zip(models, verdicts), start=1):
+        lines += _model(number, m, v)
     return "\n".join(lines).rstrip() + "\n"
