@@ -11,10 +11,17 @@ from pathlib import Path
 
 from compare.spec import Model
 
-__all__ = ["CATALOG", "catalog_files", "seed_model"]
+__all__ = ["CATALOG", "EXPECTED_UNSUPPORTED", "catalog_files", "seed_model"]
 
 #: The catalogue's files, in report order.
 CATALOG = ("seed.toml", "conv_zoo.toml", "differences.toml", "classics.toml")
+
+#: Catalogue models that show on purpose what a framework refuses:
+#: model name -> the framework expected to report the model as unsupported.
+EXPECTED_UNSUPPORTED: dict[str, str] = {
+    "keras_strides_dilation": "keras",
+    "keras_transpose_groups": "keras",
+}
 
 
 def catalog_files() -> list[Path]:
