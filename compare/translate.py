@@ -214,7 +214,7 @@ def _literal(node: ast.expr, where: str) -> Any:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
         raise SpecError(
-            f"{where}={ast.unparse(node)!r} is not a literal: arguments must be numbers, "
+            f"{where}={ast.unparse(node)} is not a literal: arguments must be numbers, "
             "strings, True/False/None, or tuples/lists of them (nothing is evaluated)"
         ) from exc
 
@@ -281,17 +281,20 @@ def parse_call(text: str) -> ParsedCall:
         )
     path = _dotted(node.func, source)
     framework, kind, rank, name = _class_of(path, source)
+    dotted = ".".join(path)
+    params, _ = signature(framework, name)
     args = []
     for index, arg in enumerate(node.args):
         if isinstance(arg, ast.Starred):
             raise SpecError(f"{source!r}: *{ast.unparse(arg.value)} is not allowed; spell out")
-        args.append(_literal(arg, f"positional argument {index + 1}"))
+        where = f"argument {index + 1}" + (f" ({params[index]})" if index < len(params) else "")
+        args.append(_literal(arg, f"{dotted}: {where}"))
     kwargs: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
             raise SpecError(f"{source!r}: **{ast.unparse(kw.value)} is not allowed; spell out")
-        kwargs[kw.arg] = _literal(kw.value, kw.arg)
-    return ParsedCall(source, ".".join(path), framework, name, kind, rank, tuple(args), kwargs)
+        kwargs[kw.arg] = _literal(kw.value, f"{dotted}: {kw.arg}")
+    return ParsedCall(source, dotted, framework, name, kind, rank, tuple(args), kwargs)
 
 
 _DIM = re.compile(r"^[1-9][0-9]*$")
@@ -1114,7 +1117,7 @@ def render_text(t: Translation) -> str:
     src, dst = FRAMEWORK_NAMES[t.call.framework], FRAMEWORK_NAMES[t.target]
     inp = t.model.input
     shape = t.formula.input.torch() if t.call.framework == "torch" else t.formula.input.keras()
-    spec = ", ".join(f"{k}={v}" for k, v in t.model.layers[0].to_dict().items() if k != "kind")
+    spec = ", ".join(f"{k}={v!r}" for k, v in t.model.layers[0].to_dict().items() if k != "kind")
     out = t.formula.output
     lines = [
         f"{src} {t.call.text} on input {_shape(shape[1:])} "

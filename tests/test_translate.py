@@ -170,8 +170,12 @@ def test_input_layouts():
     [
         ("eval('1')", "3", r"unknown class 'eval'"),
         ("__import__('os').system('ls')", "3", r"must be a class name"),
-        ("nn.Conv2d(3, 64, k)", "3x8x8", r"positional argument 3='k' is not a literal"),
-        ("nn.Conv2d(3, 64, 3, padding=p)", "3x8x8", r"padding='p' is not a literal"),
+        (
+            "nn.Conv2d(3, 64, k)",
+            "3x8x8",
+            r"nn.Conv2d: argument 3 \(kernel_size\)=k is not a literal",
+        ),
+        ("nn.Conv2d(3, 64, 3, padding=p)", "3x8x8", r"nn.Conv2d: padding=p is not a literal"),
         ("nn.Conv2d(*a)", "3x8x8", r"\*a is not allowed"),
         ("nn.Conv2d(3, 4, **kw)", "3x8x8", r"\*\*kw is not allowed"),
         ("nn.Conv2d(3, 64, 3, foo=1)", "3x8x8", r"unknown argument 'foo'"),
