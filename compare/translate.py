@@ -1119,10 +1119,11 @@ def render_text(t: Translation) -> str:
     shape = t.formula.input.torch() if t.call.framework == "torch" else t.formula.input.keras()
     spec = ", ".join(f"{k}={v!r}" for k, v in t.model.layers[0].to_dict().items() if k != "kind")
     out = t.formula.output
+    ranked = f"{inp.rank}d" if hasattr(t.model.layers[0], "rank") else ""
     lines = [
         f"{src} {t.call.text} on input {_shape(shape[1:])} "
         f"(batch axis left out; {inp.channels} channels)",
-        f"spec: {t.model.layers[0].kind}{inp.rank or ''}{'d' if inp.rank else ''}({spec})",
+        f"spec: {t.model.layers[0].kind}{ranked}({spec})",
         f"output: PyTorch {_shape(out.torch())}, Keras {_shape(out.keras())}; "
         f"params {t.formula.expression}",
         "",
