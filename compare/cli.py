@@ -1,4 +1,4 @@
-"""Command line: ``python -m compare show|report``.
+"""Command line: ``python -m compare show|report|translate``.
 
 No framework is imported before a command needs it, so ``--help`` and spec errors
 are instant.
@@ -75,6 +75,27 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, from {', '.join(REPORT_FORMATS)} (default: all)",
     )
     report.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    translate = sub.add_parser(
+        "translate",
+        help="translate one PyTorch or Keras layer call into the other framework",
+        description="Parse a layer constructor call (never evaluated), print the other "
+        "framework's equivalent code, how to port the weights, and the differences, "
+        "measured by building both.",
+    )
+    translate.add_argument(
+        "call",
+        help='e.g. "nn.Conv2d(3, 64, 7, stride=2, padding=3)" or '
+        "\"keras.layers.Conv2D(64, 7, strides=2, padding='same')\"",
+    )
+    translate.add_argument(
+        "--input",
+        metavar="SHAPE",
+        help="input shape without batch axis, in the call's own layout: CxHxW (channels "
+        "first) for a PyTorch call, e.g. 3x224x224; HxWxC (channels last) for a Keras "
+        "call, e.g. 224x224x3; one number for a feature vector (optional for nn.Linear)",
+    )
+    translate.add_argument("--format", choices=("text", "json"), default="text")
+    translate.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     return parser
 
 
@@ -213,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = _parser().parse_args(argv)
+    if args.command == "translate":
+        from compare.translate import run_cli
+
+        return run_cli(args.call, args.input, args.format, args.dtype)
     if args.command == "show" and (args.torch or args.keras):
         try:
             return _show_objects(args)
