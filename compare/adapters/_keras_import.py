@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -39,6 +40,9 @@ def _import_quietly() -> Any:
 
 
 keras = _import_quietly()
+# tf.function retracing notices (Keras' grouped convs trace once per new shape, which
+# is exactly what a comparison of many layers does) are not the user's concern.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment guard
     raise ImportError(
