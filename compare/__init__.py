@@ -27,17 +27,37 @@ from compare.spec import (
     layer_from_dict,
     model_from_dict,
 )
+from compare.spec_layers import (
+    Activation,
+    AvgPool,
+    BatchNorm,
+    Dropout,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    GroupNorm,
+    LayerNorm,
+    MaxPool,
+)
 from compare.specfile import load
 
 __all__ = [
+    "Activation",
+    "AvgPool",
+    "BatchNorm",
     "Comparison",
     "Conv",
     "ConvTranspose",
     "Dense",
     "DepthwiseConv",
+    "Dropout",
     "Flatten",
+    "GlobalAvgPool",
+    "GlobalMaxPool",
+    "GroupNorm",
     "Input",
     "Layer",
+    "LayerNorm",
+    "MaxPool",
     "Model",
     "SeparableConv",
     "SpecError",

@@ -82,6 +82,9 @@ class LayerFormula:
     output: Shape
     pads: Pads | None = None
     extend: tuple[int, ...] | None = None
+    #: Elements of running statistics a layer keeps (batch norm's moving mean and
+    #: variance): not parameters in the spec's sense, counted apart from ``params``.
+    state: int = 0
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -268,6 +271,12 @@ RULES: dict[type[Layer], Callable[..., LayerFormula]] = {
     Dense: _dense,
     Flatten: _flatten,
 }
+
+
+# Normalisation, pooling, dropout and activation kinds live in their own module.
+from compare.formulas_layers import LAYER_RULES  # noqa: E402
+
+RULES.update(LAYER_RULES)
 
 
 def layer_formula(layer: Layer, shape: Shape) -> LayerFormula:

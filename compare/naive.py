@@ -157,11 +157,71 @@ def transpose_padding(ctx: Context) -> NaiveResult | None:
     return err, text + (f"; {why}" if why else "")
 
 
+# -- defaults left unset, softmax axis (normalisation, pooling, activation kinds) ------
+
+#: hyperparameters whose framework default can be tried on a naive twin
+DEFAULT_FIELDS = ("epsilon", "momentum", "count_include_pad", "negative_slope", "alpha")
+
+
+def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None]:
+    """A check: build the layer with a framework's own default for ``field_name``
+    (what a port that leaves the argument out gets) and measure it."""
+
+    def check(ctx: Context) -> NaiveResult | None:
+        from compare.defaults import same_value
+
+        layer = ctx.layer
+        names = {f.name for f in dataclasses.fields(layer)}
+        if field_name not in names:
+            return None
+        spec = getattr(layer, field_name)
+        for framework in ("keras", "torch"):
+            default = get_adapter(framework).defaults(layer, ctx.formula).get(field_name)
+            if not isinstance(default, bool | int | float) or isinstance(default, bool) != (
+                isinstance(spec, bool)
+            ):
+                continue
+            if same_value(default, spec):
+                continue
+            twin = dataclasses.replace(layer, **{field_name: default})  # type: ignore[arg-type]
+            result = _naive_twin(ctx, framework, twin)
+            if result is None:
+                continue
+            err, why = result
+            text = f"{framework} left at its default {field_name}={default} instead of {spec}"
+            if err == 0.0:
+                text += " (no effect in inference)"
+            return err, text + (f"; {why}" if why else "")
+        return None
+
+    check.__doc__ = f"{field_name} left at a framework's own default."
+    return check
+
+
+def softmax_axis(ctx: Context) -> NaiveResult | None:
+    """Keras' softmax(axis=-1) ported literally to a channels-first torch tensor."""
+    layer = ctx.layer
+    if getattr(layer, "activation", None) != "softmax" or not ctx.formula.output.rank:
+        return None
+    if layer.kind != "activation":
+        return None  # inside a conv/dense the pre-activation output is not at hand
+    import torch
+
+    x = ctx.x_torch
+    naive = torch.softmax(torch.from_numpy(x), dim=-1).numpy()
+    result = _err(ctx.y_torch, naive)
+    assert result is not None
+    err, why = result
+    return err, why or "torch.softmax(dim=-1) (Keras' axis=-1) on a channels-first tensor"
+
+
 CHECKS: dict[str, Callable[[Context], NaiveResult | None]] = {
     "kernel_layout": kernel_layout,
     "flatten_dense": flatten_dense,
     "padding": asymmetric_same,
     "transpose_padding": transpose_padding,
+    **{f"default_{name}": framework_default(name) for name in DEFAULT_FIELDS},
+    "softmax_axis": softmax_axis,
 }
 
 

@@ -45,15 +45,9 @@ def port_weights(
         >>> port_weights(m.layers[1], f, w, {"kernel": (6, 1)}, to="keras")["kernel"].ravel()
         array([0., 3., 1., 4., 2., 5.])
     """
-    groups = getattr(layer, "groups", 1)
-    flattened = 0
-    if formula.input.flattened_from is not None:
-        flattened = len(formula.input.flattened_from[1])
     out = {}
     for role, array in weights.items():
-        layout = layouts.weight_layout(
-            layer.kind, role, formula.input.rank, groups=groups, flattened=flattened
-        )
+        layout = layouts.layout_of(layer, formula, role)
         sizes = layouts.split_sizes(layer, formula, role)
         out[role] = layouts.port_weight(array, layout, sizes, dst_shapes[role], to=to)
     return out

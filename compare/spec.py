@@ -52,6 +52,8 @@ ALIASES: dict[str, str] = {
     "bias": "use_bias",
     "out_features": "units",
     "dilation_rate": "dilation",
+    "eps": "epsilon",
+    "num_groups": "groups",
 }
 
 
@@ -167,11 +169,22 @@ class Layer:
         """
         out: dict[str, Any] = {"kind": self.kind}
         for f in dataclasses.fields(self):
-            if f.name == "rank":
+            if f.name == "rank" or (f.name == "activation" and self.kind != "activation"):
                 continue
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
+        activation = getattr(self, "activation", "linear")
+        if self.kind != "activation" and activation != "linear":
+            out["activation"] = activation
         return out
+
+
+def _check_layer_activation(layer: Layer) -> None:
+    """Normalise the ``activation`` field of a conv or dense spec."""
+    from compare.spec_layers import check_activation
+
+    value = check_activation("activation", getattr(layer, "activation"))
+    object.__setattr__(layer, "activation", value)
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,8 @@ class _ConvBase(Layer):
     dilation: IntOrInts = 1
     use_bias: bool = True
     rank: int | None = field(default=None, repr=False)
+    #: Activation applied after the layer (Keras layers carry one; torch appends a module).
+    activation: str = "linear"
 
     spatial_fields: ClassVar[tuple[str, ...]] = ("kernel_size", "strides", "dilation")
     min_rank: ClassVar[int] = 1
@@ -194,6 +209,7 @@ class _ConvBase(Layer):
         object.__setattr__(self, "padding", _check_padding(self.padding))
         object.__setattr__(self, "dilation", _check_ints("dilation", self.dilation, 1))
         _check_bool("use_bias", self.use_bias)
+        _check_layer_activation(self)
         if self.rank is not None and self.rank not in (1, 2, 3):
             raise SpecError(f"rank={self.rank} must be 1, 2 or 3")
 
@@ -303,11 +319,13 @@ class Dense(Layer):
 
     units: int = 0
     use_bias: bool = True
+    activation: str = "linear"
     kind: ClassVar[str] = "dense"
 
     def __post_init__(self) -> None:
         _check_int("units", self.units, 1)
         _check_bool("use_bias", self.use_bias)
+        _check_layer_activation(self)
 
 
 @dataclass(frozen=True)
@@ -338,6 +356,12 @@ for _rank in (1, 2, 3):
     _RANKED[f"conv{_rank}d_transpose"] = ("conv_transpose", _rank)
     _RANKED[f"depthwise_conv{_rank}d"] = ("depthwise_conv", _rank)
     _RANKED[f"separable_conv{_rank}d"] = ("separable_conv", _rank)
+
+
+# Normalisation, pooling, dropout and activation kinds live in their own module.
+from compare.spec_layers import LAYER_KINDS  # noqa: E402
+
+KINDS.update(LAYER_KINDS)
 
 
 @dataclass(frozen=True)

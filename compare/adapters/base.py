@@ -101,6 +101,14 @@ class Adapter(Protocol):
         """Seed the framework's own initialisers."""
         ...
 
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> the framework's own default (spec convention), from signatures."""
+        ...
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser name, theoretical std)."""
+        ...
+
     def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
         """One real model object (``nn.Module`` / ``keras.Model``) chaining the layers."""
         ...

@@ -84,6 +84,17 @@ class KerasAdapter:
             Dense: self._dense,
             Flatten: self._flatten,
         }
+        from compare.adapters.keras_layers import LAYER_BUILDERS
+
+        for cls, make in LAYER_BUILDERS.items():
+            self._builders[cls] = self._wrap(make)
+
+    def _wrap(self, make: Callable[..., Any]) -> Callable[..., Built]:
+        def builder(layer: Layer, formula: LayerFormula, name: str, dtype: str) -> Built:
+            parts, roles, notes = make(layer, formula, name, dtype)
+            return self._made(parts, roles, notes)
+
+        return builder
 
     def seed(self, seed: int) -> None:
         """Keras' initial values are always overwritten by a port; its global seed
@@ -99,11 +110,28 @@ class KerasAdapter:
             built = builder(layer, formula, name, dtype)
         except (ValueError, TypeError, NotImplementedError) as exc:
             raise _refused(exc) from exc
+        activation = getattr(layer, "activation", "linear")
+        if layer.kind != "activation" and activation != "linear":
+            self._carry_activation(built, activation)
         shape: Any = formula.input.keras()
         for part in built.obj:
             part.build(shape)
             shape = part.compute_output_shape(shape)
         return built
+
+    @staticmethod
+    def _carry_activation(built: Built, activation: str) -> None:
+        """Give the layer owning the kernel the spec's activation (Keras layers carry one)."""
+        from compare.adapters.keras_layers import activation_function
+
+        owner = next(
+            built.roles[role][0]
+            for role in ("pointwise_kernel", "kernel", "depthwise_kernel")
+            if role in built.roles
+        )
+        owner.activation = activation_function(activation)
+        text = f"{type(owner).__name__}(activation='{activation}') applies it inside the layer"
+        built.notes = (*built.notes, ("activation", text))
 
     # -- builders -------------------------------------------------------------------
     def _conv_padding(
@@ -282,7 +310,7 @@ class KerasAdapter:
     def run(self, built: Built, x: np.ndarray) -> np.ndarray:
         y: Any = x
         for part in built.obj:
-            y = part(y)
+            y = part(y, training=False)
         return np.asarray(keras.ops.convert_to_numpy(y))
 
     def _variable(self, ref: Role) -> Any:
@@ -333,6 +361,19 @@ class KerasAdapter:
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
             var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        from compare.adapters.keras_layers import DEFAULTS
+
+        read = DEFAULTS.get(layer.kind)
+        return read(layer, formula) if read is not None else {}
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
+        from compare.adapters.keras_layers import initialisers
+
+        return initialisers(built)
 
     def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
         inputs = keras.Input(shape=input_shape, dtype=dtype)

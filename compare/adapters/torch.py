@@ -128,6 +128,17 @@ class TorchAdapter:
             Dense: self._dense,
             Flatten: self._flatten,
         }
+        from compare.adapters.torch_layers import LAYER_BUILDERS
+
+        for cls, make in LAYER_BUILDERS.items():
+            self._builders[cls] = self._wrap(make)
+
+    def _wrap(self, make: Callable[..., tuple[nn.Module, dict[str, Any], Notes]]) -> Callable:
+        def builder(layer: Layer, formula: LayerFormula) -> Built:
+            module, roles, notes = make(layer, formula)
+            return self._made(module, roles, notes)
+
+        return builder
 
     # -- building -----------------------------------------------------------------
     def seed(self, seed: int) -> None:
@@ -138,6 +149,11 @@ class TorchAdapter:
         if builder is None:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
         built = builder(layer, formula)
+        activation = getattr(layer, "activation", "linear")
+        if layer.kind != "activation" and activation != "linear":
+            from compare.adapters.torch_layers import with_activation
+
+            built = with_activation(built, activation)
         built.obj.to(_DTYPES[dtype]).eval()
         return built
 
@@ -301,6 +317,19 @@ class TorchAdapter:
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
                 param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        from compare.adapters.torch_layers import DEFAULTS
+
+        read = DEFAULTS.get(layer.kind)
+        return read(layer, formula) if read is not None else {}
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
+        from compare.adapters.torch_layers import initialisers
+
+        return initialisers(built)
 
     def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
         return nn.Sequential(*(b.obj for b in builts)).to(_DTYPES[dtype]).eval()

@@ -14,7 +14,7 @@ from compare.spec import Model
 __all__ = ["CATALOG", "catalog_files", "seed_model"]
 
 #: The catalogue's files, in report order.
-CATALOG = ("seed.toml", "conv_zoo.toml", "differences.toml", "classics.toml")
+CATALOG = ("seed.toml", "conv_zoo.toml", "differences.toml", "classics.toml", "layers.toml")
 
 
 def catalog_files() -> list[Path]:
