@@ -80,9 +80,9 @@ def compare_model(
     from compare import layouts
     from compare.adapters import get_adapter
     from compare.adapters.base import Built, Unsupported
+    from compare.defaults import default_rows, spec_values, user_set
     from compare.differences import layer_differences
     from compare.naive import Context, naive_checks
-    from compare.defaults import default_rows, spec_values, user_set
     from compare.parity import build, measure
 
     try:

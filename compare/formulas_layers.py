@@ -99,13 +99,13 @@ def _pool(layer: _Pool, shape: Shape) -> LayerFormula:
                     f"pool_size={k} (a window would hold padding only)"
                 )
     size = []
-    for axis, (n, k, s, p) in enumerate(zip(shape.size, layer.pool_size, layer.strides, pads)):
-        if k > n + p[0] + p[1]:
+    for axis, (n, k, s, pad) in enumerate(zip(shape.size, layer.pool_size, layer.strides, pads)):
+        if k > n + pad[0] + pad[1]:
             raise SpecError(
                 f"pool_size={k} on spatial axis {axis} is larger than the padded input "
-                f"{n + p[0] + p[1]}"
+                f"{n + pad[0] + pad[1]}"
             )
-        size.append(pool_output_size(n, k, s, p, layer.ceil_mode))
+        size.append(pool_output_size(n, k, s, pad, layer.ceil_mode))
     return LayerFormula(0, "0", shape, Shape(shape.channels, tuple(size)), pads)
 
 

@@ -179,12 +179,11 @@ class Layer:
         return out
 
 
-def _check_layer_activation(layer: Layer) -> None:
+def _check_activation(value: Any) -> str:
     """Normalise the ``activation`` field of a conv or dense spec."""
     from compare.spec_layers import check_activation
 
-    value = check_activation("activation", getattr(layer, "activation"))
-    object.__setattr__(layer, "activation", value)
+    return check_activation("activation", value)
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ class _ConvBase(Layer):
         object.__setattr__(self, "padding", _check_padding(self.padding))
         object.__setattr__(self, "dilation", _check_ints("dilation", self.dilation, 1))
         _check_bool("use_bias", self.use_bias)
-        _check_layer_activation(self)
+        object.__setattr__(self, "activation", _check_activation(self.activation))
         if self.rank is not None and self.rank not in (1, 2, 3):
             raise SpecError(f"rank={self.rank} must be 1, 2 or 3")
 
@@ -325,7 +324,7 @@ class Dense(Layer):
     def __post_init__(self) -> None:
         _check_int("units", self.units, 1)
         _check_bool("use_bias", self.use_bias)
-        _check_layer_activation(self)
+        object.__setattr__(self, "activation", _check_activation(self.activation))
 
 
 @dataclass(frozen=True)

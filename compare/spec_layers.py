@@ -81,7 +81,9 @@ def check_activation(name: str, value: Any) -> str:
     low = value.strip().lower()
     low = ACTIVATION_ALIASES.get(low, low)
     if low not in ACTIVATIONS:
-        raise SpecError(f"{name}={value!r} is not a known activation; known: {', '.join(ACTIVATIONS)}")
+        raise SpecError(
+            f"{name}={value!r} is not a known activation; known: {', '.join(ACTIVATIONS)}"
+        )
     return low
 
 
@@ -274,7 +276,9 @@ class Dropout(Layer):
     kind: ClassVar[str] = "dropout"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rate", _check_float("rate", self.rate, 0.0, 1.0, closed_high=False))
+        object.__setattr__(
+            self, "rate", _check_float("rate", self.rate, 0.0, 1.0, closed_high=False)
+        )
 
 
 @dataclass(frozen=True)

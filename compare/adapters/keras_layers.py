@@ -160,8 +160,7 @@ def _pool_padding(layer: _Pool, formula: LayerFormula) -> str | None:
     if all(a == 0 and b == 0 for a, b in formula.pads):
         return "valid"
     tf_same = tuple(
-        same_pads(n, k, s, 1)
-        for n, k, s in zip(formula.input.size, layer.pool_size, layer.strides)
+        same_pads(n, k, s, 1) for n, k, s in zip(formula.input.size, layer.pool_size, layer.strides)
     )
     return "same" if tf_same == formula.pads else None
 
