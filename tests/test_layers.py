@@ -365,3 +365,18 @@ def test_activation_aliases_and_to_dict():
     assert Activation(activation="swish").activation == "silu"
     assert Conv(filters=2, kernel_size=1, activation="ReLU").to_dict()["activation"] == "relu"
     assert "activation" not in Dense(units=2).to_dict()
+
+
+def test_reports_show_defaults_and_initialisers():
+    from compare.report.markdown import render_markdown
+    from compare.report.text import render_text
+
+    result = compare_model(
+        Model("r", Input(3, (6, 6)), (Conv(filters=2, kernel_size=3), BatchNorm()))
+    )
+    text = render_text([result])
+    assert "defaults (spec convention):" in text
+    assert "GlorotUniform" in text and "kaiming_uniform" in text
+    momentum = next(line for line in text.splitlines() if "| momentum" in line)
+    assert "differs" in momentum
+    assert "| momentum | 0.1 | 0.1 | 0.01 | differs |" in render_markdown([result])

@@ -68,6 +68,7 @@ def _model(model: ModelResult) -> list[str]:
         ),
         "",
     ]
+    out += _defaults_lines(model)
     if model.differences:
         out += ["| layer | difference | detail | naive port |", "|---|---|---|---|"]
         for index, d in model.differences:
@@ -80,6 +81,22 @@ def _model(model: ModelResult) -> list[str]:
                 )
             out.append(f"| {index} | {d.what} | {_cell(d.detail)} | {_cell(naive)} |")
         out.append("")
+    return out
+
+
+def _defaults_lines(model: ModelResult) -> list[str]:
+    from compare.report.defaults import defaults_table, initialisers_table
+
+    out: list[str] = []
+    for title, (header, rows) in (
+        ("Defaults (spec convention)", defaults_table(model)),
+        ("Initialisers (theoretical std / measured on the fresh layer)", initialisers_table(model)),
+    ):
+        if rows:
+            out += [f"**{title}**", "", "| " + " | ".join(header) + " |"]
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+            out.append("")
     return out
 
 

@@ -118,6 +118,7 @@ def render_model(model: ModelResult) -> str:
         else ""
     )
     lines.append(f"end-to-end parity: {verdict}" + (f" - {p.detail}" if p.detail else ""))
+    lines += _defaults_lines(model)
     diffs = model.differences
     if diffs:
         lines.append("differences:")
@@ -131,6 +132,22 @@ def render_model(model: ModelResult) -> str:
                 )
             lines.append(f"  layer {index} {d.what}: {d.detail}{naive}")
     return "\n".join(lines)
+
+
+def _defaults_lines(model: ModelResult) -> list[str]:
+    from compare.report.defaults import defaults_table, initialisers_table
+
+    out = []
+    for title, (header, rows) in (
+        ("defaults (spec convention):", defaults_table(model)),
+        (
+            "initialisers (theoretical std / measured on the fresh layer):",
+            initialisers_table(model),
+        ),
+    ):
+        if rows:
+            out += [title, grid(header, rows)]
+    return out
 
 
 def render_text(models: Iterable[ModelResult]) -> str:
