@@ -77,7 +77,8 @@ def layer_kind_differences(
     if formula.state:
         out.append(_statistics(formula, torch, keras))
     if layer.kind in _TRAINING:
-        out.append(Difference("training_mode", _TRAINING[layer.kind]))
+        training = Difference("training_mode", _TRAINING[layer.kind])
+        out.append(_naive(training, naive.get("training_mode")))
     for row in defaults:
         if not row.differs:
             continue

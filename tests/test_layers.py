@@ -213,7 +213,7 @@ def test_batch_norm_momentum_and_epsilon_defaults_are_named():
     # epsilon matters in inference: the naive port's error is measured and non-zero
     eps = diffs["default_epsilon"]
     assert eps.measured and eps.naive_max_abs_err > 1e-5
-    assert diffs["default_momentum"].naive_max_abs_err == 0.0
+    assert "no effect in inference" in diffs["default_momentum"].naive_detail
     assert "num_batches_tracked" in diffs["running_statistics"].detail
 
 
@@ -380,3 +380,40 @@ def test_reports_show_defaults_and_initialisers():
     momentum = next(line for line in text.splitlines() if "| momentum" in line)
     assert "differs" in momentum
     assert "| momentum | 0.1 | 0.1 | 0.01 | differs |" in render_markdown([result])
+
+
+def test_training_batch_momentum_translation_and_variance_bias():
+    """One training batch in both ported batch norms: the running means agree (so the
+    momentum translation 1 - m is right) and the variances differ by exactly the
+    unbiased-vs-biased factor, as numpy computes it."""
+    from compare.adapters import get_adapter
+
+    momentum = 0.3
+    pair = build(Model("bn", Input(3, (4,)), (BatchNorm(momentum=momentum),)))
+    pair.port(src="torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4)).astype("float32") * 2 + 1
+    shape = pair.formulas[0].input
+    stats = {}
+    for name, xs in (("torch", x), ("keras", activation_to_keras(x, shape))):
+        adapter = get_adapter(name)
+        built = pair.sides[name].layers[0]
+        adapter.run(built, xs, training=True)
+        stats[name] = adapter.get_weights(built)
+    per_channel = x.transpose(1, 0, 2).reshape(3, -1).astype(np.float64)
+    n = per_channel.shape[1]
+    mean, var = per_channel.mean(axis=1), per_channel.var(axis=1)
+    np.testing.assert_allclose(stats["torch"]["moving_mean"], momentum * mean, rtol=1e-5)
+    np.testing.assert_allclose(stats["keras"]["moving_mean"], momentum * mean, rtol=1e-5)
+    np.testing.assert_allclose(
+        stats["torch"]["moving_variance"], 1 - momentum + momentum * var * n / (n - 1), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        stats["keras"]["moving_variance"], 1 - momentum + momentum * var, rtol=1e-5
+    )
+
+
+def test_training_mode_consequences_are_measured():
+    diffs, _ = _differences("bn1d")
+    assert diffs["training_mode"].measured and diffs["training_mode"].naive_max_abs_err > 1e-4
+    assert diffs["default_momentum"].naive_max_abs_err > 1e-3

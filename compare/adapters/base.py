@@ -81,8 +81,9 @@ class Adapter(Protocol):
         """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible."""
         ...
 
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
-        """Run ``x`` (this framework's layout, with a batch axis) through the layer."""
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Run ``x`` (this framework's layout, with a batch axis) through the layer,
+        in inference mode unless ``training``."""
         ...
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:

@@ -307,10 +307,11 @@ class KerasAdapter:
         return Built("keras", parts, classes, dict(roles), notes)
 
     # -- running and reading --------------------------------------------------------
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Call every layer with ``training`` (False: inference, the default)."""
         y: Any = x
         for part in built.obj:
-            y = part(y, training=False)
+            y = part(y, training=training)
         return np.asarray(keras.ops.convert_to_numpy(y))
 
     def _variable(self, ref: Role) -> Any:

@@ -276,9 +276,16 @@ class TorchAdapter:
         return Built("torch", module, classes, live, notes)
 
     # -- running and reading --------------------------------------------------------
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Run in eval() mode, or in train() mode for one batch when ``training``
+        (batch norms then update their running statistics)."""
+        module: nn.Module = built.obj
+        module.train(training)
+        try:
+            with torch.no_grad():
+                return module(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+        finally:
+            module.eval()
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         module: nn.Module = built.obj
