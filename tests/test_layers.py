@@ -65,6 +65,36 @@ CASES = [
     ("elu", 3, (4,), Activation(activation="elu", alpha=0.7)),
     ("conv_relu", 3, (6, 6), Conv(filters=4, kernel_size=3, activation="relu")),
     ("dense_softmax", 6, (), Dense(units=5, activation="softmax")),
+    ("dense_on_map_softmax", 3, (4,), Dense(units=5, activation="softmax")),
+    (
+        "conv_t_leaky",
+        2,
+        (5, 5),
+        layer_from_dict(
+            {
+                "kind": "conv_transpose",
+                "filters": 3,
+                "kernel_size": 3,
+                "strides": 2,
+                "padding": 1,
+                "activation": "leaky_relu",
+            }
+        ),
+    ),
+    (
+        "depthwise_tanh",
+        2,
+        (6,),
+        layer_from_dict({"kind": "depthwise_conv", "kernel_size": 3, "activation": "tanh"}),
+    ),
+    (
+        "separable3d_gelu",
+        2,
+        (4, 4, 4),
+        layer_from_dict(
+            {"kind": "separable_conv", "filters": 3, "kernel_size": 2, "activation": "gelu"}
+        ),
+    ),
     (
         "conv_silu_same",
         2,
