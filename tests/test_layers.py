@@ -447,3 +447,20 @@ def test_training_mode_consequences_are_measured():
     diffs, _ = _differences("bn1d")
     assert diffs["training_mode"].measured and diffs["training_mode"].naive_max_abs_err > 1e-4
     assert diffs["default_momentum"].naive_max_abs_err > 1e-3
+
+
+def test_fresh_keras_layers_are_seeded_without_touching_global_random():
+    import random
+
+    from compare.adapters import get_adapter
+
+    model = Model("s", Input(3, (5, 5)), (Conv(filters=4, kernel_size=3),))
+    keras_adapter = get_adapter("keras")
+    state = random.getstate()
+    first, again, other = (
+        keras_adapter.get_weights(build(model, seed=s).sides["keras"].layers[0])["kernel"]
+        for s in (0, 0, 1)
+    )
+    assert random.getstate() == state
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)

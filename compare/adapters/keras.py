@@ -11,6 +11,7 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -76,6 +77,7 @@ class KerasAdapter:
     name = "keras"
 
     def __init__(self) -> None:
+        self._seed = 0
         self._builders: dict[type[Layer], Callable[..., Built]] = {
             Conv: self._conv,
             ConvTranspose: self._conv_transpose,
@@ -97,19 +99,28 @@ class KerasAdapter:
         return builder
 
     def seed(self, seed: int) -> None:
-        """Keras' initial values are always overwritten by a port; its global seed
-        (``keras.utils.set_random_seed``, which also reseeds numpy and Python) is left
-        to the user."""
+        """Seed the initialisers of the layers built next.
+
+        An unseeded Keras initializer draws its own integer seed from Python's
+        ``random`` when it is constructed; ``build`` seeds that draw with
+        (``seed``, layer index) and restores the caller's ``random`` state, so fresh
+        layers are reproducible without touching any global seed.
+        """
+        self._seed = seed
 
     def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
         name = f"{layer.kind}_{index}"
+        state = random.getstate()
+        random.seed(f"compare:{self._seed}:{index}")
         try:
             built = builder(layer, formula, name, dtype)
         except (ValueError, TypeError, NotImplementedError) as exc:
             raise _refused(exc) from exc
+        finally:
+            random.setstate(state)
         activation = getattr(layer, "activation", "linear")
         if layer.kind != "activation" and activation != "linear":
             self._carry_activation(built, activation)
