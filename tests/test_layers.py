@@ -464,3 +464,23 @@ def test_fresh_keras_layers_are_seeded_without_touching_global_random():
     assert random.getstate() == state
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize(
+    "raw, roles",
+    [
+        ({"kind": "depthwise_conv", "kernel_size": 3, "depth_multiplier": 2}, ["depthwise_kernel"]),
+        (
+            {"kind": "separable_conv", "filters": 8, "kernel_size": 3},
+            ["depthwise_kernel", "pointwise_kernel"],
+        ),
+    ],
+    ids=["depthwise", "separable"],
+)
+def test_initialisers_of_depthwise_roles_are_read_from_keras(raw, roles):
+    result = compare_model(Model("i", Input(16, (8, 8)), (layer_from_dict(raw),)))
+    keras_inits = {i.role: i for i in result.layers[0].initialisers if i.framework == "keras"}
+    for role in roles:
+        init = keras_inits[role]
+        assert init.name == "GlorotUniform"
+        assert init.measured_std == pytest.approx(init.std, rel=0.2)

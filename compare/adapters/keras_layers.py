@@ -357,7 +357,10 @@ def initialisers(built: Any) -> dict[str, tuple[str, float | None]]:
     out: dict[str, tuple[str, float | None]] = {}
     for role, (layer, attr, _shape) in built.roles.items():
         var = getattr(layer, attr, None)
-        init = getattr(layer, f"{attr}_initializer", None)
+        # DepthwiseConv keeps its depthwise kernel as ``kernel`` but names the
+        # initializer after the role; SeparableConv names both after the role.
+        names = [f"{role.removesuffix('_kernel')}_initializer", f"{attr}_initializer"]
+        init = next((getattr(layer, n) for n in names if hasattr(layer, n)), None)
         if var is None or init is None:
             continue
         shape = tuple(int(d) for d in var.shape)
