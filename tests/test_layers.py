@@ -484,3 +484,28 @@ def test_initialisers_of_depthwise_roles_are_read_from_keras(raw, roles):
         init = keras_inits[role]
         assert init.name == "GlorotUniform"
         assert init.measured_std == pytest.approx(init.std, rel=0.2)
+
+
+def test_tensorflow_float64_activation_precision_limits_are_real():
+    """The 'precision' notes claim TensorFlow's float64 leaky_relu and gelu fall short of
+    float64 precision; this holds on the installed versions (PyTorch's do not)."""
+    import torch
+
+    from compare.adapters.keras_layers import activation_layer
+    from compare.adapters.torch_layers import activation_module
+
+    x = np.linspace(-3.0, 3.0, 13).reshape(1, 13)
+    erf = np.vectorize(math.erf)
+    refs = {
+        "leaky_relu": np.where(x > 0, x, 0.01 * x),
+        "gelu": 0.5 * x * (1 + erf(x / np.sqrt(2.0))),
+    }
+    for name, ref in refs.items():
+        keras_y = np.asarray(activation_layer(name, 0.01, 1.0, f"p_{name}", "float64")(x))
+        torch_y = activation_module(name).double()(torch.from_numpy(x)).numpy()
+        assert np.max(np.abs(torch_y - ref)) < 1e-14
+        assert 1e-12 < np.max(np.abs(keras_y - ref)) < 1e-6
+    result = compare_model(
+        Model("p", Input(3, (5,)), (Activation(activation="leaky_relu"),)), dtype="float64"
+    )
+    assert "precision" in {d.what for d in result.layers[0].differences}

@@ -123,7 +123,10 @@ class KerasAdapter:
             random.setstate(state)
         activation = getattr(layer, "activation", "linear")
         if layer.kind != "activation" and activation != "linear":
+            from compare.adapters.keras_layers import precision_notes
+
             self._carry_activation(built, activation)
+            built.notes = (*built.notes, *precision_notes(activation, dtype))
         shape: Any = formula.input.keras()
         for part in built.obj:
             part.build(shape)

@@ -102,6 +102,30 @@ def activation_layer(
 
 Built3 = tuple[list[Any], dict[str, Any], Notes]
 
+#: activations TensorFlow computes below float64 precision, and why
+FLOAT64_LIMITS = {
+    "leaky_relu": "tf.nn.leaky_relu holds negative_slope as a float32 attribute",
+    "gelu": "TensorFlow's erf-form gelu is not exact to float64 precision",
+}
+
+
+def precision_notes(activation: str, dtype: str) -> Notes:
+    """A note when TensorFlow computes ``activation`` below ``dtype``'s precision.
+
+    Example:
+        >>> precision_notes("leaky_relu", "float64")[0][0]
+        'precision'
+        >>> precision_notes("leaky_relu", "float32")
+        ()
+    """
+    if dtype != "float64" or activation not in FLOAT64_LIMITS:
+        return ()
+    text = (
+        f"{FLOAT64_LIMITS[activation]}: in float64 its outputs differ from PyTorch's by "
+        "about float32 rounding, above the float64 parity tolerance"
+    )
+    return (("precision", text),)
+
 
 def _batch_norm(layer: BatchNorm, formula: LayerFormula, name: str, dtype: str) -> Built3:
     bn = L.BatchNormalization(
@@ -217,7 +241,7 @@ def _dropout(layer: Dropout, formula: LayerFormula, name: str, dtype: str) -> Bu
 
 def _activation(layer: Activation, formula: LayerFormula, name: str, dtype: str) -> Built3:
     act = activation_layer(layer.activation, layer.negative_slope, layer.alpha, name, dtype)
-    return [act], {}, ()
+    return [act], {}, precision_notes(layer.activation, dtype)
 
 
 #: spec class -> builder returning (layers, roles, notes)
