@@ -358,7 +358,7 @@ for _rank in (1, 2, 3):
 
 
 # Normalisation, pooling, dropout and activation kinds live in their own module.
-from compare.spec_layers import LAYER_KINDS  # noqa: E402
+from compare.spec_layers import KIND_ALIASES, LAYER_KINDS  # noqa: E402
 
 KINDS.update(LAYER_KINDS)
 
@@ -466,7 +466,7 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
     for key, value in raw.items():
         if key == "kind":
             continue
-        canonical = ALIASES.get(key, key)
+        canonical = KIND_ALIASES.get(kind_key, {}).get(key) or ALIASES.get(key, key)
         if canonical not in names:
             known = ", ".join(sorted(names))
             raise SpecError(

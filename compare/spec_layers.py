@@ -303,6 +303,14 @@ class Activation(Layer):
         object.__setattr__(self, "alpha", alpha)
 
 
+#: PyTorch spellings accepted for one kind only (``kernel_size`` means ``pool_size``
+#: for a pool, but is a conv's own field).
+KIND_ALIASES: dict[str, dict[str, str]] = {
+    "max_pool": {"kernel_size": "pool_size"},
+    "avg_pool": {"kernel_size": "pool_size"},
+    "dropout": {"p": "rate"},
+}
+
 LAYER_KINDS: dict[str, type[Layer]] = {
     cls.kind: cls
     for cls in (

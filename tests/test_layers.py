@@ -509,3 +509,13 @@ def test_tensorflow_float64_activation_precision_limits_are_real():
         Model("p", Input(3, (5,)), (Activation(activation="leaky_relu"),)), dtype="float64"
     )
     assert "precision" in {d.what for d in result.layers[0].differences}
+
+
+def test_pytorch_spellings_per_kind():
+    pool = layer_from_dict({"kind": "max_pool", "kernel_size": 3, "stride": 2})
+    assert (pool.pool_size, pool.strides) == (3, 2)
+    assert layer_from_dict({"kind": "dropout", "p": 0.2}).rate == 0.2
+    norm = layer_from_dict({"kind": "group_norm", "num_groups": 2, "eps": 1e-3})
+    assert (norm.groups, norm.epsilon) == (2, 1e-3)
+    with pytest.raises(SpecError, match="field 'pool_size' given twice"):
+        layer_from_dict({"kind": "avg_pool", "kernel_size": 3, "pool_size": 3})
