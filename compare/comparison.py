@@ -3,6 +3,10 @@
 ``compare(model)`` never raises for a model that fails: an invalid spec, an
 unsupported layer, a parity mismatch or a framework error becomes a status in the
 result, so one bad model never sinks a batch.
+
+A normalisation layer's fresh scale, shift and running statistics (ones and zeros)
+would let a wrong port pass, so the PyTorch side gets random values
+(``STATE_RANGES``) before they are ported; initialisers are measured before that.
 """
 
 from __future__ import annotations
