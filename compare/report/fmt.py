@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["fmt_err", "fmt_int", "fmt_shape", "fmt_weight", "input_text"]
+__all__ = ["fmt_counts", "fmt_err", "fmt_int", "fmt_shape", "fmt_weight", "input_text"]
 
 
 def fmt_int(value: int | None) -> str:
@@ -72,3 +72,24 @@ def input_text(inp: dict[str, Any] | None) -> str:
     if inp is None:
         return "-"
     return "x".join(str(n) for n in [*inp["size"], inp["channels"]])
+
+
+def fmt_counts(fw: Any) -> str:
+    """A framework's parameter count as its own summary gives it, with the parts that
+    differ between frameworks spelled out (non-trainable weights, buffers).
+
+    Example:
+        >>> from compare.records import FrameworkLayer
+        >>> fmt_counts(FrameworkLayer("keras", True, trainable_params=8,
+        ...                           non_trainable_params=8, buffers=0))
+        '16 (8 non-trainable)'
+        >>> fmt_counts(FrameworkLayer("torch", True, trainable_params=8,
+        ...                           non_trainable_params=0, buffers=9))
+        '8 (+9 buffer elements)'
+    """
+    parts = []
+    if fw.non_trainable_params:
+        parts.append(f"{fmt_int(fw.non_trainable_params)} non-trainable")
+    if fw.buffers:
+        parts.append(f"+{fmt_int(fw.buffers)} buffer elements")
+    return fmt_int(fw.params) + (f" ({', '.join(parts)})" if parts else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from compare.records import ModelResult
-from compare.report.fmt import fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
+from compare.report.fmt import fmt_counts, fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
 
 __all__ = ["render_markdown"]
 
@@ -53,7 +53,7 @@ def _model(model: ModelResult) -> list[str]:
         out.append(
             f"| {layer.index} | {layer.kind} | `{_cell(layer.expression)}` "
             f"| {_side(layer, 'torch')} | {_side(layer, 'keras')} "
-            f"| {fmt_int(t.params)} / {fmt_int(k.params)} | {verdict} |"
+            f"| {fmt_counts(t)} / {fmt_counts(k)} | {verdict} |"
         )
     totals = model.totals()
     out += [
