@@ -148,11 +148,7 @@ def _random_weights(adapter, built, rng):
 
 
 @pytest.mark.parametrize("src", ["torch", "keras"])
-@pytest.mark.parametrize(
-    "case",
-    [c for c in CASES if c[0] in ("bn2d", "bn3d", "ln_all_2d", "gn_2d", "conv_relu")],
-    ids=lambda c: c[0],
-)
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_parity_in_both_directions_with_random_state(case, src):
     from compare.adapters import get_adapter
     from compare.adapters.base import Built
@@ -171,10 +167,11 @@ def test_parity_in_both_directions_with_random_state(case, src):
     y_keras = np.asarray(pair.keras(activation_to_keras(x, formula.input), training=False))
     parity = measure(activation_to_keras(y_torch, formula.output), y_keras)
     assert parity.status == "ok", parity
-    # the statistics really moved: a fresh layer would give a different output
-    fresh = build(model)
-    y_fresh = fresh.torch(__import__("torch").from_numpy(x)).detach().numpy()
-    assert np.max(np.abs(y_fresh - y_torch)) > 1e-2
+    if adapter.get_weights(built):
+        # the weights really moved: a fresh layer would give a different output
+        fresh = build(model, seed=7)
+        y_fresh = fresh.torch(__import__("torch").from_numpy(x)).detach().numpy()
+        assert np.max(np.abs(y_fresh - y_torch)) > 1e-2
 
 
 def test_batch_norm_against_numpy():
