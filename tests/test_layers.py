@@ -337,17 +337,6 @@ def test_json_layer_record_carries_defaults_and_counts():
     assert {"momentum", "epsilon", "center", "scale"} <= names
 
 
-def test_catalogue_layers_file():
-    path = next(p for p in catalog_files() if p.name == "layers.toml")
-    models = load(path)
-    by_name = {m.name: compare_model(m) for m in models[:2]}
-    conv_bn = by_name["conv_bn_relu"]
-    assert conv_bn.status == "ok"
-    bn = conv_bn.layers[1]
-    assert (bn.frameworks["torch"].params, bn.frameworks["keras"].params) == (8, 16)
-    assert by_name["norms"].status == "ok"
-
-
 # -- spec errors -------------------------------------------------------------------------
 
 
@@ -516,3 +505,59 @@ def test_pytorch_spellings_per_kind():
     assert (norm.groups, norm.epsilon) == (2, 1e-3)
     with pytest.raises(SpecError, match="field 'pool_size' given twice"):
         layer_from_dict({"kind": "avg_pool", "kernel_size": 3, "pool_size": 3})
+
+
+@pytest.fixture(scope="module")
+def catalogue_results():
+    path = next(p for p in catalog_files() if p.name == "layers.toml")
+    return path, {m.name: (m, compare_model(m)) for m in load(path)}
+
+
+def test_catalogue_conv_bn_relu_counts(catalogue_results):
+    _, results = catalogue_results
+    _, conv_bn = results["conv_bn_relu"]
+    assert conv_bn.status == "ok"
+    bn = conv_bn.layers[1]
+    assert (bn.frameworks["torch"].params, bn.frameworks["keras"].params) == (8, 16)
+    assert (bn.frameworks["torch"].buffers, bn.frameworks["keras"].non_trainable_params) == (9, 8)
+
+
+def test_counts_match_the_frameworks_own_summaries(catalogue_results):
+    """Totals against keras.Model.count_params() and PyTorch's own parameter and
+    buffer enumeration of the assembled models."""
+    _, results = catalogue_results
+    for name in ("conv_bn_relu", "norms", "norms_1d_and_flat"):
+        model, result = results[name]
+        pair = build(model)
+        totals = result.totals()
+        assert totals["keras"]["params"] == pair.keras.count_params()
+        assert totals["keras"]["non_trainable_params"] == sum(
+            int(np.prod(w.shape)) for w in pair.keras.non_trainable_weights
+        )
+        assert totals["torch"]["params"] == sum(p.numel() for p in pair.torch.parameters())
+        assert totals["torch"]["buffers"] == sum(b.numel() for b in pair.torch.buffers())
+
+
+def test_show_lists_every_new_kind(catalogue_results, capsys):
+    import json
+
+    from compare.cli import main
+
+    path, _ = catalogue_results
+    assert main(["show", "--format", "json", str(path)]) == 1  # one model is unsupported
+    doc = json.loads(capsys.readouterr().out)
+    kinds = {layer["kind"] for m in doc["models"] for layer in m["layers"]}
+    assert {
+        "batch_norm",
+        "layer_norm",
+        "group_norm",
+        "max_pool",
+        "avg_pool",
+        "global_avg_pool",
+        "global_max_pool",
+        "dropout",
+        "activation",
+    } <= kinds
+    statuses = {m["name"]: m["status"] for m in doc["models"]}
+    assert statuses.pop("unsupported_pooling") == "unsupported"
+    assert set(statuses.values()) == {"ok"}
