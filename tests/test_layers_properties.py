@@ -94,3 +94,24 @@ def test_random_invalid_fields_raise_spec_error_only(kind, field, value):
         pass
     except Exception as exc:  # pragma: no cover - the failure this test looks for
         pytest.fail(f"{kind}.{field}={value!r} raised {type(exc).__name__}: {exc}")
+
+
+@st.composite
+def activation_models(draw):
+    from compare.spec_layers import ACTIVATIONS
+
+    rank = draw(st.integers(0, 2))
+    size = tuple(draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank)))
+    raw = {
+        "kind": "activation",
+        "activation": draw(st.sampled_from(ACTIVATIONS)),
+        "negative_slope": draw(st.floats(0.0, 1.0)),
+        "alpha": draw(st.floats(0.1, 2.0)),
+    }
+    return Model("act", Input(draw(st.integers(2, 4)), size), (layer_from_dict(raw),))
+
+
+@SETTINGS
+@given(activation_models())
+def test_random_activations_agree(model):
+    _check(model)
