@@ -3,6 +3,10 @@
 ``compare(model)`` never raises for a model that fails: an invalid spec, an
 unsupported layer, a parity mismatch or a framework error becomes a status in the
 result, so one bad model never sinks a batch.
+
+A normalisation layer's fresh scale, shift and running statistics (ones and zeros)
+would let a wrong port pass, so the PyTorch side gets random values
+(``STATE_RANGES``) before they are ported; initialisers are measured before that.
 """
 
 from __future__ import annotations
@@ -14,13 +18,54 @@ from typing import Any
 import numpy as np
 
 from compare.errors import SpecError
-from compare.records import FRAMEWORKS, FrameworkLayer, LayerResult, ModelResult, Parity
+from compare.records import (
+    FRAMEWORKS,
+    FrameworkLayer,
+    Initialiser,
+    LayerResult,
+    ModelResult,
+    Parity,
+)
 
 __all__ = ["Comparison", "compare", "compare_model"]
 
 
 def _observed(y: np.ndarray) -> tuple[int | None, ...]:
     return (None, *(int(d) for d in y.shape[1:]))
+
+
+def _initialisers(adapter: Any, built: Any) -> list[Initialiser]:
+    """Default initialisers of a freshly built layer (read before any port)."""
+    theory = adapter.initialisers(built)
+    fresh = adapter.get_weights(built)
+    return [
+        Initialiser(role, adapter.name, name, std, float(np.std(fresh[role])))
+        for role, (name, std) in theory.items()
+        if role in fresh
+    ]
+
+
+#: Norm roles whose fresh values (ones, zeros) would make a port untested, and the
+#: random values they get before porting: (low, high) of a uniform draw.
+STATE_RANGES = {
+    "gamma": (0.5, 1.5),
+    "beta": (-0.5, 0.5),
+    "moving_mean": (-0.5, 0.5),
+    "moving_variance": (0.5, 2.0),
+}
+
+
+def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator) -> None:
+    """Give a norm's scale, shift and statistics random non-trivial values (the fresh
+    ones, ones and zeros, would let a wrong port pass)."""
+    weights = adapter.get_weights(built)
+    new = {
+        role: rng.uniform(*STATE_RANGES[role], size=array.shape).astype(array.dtype)
+        for role, array in weights.items()
+        if role in STATE_RANGES
+    }
+    if new:
+        adapter.set_weights(built, new)
 
 
 def compare_model(
@@ -44,6 +89,7 @@ def compare_model(
     from compare import layouts, sequence
     from compare.adapters import get_adapter
     from compare.adapters.base import Built, Unsupported
+    from compare.defaults import default_rows, spec_values, user_set
     from compare.differences import layer_differences
     from compare.importers.base import Imported
     from compare.naive import Context, naive_checks
@@ -57,6 +103,7 @@ def compare_model(
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     rng = np.random.default_rng(seed)
+    state_rng = np.random.default_rng(seed + 1)
 
     def fresh(index: int) -> tuple[np.ndarray, np.ndarray]:
         shape = pair.formulas[index].input
@@ -76,6 +123,7 @@ def compare_model(
         outputs: dict[str, np.ndarray] = {}
         notes: dict[str, Any] = {}
         errors: dict[str, str] = {}
+        inits: list[Initialiser] = []
         for name in FRAMEWORKS:
             adapter = get_adapter(name)
             built = pair.sides[name].layers[index]
@@ -85,6 +133,9 @@ def compare_model(
             assert isinstance(built, Built)
             notes[name] = built.notes
             facts = adapter.facts(built, layer, formula)
+            inits += _initialisers(adapter, built)
+            if name == "torch":
+                _randomise_state(adapter, built, state_rng)
             if name == "keras" and "torch" in outputs and pair.weights_from is None:
                 try:
                     pair.port_layer(index, src="torch", dst="keras")
@@ -114,7 +165,15 @@ def compare_model(
         else:
             reasons = [f"{r.framework}: {r.reason}" for r in records.values() if not r.supported]
             parity = Parity("unsupported", detail="; ".join(reasons))
-        diffs = layer_differences(layer, formula, records["torch"], records["keras"], notes, naive)
+        defaults = default_rows(
+            spec_values(layer),
+            user_set(layer),
+            get_adapter("torch").defaults(layer, formula),
+            get_adapter("keras").defaults(layer, formula),
+        )
+        diffs = layer_differences(
+            layer, formula, records["torch"], records["keras"], notes, naive, defaults
+        )
         results.append(
             LayerResult(
                 index,
@@ -126,6 +185,8 @@ def compare_model(
                 records,
                 diffs,
                 parity,
+                defaults,
+                tuple(inits),
             )
         )
         if parity.status in ("ok", "mismatch"):

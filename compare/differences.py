@@ -9,7 +9,7 @@ from __future__ import annotations
 from compare import layouts, sequence
 from compare.formulas import LayerFormula
 from compare.naive import NaiveResult
-from compare.records import Difference, FrameworkLayer
+from compare.records import DefaultValue, Difference, FrameworkLayer
 from compare.spec import Dense, Flatten, Layer
 
 __all__ = ["layer_differences"]
@@ -41,11 +41,9 @@ def _weight_layouts(
         wk = keras_by_role[wt.role]
         ta, ka = ",".join(wt.axes), ",".join(wk.axes)
         assert wt.role is not None
-        groups = getattr(layer, "groups", 1)
-        flattened = len(formula.input.flattened_from[1]) if formula.input.flattened_from else 0
-        lay = layouts.weight_layout(
-            layer.kind, wt.role, formula.input.rank, groups=groups, flattened=flattened
-        )
+        lay = layouts.layout_of(layer, formula, wt.role)
+        if lay.torch == lay.keras and lay.torch_shown == lay.keras_shown:
+            continue
         perm = layouts.permutation(lay.torch, lay.keras)
         split = lay.torch != lay.torch_shown or lay.keras != lay.keras_shown
         how = f"transpose{perm}" + (" of the split axes" if split else "")
@@ -69,6 +67,7 @@ def layer_differences(
     keras: FrameworkLayer,
     notes: Notes,
     naive: dict[str, NaiveResult],
+    defaults: tuple[DefaultValue, ...] = (),
 ) -> tuple[Difference, ...]:
     """Every named difference for one layer, with naive-port errors where measured.
 
@@ -151,6 +150,10 @@ def layer_differences(
                 naive.get("flatten_dense"),
             )
         )
+
+    from compare.differences_layers import layer_kind_differences
+
+    out += layer_kind_differences(layer, formula, torch, keras, naive, defaults)
 
     for key, label in (("params", "parameters"), ("buffers", "buffer elements")):
         tv, kv = getattr(torch, key), getattr(keras, key)

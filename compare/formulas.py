@@ -102,6 +102,10 @@ class LayerFormula:
         """
         return dict(self.framework_params).get(framework, self.params)
 
+    #: Elements of running statistics a layer keeps (batch norm's moving mean and
+    #: variance): not parameters in the spec's sense, counted apart from ``params``.
+    state: int = 0
+
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """TensorFlow's 'same' padding for one axis: (before, after), odd pixel at the end.
@@ -301,6 +305,12 @@ def _check_dtype(layer: Layer, shape: Shape) -> None:
         f"kind='{layer.kind}' needs integer token ids (an input with dtype='int'), but "
         f"its input is float activations of shape {shape.torch()[1:]}"
     )
+
+
+# Normalisation, pooling, dropout and activation kinds live in their own module.
+from compare.formulas_layers import LAYER_RULES  # noqa: E402
+
+RULES.update(LAYER_RULES)
 
 
 def layer_formula(layer: Layer, shape: Shape) -> LayerFormula:

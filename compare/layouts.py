@@ -24,6 +24,7 @@ __all__ = [
     "activation_to_torch",
     "inverse",
     "kernel_axes",
+    "layout_of",
     "permutation",
     "port_weight",
     "weight_axes",
@@ -187,6 +188,32 @@ def activation_to_torch(x: np.ndarray, shape: Shape) -> np.ndarray:
     return x
 
 
+def layout_of(layer: Layer, formula: LayerFormula, role: str) -> WeightLayout:
+    """The layout of ``role`` of a resolved layer on its input (any kind).
+
+    Example:
+        >>> from compare.spec import Input, Model, Conv
+        >>> from compare.formulas import infer
+        >>> m = Model("m", Input(40, (28, 28)), (Conv(filters=8, kernel_size=3),))
+        >>> layout_of(m.layers[0], infer(m)[0], "kernel").torch
+        ('O', 'I', 'H', 'W')
+    """
+    from compare.layouts_layers import KIND_LAYOUTS
+
+    if layer.kind in KIND_LAYOUTS:
+        return KIND_LAYOUTS[layer.kind](layer, formula, role)[0]
+    flattened = 0
+    if isinstance(layer, Dense) and formula.input.flattened_from is not None:
+        flattened = len(formula.input.flattened_from[1])
+    return weight_layout(
+        layer.kind,
+        role,
+        formula.input.rank,
+        groups=getattr(layer, "groups", 1),
+        flattened=flattened,
+    )
+
+
 def weight_axes(
     layer: Layer, formula: LayerFormula, role: str, framework: str, ndim: int
 ) -> tuple[str, ...]:
@@ -202,16 +229,7 @@ def weight_axes(
     if layer.kind in sequence.PORTS:  # recurrent families and embedding
         labels = sequence.weight_axes(layer, role, framework)
         return labels if len(labels) == ndim else ()
-    flattened = 0
-    if isinstance(layer, Dense) and formula.input.flattened_from is not None:
-        flattened = len(formula.input.flattened_from[1])
-    layout = weight_layout(
-        layer.kind,
-        role,
-        formula.input.rank,
-        groups=getattr(layer, "groups", 1),
-        flattened=flattened,
-    )
+    layout = layout_of(layer, formula, role)
     shown = layout.torch_shown if framework == "torch" else layout.keras_shown
     if framework == "keras" and role == "depthwise_kernel" and formula.input.rank == 3:
         # Keras has no 3-D depthwise layer: a grouped Conv3D holds it as (*K, 1, C*M).
@@ -229,6 +247,10 @@ def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int
         >>> split_sizes(m.layers[0], infer(m)[0], "kernel")
         {'O': 8, 'I': 40, 'H': 3, 'W': 3}
     """
+    from compare.layouts_layers import KIND_LAYOUTS
+
+    if layer.kind in KIND_LAYOUTS:
+        return KIND_LAYOUTS[layer.kind](layer, formula, role)[1]
     shape_in = formula.input
     rank = shape_in.rank
     kernel = tuple(getattr(layer, "kernel_size", ()) or ())

@@ -19,6 +19,7 @@ from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, layer_formula
 from compare.parity import Pair
 from compare.spec import ConvTranspose, Dense, Layer
+from compare.spec_layers import BatchNorm
 
 __all__ = ["NaiveResult", "naive_checks"]
 
@@ -157,11 +158,140 @@ def transpose_padding(ctx: Context) -> NaiveResult | None:
     return err, text + (f"; {why}" if why else "")
 
 
+# -- defaults left unset, softmax axis (normalisation, pooling, activation kinds) ------
+
+#: hyperparameters whose framework default can be tried on a naive twin
+DEFAULT_FIELDS = ("epsilon", "count_include_pad", "negative_slope", "alpha")
+
+
+def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None]:
+    """A check: build the layer with a framework's own default for ``field_name``
+    (what a port that leaves the argument out gets) and measure it."""
+
+    def check(ctx: Context) -> NaiveResult | None:
+        from compare.defaults import same_value
+
+        layer = ctx.layer
+        names = {f.name for f in dataclasses.fields(layer)}
+        if field_name not in names:
+            return None
+        spec = getattr(layer, field_name)
+        for framework in ("keras", "torch"):
+            default = get_adapter(framework).defaults(layer, ctx.formula).get(field_name)
+            if not isinstance(default, bool | int | float) or isinstance(default, bool) != (
+                isinstance(spec, bool)
+            ):
+                continue
+            if same_value(default, spec):
+                continue
+            twin = dataclasses.replace(layer, **{field_name: default})  # type: ignore[arg-type]
+            result = _naive_twin(ctx, framework, twin)
+            if result is None:
+                continue
+            err, why = result
+            text = f"{framework} left at its default {field_name}={default} instead of {spec}"
+            if err == 0.0:
+                text += " (no effect in inference)"
+            return err, text + (f"; {why}" if why else "")
+        return None
+
+    check.__doc__ = f"{field_name} left at a framework's own default."
+    return check
+
+
+_STATISTICS = ("moving_mean", "moving_variance")
+
+
+def _after_training_batch(framework: str, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The running statistics after one training-mode batch (the layer is restored)."""
+    adapter = get_adapter(framework)
+    saved = adapter.get_weights(built)
+    try:
+        adapter.run(built, x, training=True)
+        after = adapter.get_weights(built)
+        return {role: after[role] for role in _STATISTICS}
+    finally:
+        adapter.set_weights(built, saved)
+
+
+def _stats_err(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
+    return max(float(np.max(np.abs(a[r].astype(np.float64) - b[r]))) for r in _STATISTICS)
+
+
+def momentum_in_training(ctx: Context) -> NaiveResult | None:
+    """A batch norm left at a framework's default momentum: its running statistics
+    after one training batch, against the correct layer's (inference is unaffected)."""
+    from compare.defaults import same_value
+
+    layer = ctx.layer
+    if not isinstance(layer, BatchNorm):
+        return None
+    for framework in ("keras", "torch"):
+        adapter = get_adapter(framework)
+        default = adapter.defaults(layer, ctx.formula).get("momentum")
+        if not isinstance(default, float) or same_value(default, layer.momentum):
+            continue
+        twin_spec = dataclasses.replace(layer, momentum=default)
+        correct = ctx.built(framework)
+        try:
+            twin = adapter.build(twin_spec, ctx.formula, ctx.index, ctx.pair.dtype)
+        except Unsupported as exc:
+            return None, f"the naive port cannot be built: {exc}"
+        adapter.set_weights(twin, adapter.get_weights(correct))
+        x = ctx.x_torch if framework == "torch" else ctx.x_keras
+        err = _stats_err(
+            _after_training_batch(framework, correct, x), _after_training_batch(framework, twin, x)
+        )
+        return err, (
+            f"{framework} left at its default momentum={default} instead of "
+            f"{layer.momentum}: no effect in inference; after one training batch the running "
+            "statistics differ by this much"
+        )
+    return None
+
+
+def running_variance_update(ctx: Context) -> NaiveResult | None:
+    """One training batch in both correctly ported batch norms: PyTorch updates the
+    running variance with the unbiased batch variance, Keras with the biased one."""
+    layer = ctx.layer
+    if not isinstance(layer, BatchNorm) or layer.momentum == 0.0:
+        return None
+    torch_stats = _after_training_batch("torch", ctx.built("torch"), ctx.x_torch)
+    keras_stats = _after_training_batch("keras", ctx.built("keras"), ctx.x_keras)
+    n = ctx.x_torch.size // ctx.formula.input.channels
+    return _stats_err(torch_stats, keras_stats), (
+        f"running statistics after one training batch of {n} values per channel, ported "
+        f"layers with momentum={layer.momentum}: PyTorch's running_var uses the batch "
+        f"variance times {n}/{n - 1}, Keras' moving_variance the biased one"
+    )
+
+
+def softmax_axis(ctx: Context) -> NaiveResult | None:
+    """Keras' softmax(axis=-1) ported literally to a channels-first torch tensor."""
+    layer = ctx.layer
+    if getattr(layer, "activation", None) != "softmax" or not ctx.formula.output.rank:
+        return None
+    if layer.kind != "activation":
+        return None  # inside a conv/dense the pre-activation output is not at hand
+    import torch
+
+    x = ctx.x_torch
+    naive = torch.softmax(torch.from_numpy(x), dim=-1).numpy()
+    result = _err(ctx.y_torch, naive)
+    assert result is not None
+    err, why = result
+    return err, why or "torch.softmax(dim=-1) (Keras' axis=-1) on a channels-first tensor"
+
+
 CHECKS: dict[str, Callable[[Context], NaiveResult | None]] = {
     "kernel_layout": kernel_layout,
     "flatten_dense": flatten_dense,
     "padding": asymmetric_same,
     "transpose_padding": transpose_padding,
+    **{f"default_{name}": framework_default(name) for name in DEFAULT_FIELDS},
+    "default_momentum": momentum_in_training,
+    "training_mode": running_variance_update,
+    "softmax_axis": softmax_axis,
 }
 
 

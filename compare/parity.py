@@ -49,15 +49,9 @@ def port_weights(
     family = sequence.PORTS.get(layer.kind)
     if family is not None:  # recurrent families and embedding: role sets differ by side
         return family(layer, weights, to=to)
-    groups = getattr(layer, "groups", 1)
-    flattened = 0
-    if formula.input.flattened_from is not None:
-        flattened = len(formula.input.flattened_from[1])
     out = {}
     for role, array in weights.items():
-        layout = layouts.weight_layout(
-            layer.kind, role, formula.input.rank, groups=groups, flattened=flattened
-        )
+        layout = layouts.layout_of(layer, formula, role)
         sizes = layouts.split_sizes(layer, formula, role)
         out[role] = layouts.port_weight(array, layout, sizes, dst_shapes[role], to=to)
     return out

@@ -14,8 +14,10 @@ from compare.adapters.base import WeightFact
 __all__ = [
     "FRAMEWORKS",
     "STATUSES",
+    "DefaultValue",
     "Difference",
     "FrameworkLayer",
+    "Initialiser",
     "LayerResult",
     "ModelResult",
     "Parity",
@@ -167,6 +169,8 @@ class LayerResult:
     frameworks: dict[str, FrameworkLayer]
     differences: tuple[Difference, ...] = ()
     parity: Parity = field(default_factory=lambda: Parity("skipped"))
+    defaults: tuple[DefaultValue, ...] = ()
+    initialisers: tuple[Initialiser, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (one element of a model's ``layers``)."""
@@ -182,6 +186,8 @@ class LayerResult:
             "frameworks": {name: fw.to_dict() for name, fw in self.frameworks.items()},
             "differences": [d.to_dict() for d in self.differences],
             "parity": self.parity.to_dict(),
+            "defaults": [d.to_dict() for d in self.defaults],
+            "initialisers": [i.to_dict() for i in self.initialisers],
         }
 
 
@@ -235,4 +241,66 @@ class ModelResult:
             "layers": [layer.to_dict() for layer in self.layers],
             "totals": self.totals(),
             "parity": self.parity.to_dict(),
+        }
+
+
+# -- defaults and initialisers ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DefaultValue:
+    """One hyperparameter: the spec's value and each framework's own default for it.
+
+    Values are in the spec's convention (Keras' batch-norm momentum 0.99 is 0.01);
+    ``"required"`` means the framework has no default, None that it has no such
+    parameter.
+
+    Example:
+        >>> DefaultValue("epsilon", 1e-5, 1e-5, 1e-3, True, False).to_dict()["differs"]
+        True
+    """
+
+    name: str
+    spec: Any
+    torch: Any
+    keras: Any
+    differs: bool
+    user_set: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "spec": list(self.spec) if isinstance(self.spec, tuple) else self.spec,
+            "torch": self.torch,
+            "keras": self.keras,
+            "differs": self.differs,
+            "user_set": self.user_set,
+        }
+
+
+@dataclass(frozen=True)
+class Initialiser:
+    """A weight's default initialiser in one framework: its name, the standard
+    deviation theory gives, and the one measured on the freshly built layer.
+
+    Example:
+        >>> Initialiser("kernel", "torch", "kaiming_uniform(a=sqrt(5))", 0.1, 0.098).framework
+        'torch'
+    """
+
+    role: str
+    framework: str
+    name: str
+    std: float | None
+    measured_std: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "role": self.role,
+            "framework": self.framework,
+            "name": self.name,
+            "std": self.std,
+            "measured_std": self.measured_std,
         }

@@ -61,6 +61,8 @@ ALIASES: dict[str, str] = {
     "num_embeddings": "input_dim",
     "embedding_dim": "output_dim",
     "nonlinearity": "activation",
+    "eps": "epsilon",
+    "num_groups": "groups",
 }
 
 
@@ -194,11 +196,20 @@ class Layer:
         """
         out: dict[str, Any] = {"kind": self.kind}
         names = [f.name for f in dataclasses.fields(self) if f.name != "rank"]
+        if self.kind != "activation" and getattr(self, "activation", "linear") == "linear":
+            names = [name for name in names if name != "activation"]
         first = [name for name in FIELD_ORDER if name in names]
         for name in first + [name for name in names if name not in first]:
             value = getattr(self, name)
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
+
+
+def _check_activation(value: Any) -> str:
+    """Normalise the ``activation`` field of a conv or dense spec."""
+    from compare.spec_layers import check_activation
+
+    return check_activation("activation", value)
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,8 @@ class _ConvBase(Layer):
     dilation: IntOrInts = 1
     use_bias: bool = True
     rank: int | None = field(default=None, repr=False)
+    #: Activation applied after the layer (Keras layers carry one; torch appends a module).
+    activation: str = "linear"
 
     spatial_fields: ClassVar[tuple[str, ...]] = ("kernel_size", "strides", "dilation")
     min_rank: ClassVar[int] = 1
@@ -221,6 +234,7 @@ class _ConvBase(Layer):
         object.__setattr__(self, "padding", _check_padding(self.padding))
         object.__setattr__(self, "dilation", _check_ints("dilation", self.dilation, 1))
         _check_bool("use_bias", self.use_bias)
+        object.__setattr__(self, "activation", _check_activation(self.activation))
         if self.rank is not None and self.rank not in (1, 2, 3):
             raise SpecError(f"rank={self.rank} must be 1, 2 or 3")
 
@@ -330,11 +344,13 @@ class Dense(Layer):
 
     units: int = 0
     use_bias: bool = True
+    activation: str = "linear"
     kind: ClassVar[str] = "dense"
 
     def __post_init__(self) -> None:
         _check_int("units", self.units, 1)
         _check_bool("use_bias", self.use_bias)
+        object.__setattr__(self, "activation", _check_activation(self.activation))
 
 
 @dataclass(frozen=True)
@@ -470,6 +486,11 @@ for _rank in (1, 2, 3):
 
 INPUT_DTYPES = ("float", "int")
 
+# Normalisation, pooling, dropout and activation kinds live in their own module.
+from compare.spec_layers import KIND_ALIASES, LAYER_KINDS  # noqa: E402
+
+KINDS.update(LAYER_KINDS)
+
 
 @dataclass(frozen=True)
 class Input:
@@ -596,7 +617,7 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
     for key, value in raw.items():
         if key == "kind":
             continue
-        canonical = ALIASES.get(key, key)
+        canonical = KIND_ALIASES.get(kind_key, {}).get(key) or ALIASES.get(key, key)
         if canonical not in names:
             known = ", ".join(sorted(names))
             raise SpecError(

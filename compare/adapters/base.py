@@ -81,8 +81,9 @@ class Adapter(Protocol):
         """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible."""
         ...
 
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
-        """Run ``x`` (this framework's layout, with a batch axis) through the layer."""
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Run ``x`` (this framework's layout, with a batch axis) through the layer,
+        in inference mode unless ``training``."""
         ...
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
@@ -99,6 +100,14 @@ class Adapter(Protocol):
 
     def seed(self, seed: int) -> None:
         """Seed the framework's own initialisers."""
+        ...
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> the framework's own default (spec convention), from signatures."""
+        ...
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser name, theoretical std)."""
         ...
 
     def assemble(

@@ -10,6 +10,7 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -66,6 +67,7 @@ class KerasAdapter:
     name = "keras"
 
     def __init__(self) -> None:
+        self._seed = 0
         self._builders: dict[type[Layer], Callable[..., Built]] = {
             Conv: self._conv,
             ConvTranspose: self._conv_transpose,
@@ -82,25 +84,67 @@ class KerasAdapter:
                 *make(layer, formula, name, dtype)
             )
 
+        # Normalisation, pooling, dropout and activation kinds: their own module too.
+        from compare.adapters.keras_layers import LAYER_BUILDERS
+
+        for cls, make in LAYER_BUILDERS.items():
+            self._builders[cls] = self._wrap(make)
+
+    def _wrap(self, make: Callable[..., Any]) -> Callable[..., Built]:
+        def builder(layer: Layer, formula: LayerFormula, name: str, dtype: str) -> Built:
+            parts, roles, notes = make(layer, formula, name, dtype)
+            return self._made(parts, roles, notes)
+
+        return builder
+
     def seed(self, seed: int) -> None:
-        """Keras' initial values are always overwritten by a port; its global seed
-        (``keras.utils.set_random_seed``, which also reseeds numpy and Python) is left
-        to the user."""
+        """Seed the initialisers of the layers built next.
+
+        An unseeded Keras initializer draws its own integer seed from Python's
+        ``random`` when it is constructed; ``build`` seeds that draw with
+        (``seed``, layer index) and restores the caller's ``random`` state, so fresh
+        layers are reproducible without touching any global seed.
+        """
+        self._seed = seed
 
     def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
         name = f"{layer.kind}_{index}"
+        state = random.getstate()
+        random.seed(f"compare:{self._seed}:{index}")
         try:
             built = builder(layer, formula, name, dtype)
         except (ValueError, TypeError, NotImplementedError) as exc:
             raise _refused(exc) from exc
+        finally:
+            random.setstate(state)
+        activation = getattr(layer, "activation", "linear")
+        if layer.kind != "activation" and activation != "linear":
+            from compare.adapters.keras_layers import precision_notes
+
+            self._carry_activation(built, activation)
+            built.notes = (*built.notes, *precision_notes(activation, dtype))
         shape: Any = formula.input.keras()
         for part in built.obj:
             part.build(shape)
             shape = part.compute_output_shape(shape)
         return built
+
+    @staticmethod
+    def _carry_activation(built: Built, activation: str) -> None:
+        """Give the layer owning the kernel the spec's activation (Keras layers carry one)."""
+        from compare.adapters.keras_layers import activation_function
+
+        owner = next(
+            built.roles[role][0]
+            for role in ("pointwise_kernel", "kernel", "depthwise_kernel")
+            if role in built.roles
+        )
+        owner.activation = activation_function(activation)
+        text = f"{type(owner).__name__}(activation='{activation}') applies it inside the layer"
+        built.notes = (*built.notes, ("activation", text))
 
     # -- builders -------------------------------------------------------------------
     def _conv_padding(
@@ -276,10 +320,11 @@ class KerasAdapter:
         return Built("keras", parts, classes, dict(roles), notes)
 
     # -- running and reading --------------------------------------------------------
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Call every layer with ``training`` (False: inference, the default)."""
         y: Any = x
         for part in built.obj:
-            y = part(y)
+            y = part(y, training=training)
         return np.asarray(keras.ops.convert_to_numpy(y))
 
     def _variable(self, ref: Role) -> Any:
@@ -330,6 +375,19 @@ class KerasAdapter:
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
             var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        from compare.adapters.keras_layers import DEFAULTS
+
+        read = DEFAULTS.get(layer.kind)
+        return read(layer, formula) if read is not None else {}
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
+        from compare.adapters.keras_layers import initialisers
+
+        return initialisers(built)
 
     def assemble(
         self,

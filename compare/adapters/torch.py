@@ -137,6 +137,19 @@ class TorchAdapter:
                 *make(layer, formula)
             )
 
+        # Normalisation, pooling, dropout and activation kinds: their own module too.
+        from compare.adapters.torch_layers import LAYER_BUILDERS
+
+        for cls, make in LAYER_BUILDERS.items():
+            self._builders[cls] = self._wrap(make)
+
+    def _wrap(self, make: Callable[..., tuple[nn.Module, dict[str, Any], Notes]]) -> Callable:
+        def builder(layer: Layer, formula: LayerFormula) -> Built:
+            module, roles, notes = make(layer, formula)
+            return self._made(module, roles, notes)
+
+        return builder
+
     # -- building -----------------------------------------------------------------
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
@@ -146,6 +159,11 @@ class TorchAdapter:
         if builder is None:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
         built = builder(layer, formula)
+        activation = getattr(layer, "activation", "linear")
+        if layer.kind != "activation" and activation != "linear":
+            from compare.adapters.torch_layers import with_activation
+
+            built = with_activation(built, activation)
         built.obj.to(_DTYPES[dtype]).eval()
         return built
 
@@ -268,9 +286,16 @@ class TorchAdapter:
         return Built("torch", module, classes, live, notes)
 
     # -- running and reading --------------------------------------------------------
-    def run(self, built: Built, x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Run in eval() mode, or in train() mode for one batch when ``training``
+        (batch norms then update their running statistics)."""
+        module: nn.Module = built.obj
+        module.train(training)
+        try:
+            with torch.no_grad():
+                return module(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+        finally:
+            module.eval()
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         module: nn.Module = built.obj
@@ -309,6 +334,19 @@ class TorchAdapter:
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
                 param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        from compare.adapters.torch_layers import DEFAULTS
+
+        read = DEFAULTS.get(layer.kind)
+        return read(layer, formula) if read is not None else {}
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
+        from compare.adapters.torch_layers import initialisers
+
+        return initialisers(built)
 
     def assemble(
         self,

@@ -19,6 +19,7 @@ CATALOG = (
     "conv_zoo.toml",
     "differences.toml",
     "classics.toml",
+    "layers.toml",
     "recurrent.toml",
 )
 

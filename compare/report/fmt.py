@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "VERDICT_MARK",
     "err_bucket",
+    "fmt_counts",
     "fmt_err",
     "fmt_int",
     "fmt_shape",
@@ -231,3 +232,24 @@ def summary_text(summary: Any) -> str:
             f"{s.unsupported} unsupported",
         ]
     )
+
+
+def fmt_counts(fw: Any) -> str:
+    """A framework's parameter count as its own summary gives it, with the parts that
+    differ between frameworks spelled out (non-trainable weights, buffers).
+
+    Example:
+        >>> from compare.records import FrameworkLayer
+        >>> fmt_counts(FrameworkLayer("keras", True, trainable_params=8,
+        ...                           non_trainable_params=8, buffers=0))
+        '16 (8 non-trainable)'
+        >>> fmt_counts(FrameworkLayer("torch", True, trainable_params=8,
+        ...                           non_trainable_params=0, buffers=9))
+        '8 (+9 buffer elements)'
+    """
+    parts = []
+    if fw.non_trainable_params:
+        parts.append(f"{fmt_int(fw.non_trainable_params)} non-trainable")
+    if fw.buffers:
+        parts.append(f"+{fmt_int(fw.buffers)} buffer elements")
+    return fmt_int(fw.params) + (f" ({', '.join(parts)})" if parts else "")

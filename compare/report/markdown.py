@@ -17,6 +17,7 @@ from typing import Any
 from compare.records import LayerResult, ModelResult, Parity
 from compare.report.fmt import (
     VERDICT_MARK,
+    fmt_counts,
     fmt_err,
     fmt_int,
     fmt_shape,
@@ -68,10 +69,10 @@ def _parity(p: Parity) -> str:
 
 
 def _params(layer: LayerResult) -> str:
-    counts = [layer.frameworks[n].params for n in ("torch", "keras")]
-    agree = all(c is None or c == layer.params for c in counts)
-    line = f"{fmt_int(counts[0])} / {fmt_int(counts[1])}"
-    return f"{_code(layer.expression)}<br>{line if agree else f'**{line}** ≠ formula'}"
+    t, k = layer.frameworks["torch"], layer.frameworks["keras"]
+    line = f"{fmt_counts(t)} / {fmt_counts(k)}"
+    differ = t.params is not None and k.params is not None and t.params != k.params
+    return f"{_code(layer.expression)}<br>{f'**{line}**' if differ else line}"
 
 
 def anchor(index: int, name: str) -> str:
@@ -130,6 +131,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
             f"| {fmt_int(totals['keras'][key])} |"
         )
     out.append("")
+    out += _defaults_lines(model)
     if model.differences:
         out += ["| layer | difference | detail | naive port |", "|---|---|---|---|"]
         for index, d in model.differences:
@@ -142,6 +144,22 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
                 ) + md_text(str(d.naive_detail))
             out.append(f"| {index} | {_code(d.what)} | {md_text(d.detail)} | {naive} |")
         out.append("")
+    return out
+
+
+def _defaults_lines(model: ModelResult) -> list[str]:
+    from compare.report.defaults import defaults_table, initialisers_table
+
+    out: list[str] = []
+    for title, (header, rows) in (
+        ("Defaults (spec convention)", defaults_table(model)),
+        ("Initialisers (theoretical std / measured on the fresh layer)", initialisers_table(model)),
+    ):
+        if rows:
+            out += [f"**{title}**", "", "| " + " | ".join(header) + " |"]
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
+            out.append("")
     return out
 
 

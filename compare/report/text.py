@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from compare.records import ModelResult
-from compare.report.fmt import fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
+from compare.report.fmt import fmt_counts, fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
 
 __all__ = ["grid", "render_model", "render_text"]
 
@@ -83,7 +83,9 @@ def render_model(model: ModelResult) -> str:
     rows = []
     for layer in model.layers:
         t, k = layer.frameworks["torch"], layer.frameworks["keras"]
-        counts = f"torch {fmt_int(t.params)}, keras {fmt_int(k.params)}"
+        counts = f"torch {fmt_counts(t)}, keras {fmt_counts(k)}"
+        if "(" in counts:  # non-trainable weights or buffers: one framework per line
+            counts = counts.replace(", keras", "\nkeras")
         rows.append(
             [
                 str(layer.index),
@@ -120,6 +122,7 @@ def render_model(model: ModelResult) -> str:
         else ""
     )
     lines.append(f"end-to-end parity: {verdict}" + (f" - {p.detail}" if p.detail else ""))
+    lines += _defaults_lines(model)
     diffs = model.differences
     if diffs:
         lines.append("differences:")
@@ -133,6 +136,22 @@ def render_model(model: ModelResult) -> str:
                 )
             lines.append(f"  layer {index} {d.what}: {d.detail}{naive}")
     return "\n".join(lines)
+
+
+def _defaults_lines(model: ModelResult) -> list[str]:
+    from compare.report.defaults import defaults_table, initialisers_table
+
+    out = []
+    for title, (header, rows) in (
+        ("defaults (spec convention):", defaults_table(model)),
+        (
+            "initialisers (theoretical std / measured on the fresh layer):",
+            initialisers_table(model),
+        ),
+    ):
+        if rows:
+            out += [title, grid(header, rows)]
+    return out
 
 
 def render_text(models: Iterable[ModelResult]) -> str:
