@@ -157,6 +157,10 @@ class Layer:
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Smallest input rank the family accepts (0: a feature vector).
     min_rank: ClassVar[int] = 0
+    #: Whether the family's ``activation`` field is applied after the layer (conv and
+    #: dense families: Keras carries it, PyTorch appends a module). A recurrent
+    #: layer's ``activation`` is internal to the cell, and the ``activation`` kind *is* one.
+    post_activation: ClassVar[bool] = False
     #: The input dtype the family accepts: "float" activations or "int" token ids.
     input_dtype: ClassVar[str] = "float"
 
@@ -196,7 +200,7 @@ class Layer:
         """
         out: dict[str, Any] = {"kind": self.kind}
         names = [f.name for f in dataclasses.fields(self) if f.name != "rank"]
-        if self.kind != "activation" and getattr(self, "activation", "linear") == "linear":
+        if self.post_activation and getattr(self, "activation", "linear") == "linear":
             names = [name for name in names if name != "activation"]
         first = [name for name in FIELD_ORDER if name in names]
         for name in first + [name for name in names if name not in first]:
@@ -227,6 +231,7 @@ class _ConvBase(Layer):
 
     spatial_fields: ClassVar[tuple[str, ...]] = ("kernel_size", "strides", "dilation")
     min_rank: ClassVar[int] = 1
+    post_activation: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kernel_size", _check_ints("kernel_size", self.kernel_size, 1))
@@ -346,6 +351,7 @@ class Dense(Layer):
     use_bias: bool = True
     activation: str = "linear"
     kind: ClassVar[str] = "dense"
+    post_activation: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _check_int("units", self.units, 1)

@@ -307,8 +307,10 @@ def parse_input(text: str, framework: str) -> Input:
     is a feature vector. 1 to 4 positive integers joined by ``x``.
 
     Example:
-        >>> parse_input("3x224x224", "torch"), parse_input("224x224x3", "keras")
-        (Input(channels=3, size=(224, 224)), Input(channels=3, size=(224, 224)))
+        >>> parse_input("3x224x224", "torch") == parse_input("224x224x3", "keras")
+        True
+        >>> parse_input("3x224x224", "torch").size
+        (224, 224)
     """
     layout = "CxHxW (channels first)" if framework == "torch" else "HxWxC (channels last)"
     parts = [p.strip() for p in str(text).lower().split("x")]

@@ -122,7 +122,12 @@ def model(layers, channels=4, size=(8, 8), name="m"):
             (8, 8),
             r"kind='conv3d' needs a 3-d input, but the input is 2-d",
         ),
-        ([{"kind": "pool", "size": 2}], 4, (8, 8), r"unknown kind='pool'; known kinds: conv"),
+        (
+            [{"kind": "pool", "size": 2}],
+            4,
+            (8, 8),
+            r"unknown kind='pool'; known kinds: activation, .*conv",
+        ),
         ([{"filters": 2}], 4, (8, 8), r"layer 0: field 'kind' is missing"),
         ([{"kind": "conv", "kernel_size": 3}], 4, (8, 8), r"filters=0 must be an integer >= 1"),
         ([{"kind": "dense", "units": -3}], 4, (8, 8), r"units=-3 must be an integer >= 1"),

@@ -121,7 +121,7 @@ class KerasAdapter:
         finally:
             random.setstate(state)
         activation = getattr(layer, "activation", "linear")
-        if layer.kind != "activation" and activation != "linear":
+        if layer.post_activation and activation != "linear":
             from compare.adapters.keras_layers import precision_notes
 
             self._carry_activation(built, activation)

@@ -160,7 +160,7 @@ class TorchAdapter:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
         built = builder(layer, formula)
         activation = getattr(layer, "activation", "linear")
-        if layer.kind != "activation" and activation != "linear":
+        if layer.post_activation and activation != "linear":
             from compare.adapters.torch_layers import with_activation
 
             built = with_activation(built, activation)
