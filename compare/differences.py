@@ -27,7 +27,8 @@ def _naive(diff: Difference, result: NaiveResult | None) -> Difference:
     if result is None:
         return diff
     err, detail = result
-    return Difference(diff.what, diff.detail, diff.torch, diff.keras, err, detail, measured=True)
+    text = diff.detail if err is not None else f"{diff.detail} ({detail})"
+    return Difference(diff.what, text, diff.torch, diff.keras, err, detail, measured=True)
 
 
 def _weight_layouts(

@@ -149,3 +149,15 @@ def test_naive_padding_port_is_measured():
     assert "instead of TF's (0, 1), (0, 1)" in padding[0].naive_detail
     assert padding[0].naive_max_abs_err > 100 * result.layers[0].parity.tolerance
     assert result.parity.status == "ok"
+
+
+def test_a_naive_port_that_cannot_run_is_null_with_the_reason():
+    # kernel 4 'same' pads (1, 2): the symmetric port (2, 2) gives 9 pixels, not 8
+    model = Model("even", Input(2, (8, 8)), (Conv(filters=2, kernel_size=4, padding="same"),))
+    result = compare_model(model)
+    assert result.parity.status == "ok"
+    (padding,) = [d for d in result.layers[0].differences if d.what == "padding"]
+    doc = padding.to_dict()
+    assert doc["naive_max_abs_err"] is None
+    assert "cannot even run" in doc["detail"]
+    assert "(2, 2, 9, 9)" in doc["naive_detail"] or "9, 9" in doc["naive_detail"]
