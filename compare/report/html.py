@@ -62,6 +62,8 @@ td.unsupported { background: #fff3bf; color: #7a5a00; }
          white-space: pre-wrap; }
 .muted { color: #6c757d; }
 .summary { font-size: 15px; font-weight: 600; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+tr.differs td { background: #fff9db; }
 svg.chart { display: block; margin: 8px 0 4px; font: 12px system-ui, sans-serif; }
 svg .chart-title { font-weight: 600; }
 svg .chart-note { fill: #7a5a00; font-style: italic; }
@@ -188,7 +190,28 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
                 f"<td>{_e(d.detail)}</td><td>{naive}</td></tr>"
             )
         out.append("</tbody></table>")
+    out += _defaults_tables(model)
     out.append("</section>")
+    return out
+
+
+def _defaults_tables(model: ModelResult) -> list[str]:
+    """The defaults and initialisers tables (only for layers that have them)."""
+    from compare.report.defaults import defaults_table, initialisers_table
+
+    out: list[str] = []
+    for title, (header, rows) in (
+        ("Defaults (spec convention)", defaults_table(model)),
+        ("Initialisers (theoretical std / measured on the fresh layer)", initialisers_table(model)),
+    ):
+        if not rows:
+            continue
+        out.append(f'<table class="defaults"><caption>{_e(title)}</caption><thead><tr>')
+        out.append("".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead><tbody>")
+        for row in rows:
+            flagged = ' class="differs"' if row and row[-1] == "differs" else ""
+            out.append(f"<tr{flagged}>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+        out.append("</tbody></table>")
     return out
 
 
