@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    _add_run_options(show)
     report = sub.add_parser("report", help="write a batch report (default: the catalogue)")
     report.add_argument(
         "specs", nargs="*", metavar="SPEC_FILE", help="TOML, JSON or YAML spec files"
@@ -44,7 +45,34 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, from {', '.join(REPORT_FORMATS)} (default: all)",
     )
     report.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    _add_run_options(report)
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs={text!r}: must be an integer >= 1")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="compare models in N worker processes; same output as serial (default: 1)",
+    )
+    parser.add_argument(
+        "--no-parity",
+        action="store_true",
+        help="shape-only: build without weight memory, skip porting and running",
+    )
 
 
 def _load(paths: Sequence[str], default: Sequence[Path]) -> list[Any]:
@@ -84,10 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(item, SpecError):
             print(f"error: {item}", file=sys.stderr)
 
-    from compare.comparison import compare_model
+    from compare.jobs import compare_parallel
 
-    results = [compare_model(item, dtype=args.dtype) for item in items]
-    failed = [r for r in results if r.status != "ok"]
+    results = compare_parallel(items, args.jobs, dtype=args.dtype, parity=not args.no_parity)
+    fine = ("ok", "skipped") if args.no_parity else ("ok",)
+    failed = [r for r in results if r.status not in fine]
     if args.command == "show":
         if args.format == "json":
             doc = {"models": [r.to_dict() for r in results]}

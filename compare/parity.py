@@ -177,8 +177,14 @@ class Pair:
         dst_adapter.set_weights(d, ported)
 
 
-def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
+def build(
+    model: Model, *, dtype: str = "float32", seed: int = 0, shape_only: bool = False
+) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
+
+    ``shape_only`` builds the same layers without weight memory (torch on the
+    ``meta`` device, Keras variables left uninitialised): facts and output shapes
+    can be read, nothing can run or be ported.
 
     Layers a framework cannot express are kept as ``Unsupported`` entries; the
     ``.torch`` / ``.keras`` properties then raise ``Unsupported`` with the reason.
@@ -200,7 +206,9 @@ def build(model: Model, *, dtype: str = "float32", seed: int = 0) -> Pair:
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             try:
-                layers.append(adapter.build(layer, formula, index, dtype))
+                layers.append(
+                    adapter.build(layer, formula, index, dtype, shape_only=shape_only)
+                )
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)

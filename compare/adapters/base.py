@@ -77,8 +77,26 @@ class Adapter(Protocol):
 
     name: str
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
-        """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible."""
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
+        """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible.
+
+        ``shape_only``: real layer objects whose weights have shapes but no memory
+        (nothing can run them; ``output_shape`` still can)."""
+        ...
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        """The output shape the framework derives for ``input_shape`` (with a batch axis),
+        without computing anything."""
         ...
 
     def run(self, built: Built, x: np.ndarray) -> np.ndarray:
@@ -95,6 +113,10 @@ class Adapter(Protocol):
 
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         """Write role arrays (this framework's own layout) into the layer."""
+        ...
+
+    def clear(self) -> None:
+        """Release global state the framework accumulates across models."""
         ...
 
     def seed(self, seed: int) -> None:

@@ -10,6 +10,7 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -85,24 +86,47 @@ class KerasAdapter:
             Flatten: self._flatten,
         }
 
+    def clear(self) -> None:
+        """Release Keras' global state (``keras.backend.clear_session``), without a
+        full garbage collection: layers already built stay usable."""
+        keras.backend.clear_session(free_memory=False)
+
     def seed(self, seed: int) -> None:
         """Keras' initial values are always overwritten by a port; its global seed
         (``keras.utils.set_random_seed``, which also reseeds numpy and Python) is left
         to the user."""
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
         name = f"{layer.kind}_{index}"
-        try:
-            built = builder(layer, formula, name, dtype)
-        except (ValueError, TypeError, NotImplementedError) as exc:
-            raise _refused(exc) from exc
-        shape: Any = formula.input.keras()
-        for part in built.obj:
-            part.build(shape)
-            shape = part.compute_output_shape(shape)
+        # In a StatelessScope that does not initialise on exit, ``build`` creates every
+        # variable with its shape, dtype and initializer but no value (Keras' deferred
+        # initialisation): the layer's facts are real, its weights never allocated.
+        # Keras keeps such variables in a global list until ``clear_session()``.
+        scope: Any = (
+            keras.StatelessScope(initialize_variables=False)
+            if shape_only
+            else contextlib.nullcontext()
+        )
+        with scope:
+            try:
+                built = builder(layer, formula, name, dtype)
+            except (ValueError, TypeError, NotImplementedError) as exc:
+                raise _refused(exc) from exc
+            shape: Any = formula.input.keras()
+            for part in built.obj:
+                part.build(shape)
+                shape = part.compute_output_shape(shape)
         return built
 
     # -- builders -------------------------------------------------------------------
@@ -284,6 +308,14 @@ class KerasAdapter:
         for part in built.obj:
             y = part(y)
         return np.asarray(keras.ops.convert_to_numpy(y))
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        shape: Any = input_shape
+        for part in built.obj:
+            shape = part.compute_output_shape(shape)
+        return tuple(int(d) for d in shape)
 
     def _variable(self, ref: Role) -> Any:
         layer, attr, _ = ref

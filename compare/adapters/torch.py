@@ -9,6 +9,7 @@ by a ``Crop``; a dense layer on a feature map moves channels last and back.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -130,14 +131,27 @@ class TorchAdapter:
         }
 
     # -- building -----------------------------------------------------------------
+    def clear(self) -> None:
+        """PyTorch keeps no global state per module: nothing to release."""
+
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
-        built = builder(layer, formula)
+        # On the meta device parameters have shapes and dtypes but no storage.
+        with torch.device("meta") if shape_only else contextlib.nullcontext():
+            built = builder(layer, formula)
         built.obj.to(_DTYPES[dtype]).eval()
         return built
 
@@ -263,6 +277,13 @@ class TorchAdapter:
     def run(self, built: Built, x: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        with torch.no_grad():
+            x = torch.empty(input_shape, dtype=_DTYPES[dtype], device="meta")
+            return tuple(int(d) for d in built.obj(x).shape)
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         module: nn.Module = built.obj
