@@ -11,23 +11,72 @@ Example:
 
 from __future__ import annotations
 
-from compare.catalog import catalog_files, seed_model
-from compare.comparison import Comparison, compare
-from compare.errors import SpecError, SpecFileError
-from compare.spec import (
-    Conv,
-    ConvTranspose,
-    Dense,
-    DepthwiseConv,
-    Flatten,
-    Input,
-    Layer,
-    Model,
-    SeparableConv,
-    layer_from_dict,
-    model_from_dict,
-)
-from compare.specfile import load
+import importlib
+
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from compare.catalog import catalog_files, seed_model
+    from compare.comparison import Comparison, compare
+    from compare.errors import SpecError, SpecFileError
+    from compare.spec import (
+        Conv,
+        ConvTranspose,
+        Dense,
+        DepthwiseConv,
+        Flatten,
+        Input,
+        Layer,
+        Model,
+        SeparableConv,
+        layer_from_dict,
+        model_from_dict,
+    )
+    from compare.specfile import load
+
+#: Public name -> the module that defines it. Nothing is imported until a name is
+#: first used (PEP 562), so ``import compare`` and ``--help`` stay instant: not even
+#: numpy loads, let alone torch or tensorflow.
+_LAZY = {
+    "catalog_files": "compare.catalog",
+    "seed_model": "compare.catalog",
+    "Comparison": "compare.comparison",
+    "compare": "compare.comparison",
+    "SpecError": "compare.errors",
+    "SpecFileError": "compare.errors",
+    "load": "compare.specfile",
+    **{
+        name: "compare.spec"
+        for name in (
+            "Conv",
+            "ConvTranspose",
+            "Dense",
+            "DepthwiseConv",
+            "Flatten",
+            "Input",
+            "Layer",
+            "Model",
+            "SeparableConv",
+            "layer_from_dict",
+            "model_from_dict",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compare' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Comparison",
@@ -58,6 +107,7 @@ def build(model: Model, *, dtype: str = "float32", seed: int = 0):  # type: igno
     """Build ``model`` for real in both frameworks; see ``compare.parity.build``.
 
     Example:
+        >>> from compare import seed_model
         >>> pair = build(seed_model())
         >>> pair.port(src="torch")
         >>> type(pair.torch).__name__, type(pair.keras).__name__

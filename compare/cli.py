@@ -8,12 +8,14 @@ error or parity mismatch), 2 usage error or unreadable file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing and json load only when a command runs: --help stays instant
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["main"]
 
@@ -99,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         2
     """
     args = _parser().parse_args(argv)
+    import json
+
     from compare.catalog import catalog_files
     from compare.errors import SpecError, SpecFileError
 

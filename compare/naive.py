@@ -5,6 +5,11 @@ frameworks saw and their correct outputs, does the naive thing with the real lay
 (or a naively built twin), and measures the output against the correct one. The
 result is ``(max_abs_err or None, detail)``: None when the naive port cannot even
 run, with the reason in the detail.
+
+A naive Keras weight port (a reshape where a transpose is needed, rows left in C,H,W
+order) is evaluated by the real torch layer with those weights moved back to torch's
+layout by an exact permutation: the same function, at the cost of one torch call
+rather than a Keras call and two writes of its variables.
 """
 
 from __future__ import annotations
@@ -59,15 +64,19 @@ def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
     return float(np.max(np.abs(correct.astype(np.float64) - naive))), ""
 
 
-def _with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndarray:
-    adapter = get_adapter("keras")
-    built = ctx.built("keras")
-    saved = adapter.get_weights(built)
-    try:
-        adapter.set_weights(built, weights)
-        return adapter.run(built, ctx.x_keras)
-    finally:
-        adapter.set_weights(built, saved)
+def _keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np.ndarray:
+    """The output the Keras layer gives with the weights ``naive_keras`` (Keras layout),
+    computed by the real torch layer it is equivalent to: the weights are moved back
+    to torch's layout (an exact permutation) and the torch layer runs with them, its
+    own weights untouched. One torch call instead of a Keras call and two writes of
+    Keras variables; the error is then measured against torch's correct output."""
+    from compare.parity import port_weights
+
+    torch_adapter = get_adapter("torch")
+    built = ctx.built("torch")
+    shapes = {role: tuple(a.shape) for role, a in torch_adapter.get_weights(built).items()}
+    weights = port_weights(ctx.layer, ctx.formula, naive_keras, shapes, to="torch")
+    return torch_adapter.run_with(built, weights, ctx.x_torch)
 
 
 def kernel_layout(ctx: Context) -> NaiveResult | None:
@@ -79,7 +88,7 @@ def kernel_layout(ctx: Context) -> NaiveResult | None:
         return None
     naive = dict(keras_w)
     naive[role] = torch_w[role].reshape(keras_w[role].shape)
-    result = _err(ctx.y_keras, _with_keras_weights(ctx, naive))
+    result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
     detail = why or (
@@ -98,7 +107,7 @@ def flatten_dense(ctx: Context) -> NaiveResult | None:
     keras_w = get_adapter("keras").get_weights(ctx.built("keras"))
     naive = dict(keras_w)
     naive["kernel"] = torch_w["kernel"].T
-    result = _err(ctx.y_keras, _with_keras_weights(ctx, naive))
+    result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
     return err, why or "Dense kernel transposed but its rows not permuted from C,H,W to H,W,C"

@@ -103,6 +103,11 @@ class Adapter(Protocol):
         """Run ``x`` (this framework's layout, with a batch axis) through the layer."""
         ...
 
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """``run`` with role arrays (this framework's layout) in place of the layer's
+        weights, leaving them untouched."""
+        ...
+
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         """Weights (name, shape, axes), trainable / non-trainable / buffer counts."""
         ...

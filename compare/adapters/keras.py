@@ -309,6 +309,16 @@ class KerasAdapter:
             y = part(y)
         return np.asarray(keras.ops.convert_to_numpy(y))
 
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """Run with role arrays (Keras layout) in place of the layer's own weights,
+        which stay untouched (a ``keras.StatelessScope`` maps each variable to a value)."""
+        mapping = []
+        for role, array in weights.items():
+            var = self._variable(built.roles[role])
+            mapping.append((var, array.reshape(tuple(var.shape)).astype(var.dtype)))
+        with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
+            return self.run(built, x)
+
     def output_shape(
         self, built: Built, input_shape: tuple[int, ...], dtype: str
     ) -> tuple[int, ...]:

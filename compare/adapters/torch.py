@@ -278,6 +278,18 @@ class TorchAdapter:
         with torch.no_grad():
             return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
 
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """Run with role arrays (torch layout) in place of the layer's own weights,
+        which stay untouched (``torch.func.functional_call``)."""
+        names = {id(p): name for name, p in built.obj.named_parameters()}
+        params = {
+            names[id(getattr(*built.roles[role]))]: torch.from_numpy(np.ascontiguousarray(a))
+            for role, a in weights.items()
+        }
+        with torch.no_grad():
+            x_t = torch.from_numpy(np.ascontiguousarray(x))
+            return torch.func.functional_call(built.obj, params, (x_t,)).numpy()
+
     def output_shape(
         self, built: Built, input_shape: tuple[int, ...], dtype: str
     ) -> tuple[int, ...]:
