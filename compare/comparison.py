@@ -99,7 +99,7 @@ def _compare_pair(
     chained = True
     for index, (layer, formula) in enumerate(zip(model.layers, pair.formulas)):
         records: dict[str, FrameworkLayer] = {}
-        outputs: dict[str, np.ndarray] = {}
+        outputs: dict[str, Any] = {}
         notes: dict[str, Any] = {}
         errors: dict[str, str] = {}
         for name in FRAMEWORKS:

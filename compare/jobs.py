@@ -42,9 +42,9 @@ def _compare_chunk(chunk: list[Any], kwargs: dict[str, Any]) -> list[ModelResult
     return [compare_model(item, **kwargs) for item in chunk]
 
 
-def _failed(model: Any, exc: BaseException) -> ModelResult:
+def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
     text = f"worker process failed: {type(exc).__name__}: {exc}"
-    return ModelResult(model.name, model.input.to_dict(), (), error=text)
+    return ModelResult(model.name, model.input.to_dict(), (), error=text, dtype=dtype)
 
 
 def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list[ModelResult]:
@@ -86,7 +86,8 @@ def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list
                 try:
                     done = future.result()
                 except Exception as exc:  # a dead worker is a result, not a crash
-                    done = [_failed(items[i], exc) for i in chunk]
+                    dtype = kwargs.get("dtype", "float32")
+                    done = [_failed(items[i], exc, dtype) for i in chunk]
                 for index, result in zip(chunk, done):
                     results[index] = result
     assert all(r is not None for r in results)

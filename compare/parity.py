@@ -177,9 +177,7 @@ class Pair:
         dst_adapter.set_weights(d, ported)
 
 
-def build(
-    model: Model, *, dtype: str = "float32", seed: int = 0, shape_only: bool = False
-) -> Pair:
+def build(model: Model, *, dtype: str = "float32", seed: int = 0, shape_only: bool = False) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
 
     ``shape_only`` builds the same layers without weight memory (torch on the
@@ -206,9 +204,7 @@ def build(
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             try:
-                layers.append(
-                    adapter.build(layer, formula, index, dtype, shape_only=shape_only)
-                )
+                layers.append(adapter.build(layer, formula, index, dtype, shape_only=shape_only))
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)

@@ -35,6 +35,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -153,20 +154,394 @@ class Bare:
 
 
 class Compare:
-    """``compare`` on the same spec dict: validate, build, port, run, measure, name the
-    differences with their naive-port errors, and make the JSON report record."""
+    """``compare`` on the same spec dicts, through its batch path: validate each spec,
+    compare the models (build, port, run, measure, name the differences with their
+    naive-port errors), and render the JSON document and the Markdown report."""
 
     def __init__(self, parity: bool = True) -> None:
-        from compare.comparison import compare_model
+        from compare.jobs import compare_parallel
+        from compare.report.markdown import render_markdown
         from compare.spec import model_from_dict
 
-        self.compare_model, self.model_from_dict, self.parity = (
-            compare_model,
-            model_from_dict,
-            parity,
+        self.run, self.render, self.parse = compare_parallel, render_markdown, model_from_dict
+        self.parity = parity
+
+    def __call__(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
+        results = self.run([self.parse(s) for s in specs], 1, parity=self.parity)
+        bad = [r.to_dict() for r in results if r.status not in ("ok", "skipped")]
+        assert not bad, bad
+        doc = json.dumps({"models": [r.to_dict() for r in results]}, allow_nan=False)
+        return doc, self.render(results)
+
+
+def bare_batch(bare: Bare, specs: list[dict[str, Any]]) -> list[float]:
+    return [bare(s) for s in specs]
+
+
+# -- measurements ------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now, in MiB (Linux ``/proc/self/statm``)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def max_rss_mb() -> float:
+    """Peak RSS of the whole process life so far (``ru_maxrss``, KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class RssSampler(threading.Thread):
+    """Samples this process's RSS every millisecond: the peak of one stretch of work
+    (``ru_maxrss`` cannot be reset, and importing TensorFlow peaks above a sweep)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = rss_mb()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.001):
+            self.peak = max(self.peak, rss_mb())
+
+    def __enter__(self) -> RssSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_event.set()
+        self.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def warm(bare: Bare, comp: Compare) -> None:
+    """Run both on a few specs (first calls compile kernels, fill caches), then move
+    every object alive so far out of the garbage collector's way for both alike."""
+    import gc
+
+    specs = random_specs(2 * BLOCK, seed=99)
+    bare_batch(bare, specs)
+    comp(specs)
+    gc.collect()
+    gc.freeze()
+
+
+def sweep_times(n: int, bare: Bare, comp: Compare) -> dict[str, Any]:
+    """Seconds per spec for the N-spec sweep, bare and compare in alternating blocks."""
+    specs = random_specs(n)
+    times: dict[str, list[float]] = {"bare": [], "compare": []}
+    for i in range(0, n, BLOCK):
+        block = specs[i : i + BLOCK]
+        order = ("bare", "compare") if (i // BLOCK) % 2 == 0 else ("compare", "bare")
+        for who in order:
+            start = time.perf_counter()
+            bare_batch(bare, block) if who == "bare" else comp(block)
+            times[who].append((time.perf_counter() - start) / len(block))
+    total = {who: sum(t) * BLOCK / n for who, t in times.items()}
+    median = {who: statistics.median(t) for who, t in times.items()}
+    return {
+        "bare_ms": 1e3 * total["bare"],
+        "compare_ms": 1e3 * total["compare"],
+        "ratio": total["compare"] / total["bare"],
+        "median_block_ratio": median["compare"] / median["bare"],
+    }
+
+
+def size_times(bare: Bare, comp: Compare, shapes: Compare, reps: int) -> list[dict[str, Any]]:
+    rows = []
+    for label, spec in sized_specs():
+        t: dict[str, list[float]] = {"bare": [], "compare": [], "shape_only": []}
+        for rep in range(reps):
+            order = ["bare", "compare", "shape_only"]
+            if rep % 2:
+                order.reverse()
+            for who in order:
+                start = time.perf_counter()
+                if who == "bare":
+                    bare(spec)
+                else:
+                    (comp if who == "compare" else shapes)([spec])
+                t[who].append(time.perf_counter() - start)
+        m = {who: 1e3 * statistics.median(v) for who, v in t.items()}
+        c = spec["input"]["channels"]
+        rows.append(
+            {
+                "layer": label,
+                "params": c * 9 * c + c,
+                "bare_ms": m["bare"],
+                "compare_ms": m["compare"],
+                "ratio": m["compare"] / m["bare"],
+                "shape_only_ms": m["shape_only"],
+            }
+        )
+    return rows
+
+
+def child(argv: list[str]) -> None:
+    """Entry point of the fresh processes that measure memory (prints one JSON line)."""
+    what, threads = argv[0], int(argv[-1])
+    limit_threads(threads)
+    if what in ("compare", "bare"):
+        n = int(argv[1])
+        runner: Any = Compare() if what == "compare" else Bare()
+        specs = random_specs(n)
+        start_rss = rss_mb()
+        with RssSampler() as sampler:
+            for i in range(0, n, BLOCK):
+                block = specs[i : i + BLOCK]
+                runner(block) if what == "compare" else bare_batch(runner, block)
+        out = {"start_rss_mb": start_rss, "peak_rss_mb": sampler.peak, "end_rss_mb": rss_mb()}
+        print(json.dumps({**out, "process_max_rss_mb": max_rss_mb()}))
+    elif what == "big":
+        from compare.adapters import get_adapter
+
+        get_adapter("torch"), get_adapter("keras")
+        Compare(parity=False)(random_specs(2))  # load compare's own modules first
+        before = rss_mb()
+        start = time.perf_counter()
+        with RssSampler() as sampler:
+            doc, _ = Compare(parity=False)([BIG_CONV3D])
+        seconds = time.perf_counter() - start
+        totals = json.loads(doc)["models"][0]["totals"]
+        print(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "rss_before_mb": before,
+                    "peak_rss_mb": sampler.peak,
+                    "torch_params": totals["torch"]["params"],
+                    "keras_params": totals["keras"]["params"],
+                }
+            )
         )
 
-    def __call__(self, spec: dict[str, Any]) -> Any:
-        result = self.compare_model(self.model_from_dict(spec), parity=self.parity)
-        assert result.status in ("ok", "skipped"), result.to_dict()
-        return result.to_dict()
+
+def run_child(*args: Any) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", *map(str, args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=_env())
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def startup(reps: int) -> dict[str, Any]:
+    """Median wall time of ``python -c pass`` and ``python -m compare --help`` (interleaved),
+    and which frameworks ``--help`` and a bad spec file import."""
+    cmds = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python -m compare --help": [sys.executable, "-m", "compare", "--help"],
+    }
+    t: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(reps):
+        for key, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, env=_env(), cwd=ROOT)
+            t[key].append(time.perf_counter() - start)
+    m = {k: 1e3 * statistics.median(v) for k, v in t.items()}
+    probe = (
+        "import contextlib, io, sys, tempfile\n"
+        "from compare.cli import main\n"
+        "bad = tempfile.NamedTemporaryFile('w', suffix='.toml', delete=False)\n"
+        'bad.write(\'[[models]]\\nname="x"\\ninput={channels=1,size=[8]}\\n'
+        'layers=[{kind="conv",filters=0,kernel_size=3}]\\n\'); bad.close()\n'
+        "with contextlib.redirect_stdout(io.StringIO()), "
+        "contextlib.redirect_stderr(io.StringIO()):\n"
+        "    with contextlib.suppress(SystemExit): main(['--help'])\n"
+        "    main(['show', bad.name])\n"
+        "print(','.join(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=_env()
+    )
+    return {
+        "pass_ms": m["python -c pass"],
+        "help_ms": m["python -m compare --help"],
+        "ratio": m["python -m compare --help"] / m["python -c pass"],
+        "frameworks_imported": out.stdout.strip() or "none",
+    }
+
+
+# -- the table ---------------------------------------------------------------------
+
+COLUMNS = ("part", "measure", "bare", "compare", "ratio", "target", "met")
+
+
+def _row(part: str, measure: str, bare: Any, comp: Any, ratio: Any, target: str = "") -> dict:
+    met = ""
+    if target and isinstance(ratio, float):
+        met = "yes" if ratio <= float(target.lstrip("<= ")) else "NO"
+    return {
+        "part": part,
+        "measure": measure,
+        "bare": bare,
+        "compare": comp,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+    }
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    cells = [[_fmt(r[c]) for c in COLUMNS] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
+    line = " | ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))
+    print(line)
+    print("-+-".join("-" * w for w in widths))
+    for row in cells:
+        print(" | ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N = 20, 60; fewer repetitions")
+    parser.add_argument("--sizes", default=None, help="comma-separated N (default 100,300,1000)")
+    parser.add_argument("--threads", type=int, default=1, help="compute threads per framework")
+    parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for CSV/JSON")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child([*args.child, str(args.threads)])
+        return 0
+    sizes = [int(n) for n in (args.sizes or ("20,60" if args.quick else "100,300,1000")).split(",")]
+    reps = 3 if args.quick else 15
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+
+    limit_threads(args.threads)
+    bare, comp, shapes = Bare(), Compare(), Compare(parity=False)
+    warm(bare, comp)
+    for n in sizes:
+        r = sweep_times(n, bare, comp)
+        target = "<= 1.2" if n == 300 or (args.quick and n == sizes[-1]) else ""
+        rows.append(
+            _row(
+                "a overhead",
+                f"ms/spec, sweep N={n}",
+                r["bare_ms"],
+                r["compare_ms"],
+                r["ratio"],
+                target,
+            )
+        )
+        rows.append(
+            _row("a overhead", f"median block ratio, N={n}", "", "", r["median_block_ratio"])
+        )
+        print(f"  sweep N={n}: {r}", file=sys.stderr, flush=True)
+
+    mem = {n: run_child("compare", n, "x") for n in sizes}
+    bare_mem = {n: run_child("bare", n, "x") for n in (sizes[0], sizes[-1])}
+    for n in sizes:
+        b = bare_mem.get(n, {}).get("peak_rss_mb", "")
+        rows.append(
+            _row("b memory", f"peak RSS MiB during sweep, N={n}", b, mem[n]["peak_rss_mb"], "")
+        )
+        b = bare_mem.get(n, {}).get("start_rss_mb", "")
+        rows.append(_row("b memory", f"RSS MiB before sweep, N={n}", b, mem[n]["start_rss_mb"], ""))
+    growth = mem[sizes[-1]]["peak_rss_mb"] / mem[sizes[0]]["peak_rss_mb"]
+    bare_growth = bare_mem[sizes[-1]]["peak_rss_mb"] / bare_mem[sizes[0]]["peak_rss_mb"]
+    rows.append(
+        _row(
+            "b memory",
+            f"peak RSS N={sizes[-1]} / N={sizes[0]}",
+            bare_growth,
+            growth,
+            growth,
+            "<= 1.3",
+        )
+    )
+    print(f"  memory: {mem} bare {bare_mem}", file=sys.stderr, flush=True)
+
+    s = startup(reps * 3)
+    rows.append(
+        _row(
+            "c start-up",
+            "ms: python -c pass vs -m compare --help",
+            s["pass_ms"],
+            s["help_ms"],
+            s["ratio"],
+            "<= 2",
+        )
+    )
+    rows.append(
+        _row(
+            "c start-up",
+            "frameworks imported by --help / bad spec",
+            "",
+            s["frameworks_imported"],
+            "",
+        )
+    )
+
+    for r in size_times(bare, comp, shapes, reps):
+        rows.append(
+            _row(
+                "d layer size",
+                f"ms/spec {r['layer']}, {r['params']:,} params",
+                r["bare_ms"],
+                r["compare_ms"],
+                r["ratio"],
+            )
+        )
+        rows.append(
+            _row(
+                "d layer size",
+                f"ms/spec shape-only, {r['params']:,} params",
+                "",
+                r["shape_only_ms"],
+                "",
+            )
+        )
+    big = run_child("big", "x")
+    rows.append(
+        _row(
+            "d layer size",
+            "shape-only Conv3d 1024->1024 k5: params torch/keras",
+            big["torch_params"],
+            big["keras_params"],
+            "",
+        )
+    )
+    rows.append(_row("d layer size", "shape-only Conv3d: seconds", "", big["seconds"], ""))
+    rows.append(
+        _row(
+            "d layer size",
+            "shape-only Conv3d: RSS MiB before / peak during",
+            big["rss_before_mb"],
+            big["peak_rss_mb"],
+            "",
+        )
+    )
+
+    print_table(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    meta = {
+        "command": " ".join([Path(sys.executable).name, "scripts/bench.py", *sys.argv[1:]]),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "threads": args.threads,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    print(
+        f"wrote {out / 'results.csv'}, {out / 'results.json'} in {meta['seconds']} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
