@@ -74,26 +74,25 @@ def _keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np
 
     torch_adapter = get_adapter("torch")
     built = ctx.built("torch")
-    shapes = {role: tuple(a.shape) for role, a in torch_adapter.get_weights(built).items()}
+    shapes = torch_adapter.weight_shapes(built)
     weights = port_weights(ctx.layer, ctx.formula, naive_keras, shapes, to="torch")
     return torch_adapter.run_with(built, weights, ctx.x_torch)
 
 
 def kernel_layout(ctx: Context) -> NaiveResult | None:
     """Reshape the torch kernel into Keras' shape instead of transposing it."""
-    torch_w = get_adapter("torch").get_weights(ctx.built("torch"))
-    keras_w = get_adapter("keras").get_weights(ctx.built("keras"))
-    role = next((r for r in ("kernel", "depthwise_kernel") if r in keras_w), None)
+    keras_shapes = get_adapter("keras").weight_shapes(ctx.built("keras"))
+    role = next((r for r in ("kernel", "depthwise_kernel") if r in keras_shapes), None)
     if role is None:
         return None
-    naive = dict(keras_w)
-    naive[role] = torch_w[role].reshape(keras_w[role].shape)
+    torch_w = get_adapter("torch").get_weights(ctx.built("torch"))[role]
+    naive = {role: torch_w.reshape(keras_shapes[role])}  # other weights: correctly ported
     result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
     detail = why or (
-        f"{role} reshaped from torch {tuple(torch_w[role].shape)} to Keras "
-        f"{tuple(keras_w[role].shape)} instead of transposed"
+        f"{role} reshaped from torch {tuple(torch_w.shape)} to Keras "
+        f"{tuple(keras_shapes[role])} instead of transposed"
     )
     return err, detail
 
@@ -103,10 +102,7 @@ def flatten_dense(ctx: Context) -> NaiveResult | None:
     flat = ctx.formula.input.flattened_from
     if not isinstance(ctx.layer, Dense) or flat is None:
         return None
-    torch_w = get_adapter("torch").get_weights(ctx.built("torch"))
-    keras_w = get_adapter("keras").get_weights(ctx.built("keras"))
-    naive = dict(keras_w)
-    naive["kernel"] = torch_w["kernel"].T
+    naive = {"kernel": get_adapter("torch").get_weights(ctx.built("torch"))["kernel"].T}
     result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result

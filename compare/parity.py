@@ -170,7 +170,7 @@ class Pair:
         if not weights:
             return
         dst_adapter = get_adapter(dst)
-        shapes = {role: a.shape for role, a in dst_adapter.get_weights(d).items()}
+        shapes = dst_adapter.weight_shapes(d)
         ported = port_weights(
             self.model.layers[index], self.formulas[index], weights, shapes, to=dst
         )

@@ -282,15 +282,24 @@ def child(argv: list[str]) -> None:
     """Entry point of the fresh processes that measure memory (prints one JSON line)."""
     what, threads = argv[0], int(argv[-1])
     limit_threads(threads)
-    if what in ("compare", "bare"):
+    if what in ("compare", "bare", "compare+clear"):
         n = int(argv[1])
-        runner: Any = Compare() if what == "compare" else Bare()
+        runner: Any = Bare() if what == "bare" else Compare()
         specs = random_specs(n)
         start_rss = rss_mb()
         with RssSampler() as sampler:
             for i in range(0, n, BLOCK):
                 block = specs[i : i + BLOCK]
-                runner(block) if what == "compare" else bare_batch(runner, block)
+                if what == "bare":
+                    bare_batch(runner, block)
+                elif what == "compare":
+                    runner(block)
+                else:  # does clearing Keras' global state between models change anything?
+                    import keras
+
+                    for spec in block:
+                        runner([spec])
+                        keras.backend.clear_session(free_memory=False)
         out = {"start_rss_mb": start_rss, "peak_rss_mb": sampler.peak, "end_rss_mb": rss_mb()}
         print(json.dumps({**out, "process_max_rss_mb": max_rss_mb()}))
     elif what == "big":
@@ -458,7 +467,17 @@ def main() -> int:
             "<= 1.3",
         )
     )
-    print(f"  memory: {mem} bare {bare_mem}", file=sys.stderr, flush=True)
+    cleared = run_child("compare+clear", sizes[-1], "x")
+    rows.append(
+        _row(
+            "b memory",
+            f"peak RSS MiB, N={sizes[-1]}, keras.backend.clear_session() after each model",
+            "",
+            cleared["peak_rss_mb"],
+            "",
+        )
+    )
+    print(f"  memory: {mem} bare {bare_mem} cleared {cleared}", file=sys.stderr, flush=True)
 
     s = startup(reps * 3)
     rows.append(

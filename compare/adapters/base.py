@@ -116,6 +116,10 @@ class Adapter(Protocol):
         """Role -> array in this framework's own layout."""
         ...
 
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        """Role -> shape of the array ``get_weights`` would give, without reading values."""
+        ...
+
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         """Write role arrays (this framework's own layout) into the layer."""
         ...

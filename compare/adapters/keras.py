@@ -368,13 +368,21 @@ class KerasAdapter:
             out[role] = array.reshape(ref[2]) if ref[2] is not None else array
         return out
 
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        out = {}
+        for role, ref in built.roles.items():
+            var = self._variable(ref)
+            if var is not None:
+                out[role] = ref[2] if ref[2] is not None else tuple(int(d) for d in var.shape)
+        return out
+
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         for role, array in weights.items():
             var = self._variable(built.roles[role])
             want = built.roles[role][2] or tuple(var.shape)
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
-            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
+            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
 
     def assemble(self, builts: list[Built], input_shape: tuple[int, ...], dtype: str) -> Any:
         inputs = keras.Input(shape=input_shape, dtype=dtype)

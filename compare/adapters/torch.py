@@ -325,6 +325,9 @@ class TorchAdapter:
             role: getattr(*ref).detach().cpu().numpy().copy() for role, ref in built.roles.items()
         }
 
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        return {role: tuple(getattr(*ref).shape) for role, ref in built.roles.items()}
+
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
             for role, array in weights.items():
