@@ -19,18 +19,7 @@ from compare.comparison import compare_model
 from compare.errors import SpecError
 from compare.records import ModelResult
 
-__all__ = ["compare_parallel", "default_jobs"]
-
-
-def default_jobs() -> int:
-    """The number of CPUs this process may use (at least 1).
-
-    Example:
-        >>> default_jobs() >= 1
-        True
-    """
-    affinity = getattr(os, "sched_getaffinity", None)
-    return max(1, len(affinity(0)) if affinity else (os.cpu_count() or 1))
+__all__ = ["compare_parallel"]
 
 
 def _worker_init() -> None:

@@ -86,7 +86,8 @@ def kernel_layout(ctx: Context) -> NaiveResult | None:
     if role is None:
         return None
     torch_w = get_adapter("torch").get_weights(ctx.built("torch"))[role]
-    naive = {role: torch_w.reshape(keras_shapes[role])}  # other weights: correctly ported
+    # only the kernel is naive: the other weights keep their correct port
+    naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
     result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
