@@ -13,7 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from compare import layouts
+from compare.adapters import get_adapter
+from compare.adapters.base import Built, Unsupported
+from compare.differences import layer_differences
 from compare.errors import SpecError
+from compare.naive import Context, naive_checks
+from compare.parity import build, measure
 from compare.records import FRAMEWORKS, FrameworkLayer, LayerResult, ModelResult, Parity
 
 __all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model"]
@@ -56,9 +62,6 @@ def compare_model(
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
-    from compare.adapters import get_adapter
-    from compare.parity import build
-
     shape_only = not parity
     try:
         pair = build(model, dtype=dtype, seed=seed, shape_only=shape_only)
@@ -76,13 +79,6 @@ def compare_model(
 def _compare_pair(
     model: Any, pair: Any, dtype: str, seed: int, batch: int, shape_only: bool
 ) -> ModelResult:
-    from compare import layouts
-    from compare.adapters import get_adapter
-    from compare.adapters.base import Built, Unsupported
-    from compare.differences import layer_differences
-    from compare.naive import Context, naive_checks
-    from compare.parity import measure
-
     rng = np.random.default_rng(seed)
 
     def fresh(index: int) -> tuple[Any, Any]:

@@ -124,9 +124,10 @@ class KerasAdapter:
             except (ValueError, TypeError, NotImplementedError) as exc:
                 raise _refused(exc) from exc
             shape: Any = formula.input.keras()
-            for part in built.obj:
+            for i, part in enumerate(built.obj):
                 part.build(shape)
-                shape = part.compute_output_shape(shape)
+                if i + 1 < len(built.obj):
+                    shape = part.compute_output_shape(shape)
         return built
 
     # -- builders -------------------------------------------------------------------

@@ -152,7 +152,9 @@ class TorchAdapter:
         # On the meta device parameters have shapes and dtypes but no storage.
         with torch.device("meta") if shape_only else contextlib.nullcontext():
             built = builder(layer, formula)
-        built.obj.to(_DTYPES[dtype]).eval()
+        if torch.get_default_dtype() != _DTYPES[dtype]:  # a no-op walk otherwise
+            built.obj.to(_DTYPES[dtype])
+        built.obj.eval()
         return built
 
     def _conv(self, layer: Conv, formula: LayerFormula) -> Built:
@@ -280,15 +282,17 @@ class TorchAdapter:
 
     def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         """Run with role arrays (torch layout) in place of the layer's own weights,
-        which stay untouched (``torch.func.functional_call``)."""
-        names = {id(p): name for name, p in built.obj.named_parameters()}
-        params = {
-            names[id(getattr(*built.roles[role]))]: torch.from_numpy(np.ascontiguousarray(a))
-            for role, a in weights.items()
-        }
+        which are put back afterwards."""
+        params = [getattr(*built.roles[role]) for role in weights]
+        saved = [p.data for p in params]
         with torch.no_grad():
-            x_t = torch.from_numpy(np.ascontiguousarray(x))
-            return torch.func.functional_call(built.obj, params, (x_t,)).numpy()
+            try:  # swap the tensors behind the parameters: no copy, nothing re-registered
+                for p, a in zip(params, weights.values()):
+                    p.data = torch.from_numpy(np.ascontiguousarray(a))
+                return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+            finally:
+                for p, data in zip(params, saved):
+                    p.data = data
 
     def output_shape(
         self, built: Built, input_shape: tuple[int, ...], dtype: str
