@@ -1,6 +1,8 @@
 """compare: one layer spec, built for real in PyTorch and Keras, compared side by side.
 
-Importing this package imports neither torch nor tensorflow; they load on first use.
+Importing this package imports neither torch nor tensorflow (not even numpy): every
+public name loads its module on first use (PEP 562), so ``import compare`` and
+``python -m compare --help`` stay instant.
 
 Example:
     >>> import compare
@@ -11,40 +13,97 @@ Example:
 
 from __future__ import annotations
 
-from compare.catalog import catalog_files, seed_model
-from compare.comparison import Comparison, compare
-from compare.errors import SpecError, SpecFileError
-from compare.importers import Imported, UnmappableError, Unmapped, from_keras, from_torch
-from compare.spec import (
-    GRU,
-    LSTM,
-    Conv,
-    ConvTranspose,
-    Dense,
-    DepthwiseConv,
-    Embedding,
-    Flatten,
-    Input,
-    Layer,
-    Model,
-    SeparableConv,
-    SimpleRNN,
-    layer_from_dict,
-    model_from_dict,
-)
-from compare.spec_layers import (
-    Activation,
-    AvgPool,
-    BatchNorm,
-    Dropout,
-    GlobalAvgPool,
-    GlobalMaxPool,
-    GroupNorm,
-    LayerNorm,
-    MaxPool,
-)
-from compare.specfile import load
+import importlib
 
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from compare.catalog import catalog_files, seed_model
+    from compare.comparison import Comparison, compare
+    from compare.errors import SpecError, SpecFileError
+    from compare.importers import Imported, UnmappableError, Unmapped, from_keras, from_torch
+    from compare.parity import Pair
+    from compare.spec import (
+        GRU,
+        LSTM,
+        Conv,
+        ConvTranspose,
+        Dense,
+        DepthwiseConv,
+        Embedding,
+        Flatten,
+        Input,
+        Layer,
+        Model,
+        SeparableConv,
+        SimpleRNN,
+        layer_from_dict,
+        model_from_dict,
+    )
+    from compare.spec_layers import (
+        Activation,
+        AvgPool,
+        BatchNorm,
+        Dropout,
+        GlobalAvgPool,
+        GlobalMaxPool,
+        GroupNorm,
+        LayerNorm,
+        MaxPool,
+    )
+    from compare.specfile import load
+
+#: Public name -> the module that defines it; nothing is imported until first use.
+_LAZY: dict[str, str] = {
+    "catalog_files": "compare.catalog",
+    "seed_model": "compare.catalog",
+    "Comparison": "compare.comparison",
+    "compare": "compare.comparison",
+    "SpecError": "compare.errors",
+    "SpecFileError": "compare.errors",
+    "load": "compare.specfile",
+    **dict.fromkeys(
+        ("Imported", "UnmappableError", "Unmapped", "from_keras", "from_torch"),
+        "compare.importers",
+    ),
+    **dict.fromkeys(
+        (
+            "GRU",
+            "LSTM",
+            "Conv",
+            "ConvTranspose",
+            "Dense",
+            "DepthwiseConv",
+            "Embedding",
+            "Flatten",
+            "Input",
+            "Layer",
+            "Model",
+            "SeparableConv",
+            "SimpleRNN",
+            "layer_from_dict",
+            "model_from_dict",
+        ),
+        "compare.spec",
+    ),
+    **dict.fromkeys(
+        (
+            "Activation",
+            "AvgPool",
+            "BatchNorm",
+            "Dropout",
+            "GlobalAvgPool",
+            "GlobalMaxPool",
+            "GroupNorm",
+            "LayerNorm",
+            "MaxPool",
+        ),
+        "compare.spec_layers",
+    ),
+}
+
+#: Every lazy name plus ``build`` (a test keeps the two lists in step).
 __all__ = [
     "GRU",
     "LSTM",
@@ -88,13 +147,29 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0):  # type: ignore[no-untyped-def]
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compare' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def build(
+    model: Model | Imported, *, dtype: str = "float32", seed: int = 0, shape_only: bool = False
+) -> Pair:
     """Build ``model`` for real in both frameworks; see ``compare.parity.build``.
 
     An ``Imported`` model (``from_torch`` / ``from_keras``) is built with its own
     weights, ported to the other framework.
 
     Example:
+        >>> from compare import seed_model
         >>> pair = build(seed_model())
         >>> pair.port(src="torch")
         >>> type(pair.torch).__name__, type(pair.keras).__name__
@@ -102,4 +177,4 @@ def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0):  #
     """
     from compare.parity import build as _build
 
-    return _build(model, dtype=dtype, seed=seed)
+    return _build(model, dtype=dtype, seed=seed, shape_only=shape_only)

@@ -46,7 +46,7 @@ Progress = Callable[[int, int, str], None]
 
 #: A model's verdict, worst first: the first status met anywhere in the model wins.
 #: ``error`` and ``mismatch`` fail a batch; ``unsupported`` is reported, an expected outcome.
-VERDICTS = ("error", "mismatch", "unsupported", "ok")
+VERDICTS = ("error", "mismatch", "unsupported", "skipped", "ok")
 FAILING = frozenset({"error", "mismatch"})
 
 #: Keras keeps global state; clear it every so many models in a long batch.
@@ -109,11 +109,11 @@ def load_all(files: Iterable[Source]) -> list[Item]:
     return items
 
 
-def _compare_one(item: Item, dtype: str) -> ModelResult:
+def _compare_one(item: Item, dtype: str, parity: bool = True) -> ModelResult:
     from compare.comparison import compare_model
 
     try:
-        return compare_model(item, dtype=dtype)
+        return compare_model(item, dtype=dtype, parity=parity)
     except Exception as exc:  # an unexpected failure is this model's result, not the batch's
         name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
         message = " ".join(str(exc).split())[:300]
@@ -121,18 +121,33 @@ def _compare_one(item: Item, dtype: str) -> ModelResult:
 
 
 def compare_all(
-    items: Sequence[Item], *, dtype: str = "float32", progress: Progress | None = None
+    items: Sequence[Item],
+    *,
+    dtype: str = "float32",
+    progress: Progress | None = None,
+    jobs: int = 1,
+    parity: bool = True,
 ) -> list[ModelResult]:
     """Compare every item in order; one result per item, whatever happens to it.
+
+    ``jobs > 1`` compares in that many worker processes (``compare.jobs``) and gives
+    the same results in the same order; ``parity=False`` is the shape-only mode.
 
     Example:
         >>> bad = SpecError("m.toml: model 'x': layers must hold at least one layer")
         >>> [r.status for r in compare_all([bad])]
         ['error']
     """
+    if jobs > 1:
+        from compare.jobs import compare_parallel
+
+        done_all = compare_parallel(items, jobs, dtype=dtype, parity=parity)
+        if progress is not None and done_all:
+            progress(len(done_all), len(items), done_all[-1].name)
+        return done_all
     results: list[ModelResult] = []
     for done, item in enumerate(items, start=1):
-        results.append(_compare_one(item, dtype))
+        results.append(_compare_one(item, dtype, parity))
         if done % CLEAR_KERAS_EVERY == 0 and "keras" in sys.modules:
             sys.modules["keras"].backend.clear_session()
         if progress is not None:

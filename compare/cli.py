@@ -16,11 +16,13 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing and json load only when a command runs: --help stays instant
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TextIO
 
 __all__ = ["main"]
 
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CxHxW",
         help="input shape, channels first without batch (e.g. 1x28x28); needed with --torch",
     )
+    _add_run_options(show)
     report = sub.add_parser(
         "report",
         help="write a batch report (default: the catalogue)",
@@ -75,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, from {', '.join(REPORT_FORMATS)} (default: all)",
     )
     report.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    _add_run_options(report)
     translate = sub.add_parser(
         "translate",
         help="translate one PyTorch or Keras layer call into the other framework",
@@ -97,6 +101,32 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--format", choices=("text", "json"), default="text")
     translate.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs={text!r}: must be an integer >= 1")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="compare models in N worker processes; same output as serial (default: 1)",
+    )
+    parser.add_argument(
+        "--no-parity",
+        action="store_true",
+        help="shape-only: build without weight memory, skip porting and running",
+    )
 
 
 class _ProgressBar:
@@ -205,6 +235,8 @@ def _show_objects(args: argparse.Namespace) -> int:
         except SpecError as exc:
             verdict = f"cannot compare the models: {exc}"
     if args.format == "json":
+        import json
+
         doc: dict[str, Any] = {"models": [result.to_dict()]}
         doc["source"] = {"framework": imported.source, "layers": imported.describe()}
         if args.torch and args.keras:
@@ -266,7 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report" and sys.stderr.isatty():
         progress = _ProgressBar(sys.stderr)
     try:
-        results = batch.compare_all(items, dtype=args.dtype, progress=progress)
+        results = batch.compare_all(
+            items,
+            dtype=args.dtype,
+            progress=progress,
+            jobs=args.jobs,
+            parity=not args.no_parity,
+        )
     except KeyboardInterrupt:
         if progress is not None:
             progress.close()
@@ -277,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = batch.summarize(results)
     if args.command == "show":
         if args.format == "json":
+            import json
+
             doc = {"models": [r.to_dict() for r in results]}
             print(json.dumps(doc, indent=2, allow_nan=False))
         else:

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from compare import layouts, sequence
+from compare.adapters import get_adapter
+from compare.adapters.base import Built, Unsupported
+from compare.defaults import default_rows, spec_values, user_set
+from compare.differences import layer_differences
 from compare.errors import SpecError
+from compare.naive import Context, naive_checks
+from compare.parity import build, measure
 from compare.records import (
     FRAMEWORKS,
     FrameworkLayer,
@@ -27,11 +34,21 @@ from compare.records import (
     Parity,
 )
 
-__all__ = ["Comparison", "compare", "compare_model"]
+__all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model"]
+
+#: The parity detail of a shape-only comparison.
+SHAPE_ONLY = "shape-only: weights never allocated, nothing ported or run"
 
 
-def _observed(y: np.ndarray) -> tuple[int | None, ...]:
+def _observed(y: Any) -> tuple[int | None, ...]:
     return (None, *(int(d) for d in y.shape[1:]))
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """Stands in for an activation in shape-only mode: its shape, and no data."""
+
+    shape: tuple[int, ...]
 
 
 def _initialisers(adapter: Any, built: Any) -> list[Initialiser]:
@@ -69,7 +86,12 @@ def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator) -> None
 
 
 def compare_model(
-    model: Any, *, dtype: str = "float32", seed: int = 0, batch: int = 2
+    model: Any,
+    *,
+    dtype: str = "float32",
+    seed: int = 0,
+    batch: int = 2,
+    parity: bool = True,
 ) -> ModelResult:
     """Compare one model (a ``Model``, an ``Imported`` one carrying the user's weights,
     or a ``SpecError`` met while loading it).
@@ -78,36 +100,50 @@ def compare_model(
     (torch -> keras or keras -> torch); a plain spec runs with seeded torch weights
     ported to keras.
 
+    ``parity=False`` is the shape-only mode: both sides are built without weight
+    memory (torch on the ``meta`` device, Keras variables left uninitialised), the
+    facts and output shapes are read back from the frameworks as usual, and nothing
+    is ported or run (parity ``skipped``). It then clears Keras' global session.
+
     Example:
         >>> from compare.spec import Input, Model, Conv
-        >>> r = compare_model(Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),)))
-        >>> r.parity.status
-        'ok'
+        >>> m = Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),))
+        >>> compare_model(m).parity.status, compare_model(m, parity=False).parity.status
+        ('ok', 'skipped')
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
-    from compare import layouts, sequence
-    from compare.adapters import get_adapter
-    from compare.adapters.base import Built, Unsupported
-    from compare.defaults import default_rows, spec_values, user_set
-    from compare.differences import layer_differences
     from compare.importers.base import Imported
-    from compare.naive import Context, naive_checks
-    from compare.parity import build, measure
 
     source = model if isinstance(model, Imported) else None
     if source is not None:
         model = source.model
+    shape_only = not parity
     try:
-        pair = build(source or model, dtype=dtype, seed=seed)
+        pair = build(source or model, dtype=dtype, seed=seed, shape_only=shape_only)
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
+    try:
+        return _compare_pair(model, pair, dtype, seed, batch, shape_only)
+    finally:
+        if shape_only:
+            # Keras holds uninitialised variables in a global list until the session
+            # is cleared; left there, its next symbolic call would allocate them all.
+            get_adapter("keras").clear()
+
+
+def _compare_pair(
+    model: Any, pair: Any, dtype: str, seed: int, batch: int, shape_only: bool
+) -> ModelResult:
     rng = np.random.default_rng(seed)
     state_rng = np.random.default_rng(seed + 1)
 
-    def fresh(index: int) -> tuple[np.ndarray, np.ndarray]:
+    def fresh(index: int) -> tuple[Any, Any]:
         shape = pair.formulas[index].input
         dims = [int(d) for d in shape.torch()[1:] if d is not None]
+        if shape_only:  # only the shapes are used: no data allocated
+            keras_dims = [int(d) for d in shape.keras()[1:] if d is not None]
+            return _Shaped((batch, *dims)), _Shaped((batch, *keras_dims))
         if shape.dtype == "int":  # token ids in [0, vocabulary) for the embedding
             high = sequence.token_high(model.layers[index])
             x = rng.integers(0, high, (batch, *dims), dtype=np.int64)
@@ -120,7 +156,7 @@ def compare_model(
     chained = True
     for index, (layer, formula) in enumerate(zip(model.layers, pair.formulas)):
         records: dict[str, FrameworkLayer] = {}
-        outputs: dict[str, np.ndarray] = {}
+        outputs: dict[str, Any] = {}
         notes: dict[str, Any] = {}
         errors: dict[str, str] = {}
         inits: list[Initialiser] = []
@@ -133,18 +169,25 @@ def compare_model(
             assert isinstance(built, Built)
             notes[name] = built.notes
             facts = adapter.facts(built, layer, formula)
-            inits += _initialisers(adapter, built)
-            if name == "torch":
-                _randomise_state(adapter, built, state_rng)
-            if name == "keras" and "torch" in outputs and pair.weights_from is None:
+            x = x_t if name == "torch" else x_k
+            if shape_only:
                 try:
-                    pair.port_layer(index, src="torch", dst="keras")
-                except Exception as exc:  # a port failure is a result, not a crash
-                    errors[name] = f"port failed: {type(exc).__name__}: {exc}"
-            try:
-                outputs[name] = adapter.run(built, x_t if name == "torch" else x_k)
-            except Exception as exc:  # framework refusing at run time
-                errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                    outputs[name] = _Shaped(adapter.output_shape(built, x.shape, dtype))
+                except Exception as exc:  # framework refusing the shape
+                    errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            else:
+                inits += _initialisers(adapter, built)
+                if name == "torch":
+                    _randomise_state(adapter, built, state_rng)
+                if name == "keras" and "torch" in outputs and pair.weights_from is None:
+                    try:
+                        pair.port_layer(index, src="torch", dst="keras")
+                    except Exception as exc:  # a port failure is a result, not a crash
+                        errors[name] = f"port failed: {type(exc).__name__}: {exc}"
+                try:
+                    outputs[name] = adapter.run(built, x)
+                except Exception as exc:  # framework refusing at run time
+                    errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             records[name] = FrameworkLayer(
                 name,
                 True,
@@ -155,7 +198,9 @@ def compare_model(
                 **facts,
             )
         naive: dict[str, Any] = {}
-        if len(outputs) == 2 and not errors:
+        if shape_only and len(outputs) == 2 and not errors:
+            parity = Parity("skipped", detail=SHAPE_ONLY)
+        elif len(outputs) == 2 and not errors:
             y_t, y_k = outputs["torch"], outputs["keras"]
             parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
             ctx = Context(pair, index, x_t, x_k, y_t, y_k)
@@ -189,7 +234,7 @@ def compare_model(
                 tuple(inits),
             )
         )
-        if parity.status in ("ok", "mismatch"):
+        if parity.status in ("ok", "mismatch", "skipped"):
             x_t, x_k = outputs["torch"], outputs["keras"]
         else:
             chained = False
@@ -197,7 +242,9 @@ def compare_model(
                 x_t, x_k = fresh(index + 1)
 
     last = results[-1].parity
-    if chained:
+    if chained and shape_only:
+        end = Parity("skipped", detail=SHAPE_ONLY)
+    elif chained:
         end = Parity(last.status, last.max_abs_err, last.max_rel_err, last.tolerance, last.detail)
     else:
         bad = [r for r in results if r.parity.status not in ("ok", "mismatch")]
@@ -251,7 +298,9 @@ class Comparison:
         return len(self.models)
 
 
-def compare(models: Any, *, dtype: str = "float32", seed: int = 0) -> Comparison:
+def compare(
+    models: Any, *, dtype: str = "float32", seed: int = 0, parity: bool = True
+) -> Comparison:
     """Compare a model, a list of models, or the models of a spec file path.
 
     A model read from a real one (``compare.from_torch`` / ``from_keras``) is compared
@@ -273,4 +322,4 @@ def compare(models: Any, *, dtype: str = "float32", seed: int = 0) -> Comparison
         items = load_lenient(models)
     else:
         items = list(models)
-    return Comparison(tuple(compare_model(m, dtype=dtype, seed=seed) for m in items))
+    return Comparison(tuple(compare_model(m, dtype=dtype, seed=seed, parity=parity) for m in items))

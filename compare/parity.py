@@ -9,6 +9,7 @@ are statuses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,12 +76,13 @@ def measure(reference: np.ndarray, other: np.ndarray, dtype: str = "float32") ->
             detail=f"shapes differ: {tuple(reference.shape)} vs {tuple(other.shape)}",
         )
     ref = reference.astype(np.float64)
-    diff = np.abs(ref - other.astype(np.float64))
+    diff = np.abs(ref - other)  # float64: ``other`` is promoted exactly
     scale = float(np.max(np.abs(ref))) if ref.size else 0.0
     tolerance = TOLERANCE[dtype] * max(1.0, scale)
-    if not (np.all(np.isfinite(ref)) and np.all(np.isfinite(diff))):
-        return Parity("mismatch", tolerance=tolerance, detail="non-finite values in an output")
     max_abs = float(diff.max()) if diff.size else 0.0
+    # max propagates NaN and inf: both finite iff every value of both outputs is
+    if not (math.isfinite(scale) and math.isfinite(max_abs)):
+        return Parity("mismatch", tolerance=tolerance, detail="non-finite values in an output")
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
     status = "ok" if max_abs <= tolerance else "mismatch"
     return Parity(status, max_abs, max_rel, tolerance)
@@ -197,19 +199,29 @@ class Pair:
         if not weights:
             return
         dst_adapter = get_adapter(dst)
-        shapes = {role: a.shape for role, a in dst_adapter.get_weights(d).items()}
+        shapes = dst_adapter.weight_shapes(d)
         ported = port_weights(
             self.model.layers[index], self.formulas[index], weights, shapes, to=dst
         )
         dst_adapter.set_weights(d, ported)
 
 
-def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0) -> Pair:
+def build(
+    model: Model | Imported,
+    *,
+    dtype: str = "float32",
+    seed: int = 0,
+    shape_only: bool = False,
+) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
 
     Given an ``Imported`` spec (``compare.from_torch`` / ``from_keras``), the source
     framework's side starts from the imported weights and they are ported to the
     other side, so both models hold the user's trained weights.
+
+    ``shape_only`` builds the same layers without weight memory (torch on the
+    ``meta`` device, Keras variables left uninitialised): facts and output shapes
+    can be read, nothing can run or be ported.
 
     Layers a framework cannot express are kept as ``Unsupported`` entries; the
     ``.torch`` / ``.keras`` properties then raise ``Unsupported`` with the reason.
@@ -235,10 +247,10 @@ def build(model: Model | Imported, *, dtype: str = "float32", seed: int = 0) -> 
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             try:
-                layers.append(adapter.build(layer, formula, index, dtype))
+                layers.append(adapter.build(layer, formula, index, dtype, shape_only=shape_only))
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)
-    if imported is not None:
+    if imported is not None and not shape_only:
         pair.load(imported)
     return pair

@@ -77,13 +77,36 @@ class Adapter(Protocol):
 
     name: str
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
-        """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible."""
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
+        """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible.
+
+        ``shape_only``: real layer objects whose weights have shapes but no memory
+        (nothing can run them; ``output_shape`` still can)."""
+        ...
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        """The output shape the framework derives for ``input_shape`` (with a batch axis),
+        without computing anything."""
         ...
 
     def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         """Run ``x`` (this framework's layout, with a batch axis) through the layer,
         in inference mode unless ``training``."""
+        ...
+
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """``run`` with role arrays (this framework's layout) in place of the layer's
+        weights, leaving them untouched."""
         ...
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
@@ -94,8 +117,16 @@ class Adapter(Protocol):
         """Role -> array in this framework's own layout."""
         ...
 
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        """Role -> shape of the array ``get_weights`` would give, without reading values."""
+        ...
+
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         """Write role arrays (this framework's own layout) into the layer."""
+        ...
+
+    def clear(self) -> None:
+        """Release global state the framework accumulates across models."""
         ...
 
     def seed(self, seed: int) -> None:

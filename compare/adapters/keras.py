@@ -10,6 +10,7 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -97,6 +98,11 @@ class KerasAdapter:
 
         return builder
 
+    def clear(self) -> None:
+        """Release Keras' global state (``keras.backend.clear_session``), without a
+        full garbage collection: layers already built stay usable."""
+        keras.backend.clear_session(free_memory=False)
+
     def seed(self, seed: int) -> None:
         """Seed the initialisers of the layers built next.
 
@@ -107,29 +113,48 @@ class KerasAdapter:
         """
         self._seed = seed
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
         name = f"{layer.kind}_{index}"
-        state = random.getstate()
-        random.seed(f"compare:{self._seed}:{index}")
-        try:
-            built = builder(layer, formula, name, dtype)
-        except (ValueError, TypeError, NotImplementedError) as exc:
-            raise _refused(exc) from exc
-        finally:
-            random.setstate(state)
-        activation = getattr(layer, "activation", "linear")
-        if layer.post_activation and activation != "linear":
-            from compare.adapters.keras_layers import precision_notes
+        # In a StatelessScope that does not initialise on exit, ``build`` creates every
+        # variable with its shape, dtype and initializer but no value (Keras' deferred
+        # initialisation): the layer's facts are real, its weights never allocated.
+        # Keras keeps such variables in a global list until ``clear_session()``.
+        scope: Any = (
+            keras.StatelessScope(initialize_variables=False)
+            if shape_only
+            else contextlib.nullcontext()
+        )
+        with scope:
+            state = random.getstate()
+            random.seed(f"compare:{self._seed}:{index}")
+            try:
+                built = builder(layer, formula, name, dtype)
+            except (ValueError, TypeError, NotImplementedError) as exc:
+                raise _refused(exc) from exc
+            finally:
+                random.setstate(state)
+            activation = getattr(layer, "activation", "linear")
+            if layer.post_activation and activation != "linear":
+                from compare.adapters.keras_layers import precision_notes
 
-            self._carry_activation(built, activation)
-            built.notes = (*built.notes, *precision_notes(activation, dtype))
-        shape: Any = formula.input.keras()
-        for part in built.obj:
-            part.build(shape)
-            shape = part.compute_output_shape(shape)
+                self._carry_activation(built, activation)
+                built.notes = (*built.notes, *precision_notes(activation, dtype))
+            shape: Any = formula.input.keras()
+            for i, part in enumerate(built.obj):
+                part.build(shape)
+                if i + 1 < len(built.obj):
+                    shape = part.compute_output_shape(shape)
         return built
 
     @staticmethod
@@ -327,6 +352,24 @@ class KerasAdapter:
             y = part(y, training=training)
         return np.asarray(keras.ops.convert_to_numpy(y))
 
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """Run with role arrays (Keras layout) in place of the layer's own weights,
+        which stay untouched (a ``keras.StatelessScope`` maps each variable to a value)."""
+        mapping = []
+        for role, array in weights.items():
+            var = self._variable(built.roles[role])
+            mapping.append((var, array.reshape(tuple(var.shape)).astype(var.dtype)))
+        with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
+            return self.run(built, x)
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        shape: Any = input_shape
+        for part in built.obj:
+            shape = part.compute_output_shape(shape)
+        return tuple(int(d) for d in shape)
+
     def _variable(self, ref: Role) -> Any:
         layer, attr, _ = ref
         return getattr(layer, attr, None)
@@ -368,13 +411,21 @@ class KerasAdapter:
             out[role] = array.reshape(ref[2]) if ref[2] is not None else array
         return out
 
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        out = {}
+        for role, ref in built.roles.items():
+            var = self._variable(ref)
+            if var is not None:
+                out[role] = ref[2] if ref[2] is not None else tuple(int(d) for d in var.shape)
+        return out
+
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         for role, array in weights.items():
             var = self._variable(built.roles[role])
             want = built.roles[role][2] or tuple(var.shape)
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
-            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype))
+            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
 
     def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         """Spec field -> this framework's own default for it, in the spec's convention."""

@@ -9,6 +9,7 @@ by a ``Crop``; a dense layer on a feature map moves channels last and back.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -151,20 +152,35 @@ class TorchAdapter:
         return builder
 
     # -- building -----------------------------------------------------------------
+    def clear(self) -> None:
+        """PyTorch keeps no global state per module: nothing to release."""
+
     def seed(self, seed: int) -> None:
         torch.manual_seed(seed)
 
-    def build(self, layer: Layer, formula: LayerFormula, index: int, dtype: str) -> Built:
+    def build(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        *,
+        shape_only: bool = False,
+    ) -> Built:
         builder = self._builders.get(type(layer))
         if builder is None:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
-        built = builder(layer, formula)
-        activation = getattr(layer, "activation", "linear")
-        if layer.post_activation and activation != "linear":
-            from compare.adapters.torch_layers import with_activation
+        # On the meta device parameters have shapes and dtypes but no storage.
+        with torch.device("meta") if shape_only else contextlib.nullcontext():
+            built = builder(layer, formula)
+            activation = getattr(layer, "activation", "linear")
+            if layer.post_activation and activation != "linear":
+                from compare.adapters.torch_layers import with_activation
 
-            built = with_activation(built, activation)
-        built.obj.to(_DTYPES[dtype]).eval()
+                built = with_activation(built, activation)
+        if torch.get_default_dtype() != _DTYPES[dtype]:  # a no-op walk otherwise
+            built.obj.to(_DTYPES[dtype])
+        built.obj.eval()
         return built
 
     def _conv(self, layer: Conv, formula: LayerFormula) -> Built:
@@ -297,6 +313,27 @@ class TorchAdapter:
         finally:
             module.eval()
 
+    def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+        """Run with role arrays (torch layout) in place of the layer's own weights,
+        which are put back afterwards."""
+        params = [getattr(*built.roles[role]) for role in weights]
+        saved = [p.data for p in params]
+        with torch.no_grad():
+            try:  # swap the tensors behind the parameters: no copy, nothing re-registered
+                for p, a in zip(params, weights.values()):
+                    p.data = torch.from_numpy(np.ascontiguousarray(a))
+                return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+            finally:
+                for p, data in zip(params, saved):
+                    p.data = data
+
+    def output_shape(
+        self, built: Built, input_shape: tuple[int, ...], dtype: str
+    ) -> tuple[int, ...]:
+        with torch.no_grad():
+            x = torch.empty(input_shape, dtype=_DTYPES[dtype], device="meta")
+            return tuple(int(d) for d in built.obj(x).shape)
+
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         module: nn.Module = built.obj
         role_of = {id(getattr(*ref)): role for role, ref in built.roles.items()}
@@ -324,6 +361,9 @@ class TorchAdapter:
         return {
             role: getattr(*ref).detach().cpu().numpy().copy() for role, ref in built.roles.items()
         }
+
+    def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
+        return {role: tuple(getattr(*ref).shape) for role, ref in built.roles.items()}
 
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
         with torch.no_grad():

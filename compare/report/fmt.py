@@ -206,7 +206,7 @@ def is_layout(what: str) -> bool:
 
 
 #: How each verdict reads at a glance (Markdown on GitHub renders these as emoji).
-VERDICT_MARK = {"ok": "✅", "mismatch": "❌", "unsupported": "⚠️", "error": "⛔"}
+VERDICT_MARK = {"ok": "✅", "mismatch": "❌", "unsupported": "⚠️", "error": "⛔", "skipped": "➖"}
 
 
 def summary_text(summary: Any) -> str:

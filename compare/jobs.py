@@ -1,0 +1,88 @@
+"""Compare many models in worker processes, results merged in the original order.
+
+Workers are started with ``spawn`` (TensorFlow does not survive ``fork`` after it
+is imported), so each one imports the frameworks once and then compares every model
+it is sent. Models travel to the workers and ``ModelResult`` records travel back by
+pickle; a ``SpecError`` met while loading never leaves the parent. The merged list
+is the one a serial run gives, so every report rendered from it is byte-identical.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from compare.comparison import compare_model
+from compare.errors import SpecError
+from compare.records import ModelResult
+
+__all__ = ["compare_parallel"]
+
+
+def _worker_init() -> None:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _compare_chunk(chunk: list[Any], kwargs: dict[str, Any]) -> list[ModelResult]:
+    from compare.batch import _compare_one
+
+    return [
+        _compare_one(item, kwargs.get("dtype", "float32"), kwargs.get("parity", True))
+        for item in chunk
+    ]
+
+
+def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
+    text = f"worker process failed: {type(exc).__name__}: {exc}"
+    return ModelResult(model.name, model.input.to_dict(), (), error=text, dtype=dtype)
+
+
+def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list[ModelResult]:
+    """``[compare_model(item, **kwargs) for item in items]``, computed in ``jobs`` processes.
+
+    ``items`` are ``Model`` specs or ``SpecError`` s met while loading (those become
+    error results in the parent). The list comes back in the order of ``items``.
+    ``jobs=1`` (or a single model) runs in this process.
+
+    Example:
+        >>> from compare.catalog import seed_model
+        >>> [r.status for r in compare_parallel([seed_model()] * 2, jobs=2)]  # doctest: +SKIP
+        ['ok', 'ok']
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs={jobs!r} must be an integer >= 1")
+    results: list[ModelResult | None] = [None] * len(items)
+    todo = []
+    for index, item in enumerate(items):
+        if isinstance(item, SpecError):
+            results[index] = compare_model(item, **kwargs)
+        else:
+            todo.append(index)
+    workers = min(jobs, len(todo))
+    if workers <= 1:
+        for index in todo:
+            results[index] = compare_model(items[index], **kwargs)
+    else:
+        # Contiguous chunks, a few per worker: each worker keeps its frameworks
+        # warm, and a slow model holds back only its own chunk.
+        size = max(1, -(-len(todo) // (workers * 4)))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+            futures = [
+                pool.submit(_compare_chunk, [items[i] for i in chunk], kwargs) for chunk in chunks
+            ]
+            for chunk, future in zip(chunks, futures):
+                try:
+                    done = future.result()
+                except Exception as exc:  # a dead worker is a result, not a crash
+                    dtype = kwargs.get("dtype", "float32")
+                    done = [_failed(items[i], exc, dtype) for i in chunk]
+                for index, result in zip(chunk, done):
+                    results[index] = result
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
