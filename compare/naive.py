@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from compare import sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, layer_formula
@@ -101,7 +102,12 @@ def kernel_layout(ctx: Context) -> NaiveResult | None:
     torch_w = get_adapter("torch").get_weights(ctx.built("torch"))[role]
     # only the kernel is naive: the other weights keep their correct port
     naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
-    result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
+    if ctx.layer.kind in sequence.PORTS:
+        # recurrent ports move several arrays at once (gates, biases): run Keras itself
+        keras_w = get_adapter("keras").get_weights(ctx.built("keras"))
+        result = _err(ctx.y_keras, _with_keras_weights(ctx, {**keras_w, **naive}))
+    else:
+        result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
     detail = why or (

@@ -138,3 +138,15 @@ def test_groups_output_padding_and_asymmetric_same_are_proven(proven):
     assert any(
         isinstance(layer, Dense) and f.input.flattened_from is not None for layer, f in layers
     ), "Flatten -> Dense"
+
+
+def test_no_naive_port_check_crashes(results):
+    """A naive-port check may find that the naive port cannot run (a result), but the
+    check itself must never fail with an exception."""
+    crashed = [
+        (name, index, d.what, d.naive_detail)
+        for name, result in results.items()
+        for index, d in result.differences
+        if d.measured and (d.naive_detail or "").startswith("the naive port failed")
+    ]
+    assert not crashed
