@@ -41,8 +41,11 @@ def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
     return ModelResult(model.name, model.input.to_dict(), (), error=text, dtype=dtype)
 
 
-def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list[ModelResult]:
-    """``[compare_model(item, **kwargs) for item in items]``, computed in ``jobs`` processes.
+def compare_parallel(
+    items: Sequence[Any], jobs: int = 1, *, dtype: str = "float32", parity: bool = True
+) -> list[ModelResult]:
+    """``[compare_model(item, dtype=..., parity=...) for item in items]``, computed in
+    ``jobs`` processes.
 
     ``items`` are ``Model`` specs or ``SpecError`` s met while loading (those become
     error results in the parent). The list comes back in the order of ``items``.
@@ -55,6 +58,7 @@ def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs={jobs!r} must be an integer >= 1")
+    kwargs: dict[str, Any] = {"dtype": dtype, "parity": parity}
     results: list[ModelResult | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):
@@ -64,8 +68,11 @@ def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list
             todo.append(index)
     workers = min(jobs, len(todo))
     if workers <= 1:
-        for index in todo:
-            results[index] = compare_model(items[index], **kwargs)
+        from compare.batch import compare_all
+
+        serial = compare_all([items[i] for i in todo], dtype=dtype, parity=parity)
+        for index, result in zip(todo, serial):
+            results[index] = result
     else:
         # Contiguous chunks, a few per worker: each worker keeps its frameworks
         # warm, and a slow model holds back only its own chunk.
@@ -80,7 +87,6 @@ def compare_parallel(items: Sequence[Any], jobs: int = 1, **kwargs: Any) -> list
                 try:
                     done = future.result()
                 except Exception as exc:  # a dead worker is a result, not a crash
-                    dtype = kwargs.get("dtype", "float32")
                     done = [_failed(items[i], exc, dtype) for i in chunk]
                 for index, result in zip(chunk, done):
                     results[index] = result

@@ -163,15 +163,16 @@ class Compare:
     naive-port errors), and render the JSON document and the Markdown report."""
 
     def __init__(self, parity: bool = True) -> None:
-        from compare.jobs import compare_parallel
+        from compare.batch import compare_all
         from compare.report.markdown import render_markdown
         from compare.spec import model_from_dict
 
-        self.run, self.render, self.parse = compare_parallel, render_markdown, model_from_dict
+        self.run, self.render, self.parse = compare_all, render_markdown, model_from_dict
         self.parity = parity
 
     def __call__(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
-        results = self.run([self.parse(s) for s in specs], 1, parity=self.parity)
+        # The path `python -m compare report` takes for a batch (serial).
+        results = self.run([self.parse(s) for s in specs], parity=self.parity)
         bad = [r.to_dict() for r in results if r.status not in ("ok", "skipped")]
         assert not bad, bad
         doc = json.dumps({"models": [r.to_dict() for r in results]}, allow_nan=False)

@@ -95,7 +95,9 @@ def _recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula, name: str, 
     )
     state = [v for v in rnn.variables if id(v) not in {id(w) for w in rnn.weights}]
     if state:
-        described = ", ".join(f"{v.path} {tuple(int(d) for d in v.shape)}" for v in state)
+        # v.name, not v.path: the path holds Keras' process-wide counter
+        # (seed_generator_7/...), which would make reports depend on what ran before.
+        described = ", ".join(f"{v.name} {tuple(int(d) for d in v.shape)}" for v in state)
         notes += (
             (
                 "buffers",
