@@ -51,12 +51,25 @@ class _Shaped:
     shape: tuple[int, ...]
 
 
+#: The measured standard deviation of a fresh weight uses at most this many of its
+#: values (an even stride through the array): ample for three significant digits, and
+#: a large layer's millions of values are not all summed twice per framework.
+STD_SAMPLE = 65_536
+
+
+def _measured_std(values: np.ndarray) -> float:
+    flat = values.reshape(-1)
+    if flat.size > STD_SAMPLE:
+        flat = flat[:: -(-flat.size // STD_SAMPLE)]
+    return float(np.std(flat))
+
+
 def _initialisers(adapter: Any, built: Any) -> list[Initialiser]:
     """Default initialisers of a freshly built layer (read before any port)."""
     theory = adapter.initialisers(built)
     fresh = adapter.get_weights(built)
     return [
-        Initialiser(role, adapter.name, name, std, float(np.std(fresh[role])))
+        Initialiser(role, adapter.name, name, std, _measured_std(fresh[role]))
         for role, (name, std) in theory.items()
         if role in fresh
     ]
@@ -72,13 +85,12 @@ STATE_RANGES = {
 }
 
 
-def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator) -> None:
+def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator, dtype: str) -> None:
     """Give a norm's scale, shift and statistics random non-trivial values (the fresh
     ones, ones and zeros, would let a wrong port pass)."""
-    weights = adapter.get_weights(built)
     new = {
-        role: rng.uniform(*STATE_RANGES[role], size=array.shape).astype(array.dtype)
-        for role, array in weights.items()
+        role: rng.uniform(*STATE_RANGES[role], size=shape).astype(dtype)
+        for role, shape in adapter.weight_shapes(built).items()
         if role in STATE_RANGES
     }
     if new:
@@ -178,7 +190,7 @@ def _compare_pair(
             else:
                 inits += _initialisers(adapter, built)
                 if name == "torch":
-                    _randomise_state(adapter, built, state_rng)
+                    _randomise_state(adapter, built, state_rng, dtype)
                 if name == "keras" and "torch" in outputs and pair.weights_from is None:
                     try:
                         pair.port_layer(index, src="torch", dst="keras")
