@@ -67,6 +67,8 @@ def spec_values(layer: Any) -> dict[str, Any]:
         False
     """
     out = layer.to_dict()
+    if getattr(layer, "post_activation", False):  # to_dict leaves out a 'linear' activation
+        out.setdefault("activation", getattr(layer, "activation", "linear"))
     if getattr(layer, "kind", "") == "activation":
         out["approximate"] = layer.activation == "gelu_tanh"
         out["axis"] = "channels"
@@ -123,6 +125,14 @@ EXPLAIN: dict[str, str] = {
         "its 'same' always excludes them"
     ),
     "keepdims": "whether the pooled spatial axes stay as size-1 axes",
+    "dilation": "the spacing between kernel taps",
+    "use_bias": "whether the layer adds a learned bias",
+    "activation": "the function applied to the layer's output",
+    "output_padding": (
+        "rows added at the end of a transposed conv's output; Keras' None infers them "
+        "(max(kernel, stride) - kernel with 'valid'), PyTorch's 0 adds none: a port that "
+        "leaves both unset gets different output sizes when kernel < stride"
+    ),
     "rate": "the fraction of units dropped in training",
     "negative_slope": "the slope of leaky_relu for negative inputs",
     "alpha": "the saturation value of elu for negative inputs",

@@ -261,8 +261,11 @@ LAYER_BUILDERS: dict[type[Layer], Callable[..., Built3]] = {
 # -- defaults and initialisers ---------------------------------------------------------
 
 
+@functools.cache
 def _sig(obj: Any, param: str) -> Any:
-    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent)."""
+    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent).
+
+    Cached: a signature does not change within a process, and reading it is slow."""
     from compare.defaults import REQUIRED
 
     p = inspect.signature(obj).parameters.get(param)
@@ -314,7 +317,44 @@ def _momentum(cls: Any) -> Any:
 
 
 #: kind -> the framework's own defaults, in the spec's convention, read from signatures
+_CONV_CLS = {1: L.Conv1D, 2: L.Conv2D, 3: L.Conv3D}
+_CONV_T_CLS = {1: L.Conv1DTranspose, 2: L.Conv2DTranspose, 3: L.Conv3DTranspose}
+_DEPTHWISE_CLS = {1: L.DepthwiseConv1D, 2: L.DepthwiseConv2D, 3: L.Conv3D}
+_SEPARABLE_CLS = {1: L.SeparableConv1D, 2: L.SeparableConv2D, 3: L.Conv3D}
+
+
+def _linear(value: Any) -> Any:
+    """Keras' ``activation=None`` is the identity: the spec calls it 'linear'."""
+    return "linear" if value is None else value
+
+
+def _conv_defaults(cls: Any) -> dict[str, Any]:
+    return {
+        "strides": _as_int(_sig(cls, "strides")),
+        "padding": _sig(cls, "padding"),
+        "dilation": _as_int(_sig(cls, "dilation_rate")),
+        "use_bias": _sig(cls, "use_bias"),
+        "activation": _linear(_sig(cls, "activation")),
+    }
+
+
 DEFAULTS: dict[str, Callable[[Any, LayerFormula], dict[str, Any]]] = {
+    "conv": lambda layer, f: {
+        **_conv_defaults(_CONV_CLS[f.input.rank]),
+        "groups": _sig(_CONV_CLS[f.input.rank], "groups"),
+    },
+    "conv_transpose": lambda layer, f: {
+        **_conv_defaults(_CONV_T_CLS[f.input.rank]),
+        "groups": _sig(_CONV_T_CLS[f.input.rank], "groups"),
+        # None here means "inferred from kernel and stride", not "no such parameter"
+        "output_padding": _sig(_CONV_T_CLS[f.input.rank], "output_padding") or "inferred",
+    },
+    "depthwise_conv": lambda layer, f: _conv_defaults(_DEPTHWISE_CLS[f.input.rank]),
+    "separable_conv": lambda layer, f: _conv_defaults(_SEPARABLE_CLS[f.input.rank]),
+    "dense": lambda layer, f: {
+        "use_bias": _sig(L.Dense, "use_bias"),
+        "activation": _linear(_sig(L.Dense, "activation")),
+    },
     "batch_norm": lambda layer, f: {
         "momentum": _momentum(L.BatchNormalization),
         **_norm_defaults(L.BatchNormalization),

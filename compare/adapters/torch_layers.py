@@ -9,6 +9,7 @@ express at all (gamma without beta) raises ``Unsupported`` with the reason.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -283,8 +284,11 @@ def with_activation(built: Built, name: str) -> Built:
 # -- defaults and initialisers ---------------------------------------------------------
 
 
+@functools.cache
 def _sig(obj: Any, param: str) -> Any:
-    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent)."""
+    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent).
+
+    Cached: a signature does not change within a process, and reading it is slow."""
     from compare.defaults import REQUIRED
 
     p = inspect.signature(obj).parameters.get(param)
@@ -329,7 +333,36 @@ def _activation_defaults(layer: Activation) -> dict[str, Any]:
 
 
 #: kind -> the framework's own defaults, in the spec's convention, read from signatures
+_CONV_CLS: dict[int, Any] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+_CONV_T_CLS: dict[int, Any] = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
+
+
+def _conv_defaults(cls: Any) -> dict[str, Any]:
+    """A conv's defaults in the spec's terms (PyTorch has no activation argument: the
+    layer is linear unless a module follows)."""
+    return {
+        "strides": _sig(cls, "stride"),
+        "padding": _padding_default(_sig(cls, "padding")),
+        "dilation": _sig(cls, "dilation"),
+        "use_bias": _sig(cls, "bias"),
+        "activation": "linear",
+    }
+
+
 DEFAULTS: dict[str, Callable[[Any, LayerFormula], dict[str, Any]]] = {
+    "conv": lambda layer, f: {
+        **_conv_defaults(_CONV_CLS[f.input.rank]),
+        "groups": _sig(_CONV_CLS[f.input.rank], "groups"),
+    },
+    "conv_transpose": lambda layer, f: {
+        **_conv_defaults(_CONV_T_CLS[f.input.rank]),
+        "groups": _sig(_CONV_T_CLS[f.input.rank], "groups"),
+        "output_padding": _sig(_CONV_T_CLS[f.input.rank], "output_padding"),
+    },
+    # PyTorch has no depthwise or separable class: they are grouped nn.ConvNd.
+    "depthwise_conv": lambda layer, f: _conv_defaults(_CONV_CLS[f.input.rank]),
+    "separable_conv": lambda layer, f: _conv_defaults(_CONV_CLS[f.input.rank]),
+    "dense": lambda layer, f: {"use_bias": _sig(nn.Linear, "bias"), "activation": "linear"},
     "batch_norm": lambda layer, f: {
         "momentum": _sig(_BATCH_NORM[f.input.rank], "momentum"),
         **_norm_defaults(_BATCH_NORM[f.input.rank], ("affine", "affine")),
