@@ -212,6 +212,39 @@ def test_hand_written_pairs_with_ids_or_sequences_are_equivalent(module, keras_l
     assert_equivalent(net, keras.Sequential(keras_layers()), input=input)
 
 
+class Reads(nn.Module):
+    """An LSTM whose (output, (h_n, c_n)) is reduced by ``read``."""
+
+    def __init__(self, read):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 4, batch_first=True)
+        self.read = read
+
+    def forward(self, x):
+        return self.read(self.lstm(x))
+
+
+def _hidden(result):
+    _, (h, _) = result
+    return h.squeeze(0)
+
+
+@pytest.mark.parametrize(
+    ("read", "keeps"),
+    [
+        (lambda r: r[0], True),
+        (lambda r: r[0][:, -1], False),
+        (lambda r: r[0][:, -1, :], False),
+        (lambda r: r[1][0][-1], False),
+        (_hidden, False),
+    ],
+    ids=["out", "out_last", "out_last_colon", "h_n_last", "h_n_squeeze"],
+)
+def test_the_usual_reads_of_an_rnn_tuple_give_return_sequences(read, keeps):
+    imported = compare.from_torch(Reads(read), input="3x5")
+    assert imported.model.layers == (LSTM(units=4, return_sequences=keeps),)
+
+
 def test_the_int_input_can_be_given_as_an_input_spec():
     torch.manual_seed(0)
     imported = compare.from_torch(TextGRU(), input=Input(1, (12,), dtype="int"))
@@ -290,6 +323,13 @@ def test_unmappable_keras_recurrent_options_are_named(layer, match):
     model = keras.Sequential([keras.Input((5, 3), batch_size=2), layer()])
     with pytest.raises(UnmappableError, match=rf"r \(keras.layers.\w+\): {match}"):
         compare.from_keras(model)
+
+
+def test_a_keras_model_without_input_shape_takes_int_input():
+    model = keras.Sequential([L.Embedding(20, 3), L.LSTM(4)])
+    imported = compare.from_keras(model, input="int:6")
+    assert imported.model.input == Input(1, (6,), dtype="int")
+    assert imported.model.layers == (Embedding(input_dim=20, output_dim=3), LSTM(units=4))
 
 
 def test_keras_mask_zero_is_named_and_use_bias_false_is_read():
