@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--input",
         metavar="CxHxW",
-        help="input shape, channels first without batch (e.g. 1x28x28); needed with --torch",
+        help="input shape, channels first without batch (e.g. 1x28x28, 16x10 for 10 steps "
+        "of 16 features, int:12 for 12 token ids); needed with --torch",
     )
     _add_run_options(show)
     report = sub.add_parser(

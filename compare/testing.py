@@ -106,12 +106,29 @@ def _port(rt: Reading, rk: Reading) -> None:
         )
 
 
-def _run(runs: list[Callable[[Any], Any]], ends: list[int], x: Any, to_numpy: Any) -> list[Any]:
-    out: list[Any] = []
-    for step, run in enumerate(runs):
+def _run(reading: Reading, x: Any, to_numpy: Any) -> list[Any]:
+    """The value after each layer, in the source framework's usual layout."""
+    out: list[Any] = [None] * len(reading.ends)
+    views = reading.views or [None] * len(reading.ends)
+    for step, run in enumerate(reading.runs):
         x = run(x)
-        out += [to_numpy(x)] * ends.count(step)
+        for index, end in enumerate(reading.ends):
+            if end == step:
+                view = views[index]
+                out[index] = to_numpy(view(x) if view is not None else x)
     return out
+
+
+def _probe(model: Any, seed: int, batch: int) -> np.ndarray:
+    """Seeded random inputs: normal floats (channels first), or token ids below the
+    first layer's vocabulary for an integer input."""
+    rng = np.random.default_rng(seed)
+    if model.input.dtype == "int":
+        from compare.sequence import token_high
+
+        return rng.integers(0, token_high(model.layers[0]), (batch, *model.input.size))
+    dims = (model.input.channels, *model.input.size)
+    return rng.standard_normal((batch, *dims)).astype("float32")
 
 
 def _spec_message(mismatches: list[Mismatch], rt: Reading, rk: Reading) -> str:
@@ -159,14 +176,14 @@ def check_equivalent(
     from compare.layouts import activation_to_keras
 
     model = rt.imported.model
-    dims = (model.input.channels, *model.input.size)
-    x = np.random.default_rng(seed).standard_normal((batch, *dims)).astype("float32")
+    x = _probe(model, seed, batch)
     first = next((w for ws in rt.imported.weights for w in ws.values()), None)
     dtype = torch.float64 if first is not None and first.dtype == np.float64 else torch.float32
+    x_t = torch.from_numpy(x) if model.input.dtype == "int" else torch.from_numpy(x).to(dtype)
     with torch.no_grad():
-        ys_t = _run(rt.runs, rt.ends, torch.from_numpy(x).to(dtype), lambda t: t.numpy())
+        ys_t = _run(rt, x_t, lambda t: t.numpy())
     x_k = activation_to_keras(x, infer(model)[0].input)
-    ys_k = _run(rk.runs, rk.ends, x_k, keras.ops.convert_to_numpy)
+    ys_k = _run(rk, x_k, keras.ops.convert_to_numpy)
     errors: list[float] = []
     divergence = None
     for index, (formula, y_t, y_k) in enumerate(zip(infer(model), ys_t, ys_k)):
@@ -215,7 +232,9 @@ def assert_equivalent(
     """Fail with an ``AssertionError`` naming the first differing layer unless the torch
     module and the Keras model compute the same network (see ``check_equivalent``).
 
-    ``input`` is the channels-first input shape without the batch axis (``"1x28x28"``);
+    ``input`` is the channels-first input shape without the batch axis (``"1x28x28"``;
+    a sequence of 10 steps of 16 features is ``"16x10"``, even when the torch module
+    opens with a ``batch_first`` RNN taking (N, 10, 16); ``"int:12"`` is 12 token ids);
     ``weights="port"`` ports the torch weights into a copy of the Keras model,
     ``weights="own"`` checks the two models' own (already ported) weights.
 

@@ -13,6 +13,7 @@ from compare.importers.base import (
     UnmappableError,
     Unmapped,
     parse_input,
+    parse_input_shape,
     spec_differences,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "from_keras",
     "from_torch",
     "parse_input",
+    "parse_input_shape",
     "spec_differences",
 ]
 
@@ -32,8 +34,13 @@ def from_torch(module: Any, input: Any, *, name: str | None = None) -> Imported:
     """Read a real ``torch.nn.Module`` (a nested ``nn.Sequential``, or any module whose
     ``forward`` is a straight chain that ``torch.fx`` can trace) into a spec that keeps its
     weights. ``input`` is the channels-first input shape without the batch axis:
-    ``(1, 28, 28)`` or ``"1x28x28"``. Raises ``UnmappableError`` naming every module it
-    cannot map (path, class, why).
+    ``(1, 28, 28)`` or ``"1x28x28"``; a sequence of 10 steps of 16 features is ``"16x10"``
+    (a module that opens with a ``batch_first`` RNN is then fed (N, 10, 16)); integer
+    token ids are ``"int:12"`` or ``compare.spec.Input(1, (12,), dtype="int")``. A torch
+    RNN's ``(output, state)`` tuple must be reduced by the next steps to the output
+    sequence (``out[0]``: ``return_sequences=True``) or its last step (``out[0][:, -1]``,
+    ``h_n[-1]``). Raises ``UnmappableError`` naming every module it cannot map (path,
+    class, why).
 
     Example:
         >>> import torch.nn as nn  # doctest: +SKIP
@@ -50,9 +57,9 @@ def from_torch(module: Any, input: Any, *, name: str | None = None) -> Imported:
 
 def from_keras(model: Any, input: Any = None, *, name: str | None = None) -> Imported:
     """Read a real ``keras.Sequential`` or functional model whose graph is a chain into a
-    spec that keeps its weights. ``input`` (channels first, like ``"1x28x28"``) is needed
-    only when the model has no fixed input shape. Raises ``UnmappableError`` naming every
-    layer it cannot map (path, class, why).
+    spec that keeps its weights. ``input`` (channels first, like ``"1x28x28"``, or
+    ``"int:12"`` for token ids) is needed only when the model has no fixed input shape.
+    Raises ``UnmappableError`` naming every layer it cannot map (path, class, why).
 
     Example:
         >>> import keras  # doctest: +SKIP

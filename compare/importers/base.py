@@ -48,6 +48,7 @@ __all__ = [
     "Unmapped",
     "assemble",
     "parse_input",
+    "parse_input_shape",
     "spec_differences",
 ]
 
@@ -189,14 +190,18 @@ class Reading:
     """An import plus what is needed to run the source model layer by layer (internal).
 
     ``runs`` are the source model's steps in order (each takes and returns one
-    tensor in the source layout); ``ends[i]`` is the step after which layer ``i`` is
-    complete; ``builts[i]`` reaches layer ``i``'s weights in the (copied) source model.
+    tensor in the source layout; the first takes the channels-first input);
+    ``ends[i]`` is the step after which layer ``i`` is complete; ``builts[i]`` reaches
+    layer ``i``'s weights in the (copied) source model. ``views[i]``, when given, turns
+    the value after layer ``i`` into the source framework's usual layout (a PyTorch RNN's
+    (N, steps, features) into channels-first).
     """
 
     imported: Imported
     builts: list[Any]
     runs: list[Callable[[Any], Any]]
     ends: list[int]
+    views: list[Callable[[Any], Any] | None] = field(default_factory=list)
 
 
 def step_ends(pieces: list[Piece], parts: list[Part]) -> list[int]:
@@ -230,6 +235,30 @@ def parse_input(value: Any) -> tuple[int, ...]:
             f"input={value!r} must be 1 to 4 positive integers: channels, then 0-3 sizes"
         )
     return tuple(int(d) for d in dims)
+
+
+def parse_input_shape(value: Any) -> Shape:
+    """The input as a ``Shape``: channels-first dims like ``parse_input``, or integer token
+    ids written ``"int:12"`` (12 steps) or given as ``compare.spec.Input(1, (12,), "int")``.
+
+    Example:
+        >>> parse_input_shape("int:12")
+        Shape(channels=1, size=(12,), flattened_from=None, dtype='int')
+        >>> parse_input_shape("16x10").size
+        (10,)
+    """
+    if isinstance(value, Input):
+        return Shape(value.channels, value.size, dtype=value.dtype)
+    if isinstance(value, str) and value.strip().lower().startswith("int:"):
+        text = value.strip()[4:].strip()
+        if not text.isdigit() or int(text) < 1:
+            raise SpecError(
+                f"input={value!r} must be 'int:' and the number of steps, like 'int:12' "
+                "(a sequence of integer token ids)"
+            )
+        return Shape(1, (int(text),), dtype="int")
+    dims = parse_input(value)
+    return Shape(dims[0], dims[1:])
 
 
 def _tf_same(layer: Layer, shape: Shape) -> Pads:
@@ -515,7 +544,9 @@ def assemble(
     if not checked:
         raise UnmappableError(source, [Unmapped(name, "model", "it holds no layer to read")])
     model = Model(
-        name, Input(input_shape.channels, input_shape.size), tuple(p.layer for p in checked)
+        name,
+        Input(input_shape.channels, input_shape.size, input_shape.dtype),
+        tuple(p.layer for p in checked),
     )
     return model, checked
 

@@ -30,9 +30,10 @@ from compare.importers.base import (
     Reading,
     Refuse,
     assemble,
-    parse_input,
+    parse_input_shape,
     step_ends,
 )
+from compare.importers.keras_sequence import SEQUENCE_LAYERS
 from compare.spec import (
     Conv,
     ConvTranspose,
@@ -211,6 +212,8 @@ LAYERS: dict[type, Mapper] = {
     **dict.fromkeys((L.Cropping1D, L.Cropping2D, L.Cropping3D), _cropping),
     L.Identity: _identity,
 }
+# Sequence layers (LSTM / GRU / SimpleRNN / Embedding): compare.importers.keras_sequence
+LAYERS.update(SEQUENCE_LAYERS)
 
 
 def _mapper(layer: Any) -> Mapper | None:
@@ -256,27 +259,46 @@ def _inputs(layer: Any) -> int:
 
 
 def _shape(array: np.ndarray) -> Shape:
+    if array.ndim == 2 and not np.issubdtype(array.dtype, np.floating):
+        return Shape(1, (int(array.shape[1]),), dtype="int")  # token ids
     return Shape(int(array.shape[-1]), tuple(int(d) for d in array.shape[1:-1]))
 
 
-def _input_dims(model: Any, input: Any) -> tuple[int, ...]:
-    """Channels-first dims of the model's input, from the model or ``input``."""
-    given = parse_input(input) if input is not None else None
+def _input_shape(model: Any, input: Any) -> Shape:
+    """The model's input as a neutral shape, from the model or ``input``: integer
+    token ids when the model's input has an integer dtype."""
+    given = parse_input_shape(input) if input is not None else None
     try:
         shape = tuple(model.inputs[0].shape[1:])
+        dtype = str(model.inputs[0].dtype)
     except (AttributeError, IndexError, TypeError, ValueError):
-        shape = ()
+        shape, dtype = (), "float32"
     if shape and all(d is not None for d in shape):
-        own = (int(shape[-1]), *(int(d) for d in shape[:-1]))
+        if "int" in dtype and len(shape) == 1:
+            own = Shape(1, (int(shape[0]),), dtype="int")
+        else:
+            own = Shape(int(shape[-1]), tuple(int(d) for d in shape[:-1]))
         if given is not None and given != own:
-            raise SpecError(f"input={given} (channels first) differs from the model's {own}")
+            raise SpecError(
+                f"input={input!r} ({given.torch()[1:]} channels first, {given.dtype}) differs "
+                f"from the model's {own.torch()[1:]} ({own.dtype})"
+            )
         return own
     if given is None:
         raise SpecError(
             "the Keras model has no fixed input shape; give input= as channels first "
-            "sizes, like '1x28x28'"
+            "sizes, like '1x28x28', or 'int:12' for 12 integer token ids"
         )
     return given
+
+
+def _probe(model: Any, shape: Shape, leaves: list[tuple[str, Any]]) -> np.ndarray:
+    """A random input: normal floats, or token ids below the first embedding's vocabulary."""
+    rng = np.random.default_rng(0)
+    if shape.dtype == "int":
+        vocab = next((int(ly.input_dim) for _, ly in leaves if isinstance(ly, L.Embedding)), 2)
+        return rng.integers(0, vocab, (2, *shape.size)).astype("int32")
+    return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
 
 
 def _known() -> str:
@@ -294,12 +316,11 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     """
     if not isinstance(model, keras.Model):
         raise SpecError(f"from_keras needs a keras.Model, got {type(model).__name__}")
-    dims = _input_dims(model, input)
+    input_shape = _input_shape(model, input)
     if not model.built:
-        model.build((None, *dims[1:], dims[0]))
+        model.build(input_shape.keras())
     leaves = _leaves(model, "")
-    rng = np.random.default_rng(0)
-    probe = rng.standard_normal((2, *dims[1:], dims[0])).astype("float32")
+    probe = _probe(model, input_shape, leaves)
     x: Any = probe
     pieces: list[Piece] = []
     for path, layer in leaves:
@@ -348,7 +369,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
 
     spec, parts = assemble(
         pieces,
-        Shape(dims[0], dims[1:]),
+        input_shape,
         name=name or model.name,
         source="keras",
         depthwise_roles=depthwise_roles,

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from compare.adapters.base import Built
 from compare.adapters.torch import Crop, MoveAxis
+from compare.adapters.torch_sequence import RnnOutput
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
@@ -32,10 +33,11 @@ from compare.importers.base import (
     Reading,
     Refuse,
     assemble,
-    parse_input,
+    parse_input_shape,
     step_ends,
 )
-from compare.spec import Conv, ConvTranspose, Dense, Flatten, prod
+from compare.importers.torch_sequence import RNN_CLASSES, SEQUENCE_MODULES, pick
+from compare.spec import Conv, ConvTranspose, Dense, Embedding, Flatten, prod
 
 __all__ = ["FUNCTIONS", "MODULES", "from_torch", "read_torch"]
 
@@ -160,6 +162,8 @@ MODULES: dict[type[nn.Module], Mapper] = {
     Crop: _crop,
     MoveAxis: _move,
 }
+# Sequence modules (nn.LSTM / nn.GRU / nn.RNN / nn.Embedding): compare.importers.torch_sequence
+MODULES.update(SEQUENCE_MODULES)
 
 
 def _fn_flatten(node: fx.Node, piece: Piece) -> Piece:
@@ -374,6 +378,9 @@ def _steps(module: nn.Module, path: str) -> list[_Step]:
                 path or type(module).__name__, cls, module, module, None, " ".join(reason.split())
             )
         ]
+    for node in reversed(list(graph.nodes)):  # unused reads, like `_` in `out, _ = lstm(x)`
+        if node.op == "call_function" and node.target is operator.getitem and not node.users:
+            graph.erase_node(node)
     chain, problem = _chain(graph)
     if problem is not None:
         return [_Step(path or type(module).__name__, cls, module, module, None, problem)]
@@ -406,9 +413,103 @@ def _no_mapper(obj: Any) -> str:
     return f"no importer maps this class (mapped: {', '.join(sorted(k.__name__ for k in MODULES))})"
 
 
+# -- sequences (nn.LSTM / nn.GRU / nn.RNN / nn.Embedding: importers.torch_sequence) ----
+def _opens_rnn(steps: list[_Step], index: int) -> bool:
+    return index < len(steps) and isinstance(steps[index].obj, tuple(RNN_CLASSES))
+
+
+def _read_shape(t: torch.Tensor, last: bool) -> Shape:
+    """The neutral shape of a probe tensor: channels-first, or (N, steps, features)."""
+    if not t.is_floating_point() and t.dim() == 2:
+        return Shape(1, (int(t.shape[1]),), dtype="int")  # token ids
+    if last and t.dim() == 3:
+        return Shape(int(t.shape[2]), (int(t.shape[1]),))
+    return _shape(t) if t.dim() >= 2 else Shape(1)
+
+
+def _channels_first(t: torch.Tensor) -> torch.Tensor:
+    return torch.movedim(t, -1, 1)
+
+
+def _steps_last(t: torch.Tensor) -> torch.Tensor:
+    return torch.movedim(t, 1, -1)
+
+
+def _reads_tuple(step: _Step) -> bool:
+    """A step that picks a tensor out of an RNN's (output, state): ``RnnOutput``, an
+    index (``out[0]``, ``out[:, -1]``, ``h_n[-1]``) or ``h_n.squeeze(0)``."""
+    if isinstance(step.obj, RnnOutput):
+        return True
+    node = step.obj
+    return isinstance(node, fx.Node) and node.target in (operator.getitem, "squeeze")
+
+
+def _tuple_readers(steps: list[_Step], index: int) -> int:
+    used = 0
+    while index + used < len(steps) and _reads_tuple(steps[index + used]):
+        used += 1
+    return used
+
+
+def _fuse(rnn: _Step, readers: list[_Step]) -> _Step:
+    """The RNN and the steps that read its tuple, as one step."""
+    if not readers:
+        problem = "its (output, state) tuple is not reduced to one tensor"
+        try:  # the module's own options first: they say more
+            assert rnn.mapper is not None
+            rnn.mapper(rnn.obj, Piece(rnn.path, rnn.cls, Shape(1), Shape(1)))
+        except Refuse as exc:
+            problem = str(exc)
+        return replace(rnn, problem=problem)
+
+    def run(x: torch.Tensor) -> Any:
+        y: Any = rnn.run(x)
+        for reader in readers:
+            y = reader.run(y)
+        return y
+
+    return replace(rnn, run=run)
+
+
+def _sequence_layout(
+    piece: Piece, last: bool, x: torch.Tensor, step: _Step, rnn_next: bool
+) -> tuple[Piece, bool]:
+    """Settle a mapped piece in the sequence layout; return it and the layout after it."""
+    layer = piece.layer
+    if isinstance(step.obj, tuple(RNN_CLASSES)):
+        if not last:
+            raise Refuse(
+                f"{type(step.obj).__name__}(batch_first=True) takes (N, steps, features), but "
+                f"here it gets a {tuple(x.shape)} tensor that is not a sequence in that layout"
+            )
+        module: Any = step.obj
+        rnn: Any = layer
+        probe = torch.randn((2, *x.shape[1:]), dtype=x.dtype)
+        keeps = pick(module, step.run, probe)
+        piece = replace(piece, layer=replace(rnn, return_sequences=keeps))
+        return piece, keeps
+    if isinstance(layer, Embedding):
+        return piece, True
+    if piece.move is not None and x.dim() == 3 and (last or rnn_next):
+        return replace(piece, move=None), not last  # a layout change only
+    if last and isinstance(layer, Dense):
+        return replace(piece, last_axis=False), True  # nn.Linear acts on the features
+    if last and (layer is not None or piece.move or piece.pad or piece.crop):
+        raise Refuse(
+            f"it gets a (N, steps, features) sequence {tuple(x.shape)}, as a batch_first RNN "
+            "or an embedding returns it, but the spec reads this layer channels-first; "
+            "move the features to axis 1 first (x.movedim(-1, 1))"
+        )
+    return piece, last
+
+
 def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Reading:
     """Read ``module`` into a ``Reading`` (the import, plus a private copy of the module
     to run layer by layer and reach the weights of).
+
+    ``input`` is the channels-first shape (``"16x10"``: 16 features, 10 steps) or token
+    ids (``"int:12"``). A module that opens with a ``batch_first`` RNN takes its
+    sequence as (N, steps, features), the layout such a module is written for.
 
     Example:
         >>> reading = read_torch(nn.Sequential(nn.Flatten()), "2x3")
@@ -417,18 +518,34 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     """
     if not isinstance(module, nn.Module):
         raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
-    dims = parse_input(input)
+    input_shape = parse_input_shape(input)
     work = copy.deepcopy(module).eval()
     steps = _steps(work, "")
     param = next(work.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    x = torch.zeros((1, *dims), dtype=dtype)
+    # -- sequence layout: is the running tensor (N, steps, features)? ------------------
+    last = input_shape.dtype == "float" and input_shape.rank == 1 and _opens_rnn(steps, 0)
+    if input_shape.dtype == "int":
+        x = torch.zeros((1, *input_shape.size), dtype=torch.long)
+    elif last:
+        x = torch.zeros((1, input_shape.size[0], input_shape.channels), dtype=dtype)
+    else:
+        x = torch.zeros((1, input_shape.channels, *input_shape.size), dtype=dtype)
     pieces: list[Piece] = []
+    runs: list[Callable[[Any], Any]] = []
+    lasts: list[bool] = []
+    i = 0
     with torch.no_grad():
-        for step in steps:
-            in_shape = _shape(x) if x.dim() >= 2 else Shape(1)
+        while i < len(steps):
+            step, i = steps[i], i + 1
+            in_shape = _read_shape(x, last)
             try:
                 y = step.run(x)
+                if isinstance(step.obj, tuple(RNN_CLASSES)) and not isinstance(y, torch.Tensor):
+                    used = _tuple_readers(steps, i)
+                    step = _fuse(step, steps[i : i + used])
+                    i += used
+                    y = step.run(x)
                 if not isinstance(y, torch.Tensor) or y.dim() < 2 or y.shape[0] != 1:
                     raise TypeError(
                         "its output is not one tensor that keeps the batch axis, got "
@@ -440,19 +557,25 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
                 pieces.append(
                     Piece(step.path, step.cls, in_shape, in_shape, step.obj, problem=reason)
                 )
+                runs.append(step.run)
+                lasts.append(last)
                 break  # no shape to carry on with
-            piece = Piece(step.path, step.cls, in_shape, _shape(y), step.obj, problem=step.problem)
-            x = y
+            out_shape = _read_shape(y, last)
+            piece = Piece(step.path, step.cls, in_shape, out_shape, step.obj, problem=step.problem)
             if piece.problem is None and step.mapper is None:
                 piece.problem = _no_mapper(step.obj)
             if piece.problem is None:
                 assert step.mapper is not None
                 try:
                     piece = step.mapper(step.obj, piece)
+                    piece, last = _sequence_layout(piece, last, x, step, _opens_rnn(steps, i))
                 except Refuse as exc:
                     piece.problem = str(exc)
+            piece.out_shape = _read_shape(y, last)
+            x = y
             pieces.append(piece)
-    input_shape = Shape(dims[0], dims[1:])
+            runs.append(step.run)
+            lasts.append(last)
     model, parts = assemble(
         pieces,
         input_shape,
@@ -472,7 +595,11 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
         tuple(part.paths for part in parts),
         tuple(part.classes for part in parts),
     )
-    return Reading(imported, builts, [s.run for s in steps], step_ends(pieces, parts))
+    ends = step_ends(pieces, parts)
+    views: list[Callable[[Any], Any] | None] = [_channels_first if lasts[e] else None for e in ends]
+    if input_shape.dtype == "float" and input_shape.rank == 1 and _opens_rnn(steps, 0):
+        runs, ends = [_steps_last, *runs], [e + 1 for e in ends]
+    return Reading(imported, builts, runs, ends, views)
 
 
 def from_torch(module: nn.Module, input: Any, name: str | None = None) -> Imported:
