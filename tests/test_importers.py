@@ -421,7 +421,7 @@ def test_consecutive_paddings_add_up_into_the_next_conv():
     )
     with pytest.raises(
         UnmappableError,
-        match=r"read as part of the convolution that follows "
+        match=r"read as part of the convolution or pool that follows "
         r"it, but keras.layers.Dense follows",
     ):
         compare.from_keras(keras_model)
