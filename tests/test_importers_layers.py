@@ -12,9 +12,16 @@ from compare.adapters import get_adapter
 from compare.adapters.base import Unsupported
 from compare.catalog import EXPECTED_UNSUPPORTED, catalog_files
 from compare.importers import UnmappableError, spec_differences
-from compare.spec import Conv, ConvTranspose, Dense, DepthwiseConv, Flatten, Input, Model
-from compare.spec import SeparableConv
-from compare.specfile import load
+from compare.spec import (
+    Conv,
+    ConvTranspose,
+    Dense,
+    DepthwiseConv,
+    Flatten,
+    Input,
+    Model,
+    SeparableConv,
+)
 from compare.spec_layers import (
     Activation,
     AvgPool,
@@ -26,6 +33,7 @@ from compare.spec_layers import (
     LayerNorm,
     MaxPool,
 )
+from compare.specfile import load
 from compare.testing import assert_equivalent
 
 torch = pytest.importorskip("torch")
@@ -391,3 +399,76 @@ def test_functional_activations_and_dropout_are_read():
     assert layers[3] == Dropout(rate=0.3)
     assert layers[6].activation == "softmax"  # dim=-1 of (N, 3) is the channel axis
     assert imported.paths[6] == ("fc", "softmax")
+
+
+# -- what has no faithful spec is named ----------------------------------------------
+
+TORCH_REFUSED = [
+    (nn.BatchNorm2d(2, track_running_stats=False), "track_running_stats=False"),
+    (nn.BatchNorm2d(2, momentum=None), "momentum=None"),
+    (nn.MaxPool2d(2, return_indices=True), "not one tensor that keeps the batch axis"),
+    (nn.MaxPool2d(2, dilation=2), "dilation=2"),
+    (nn.AvgPool2d(2, divisor_override=3), "divisor_override=3"),
+    (nn.Softmax(dim=2), "softmax over dim=2"),
+    (nn.Softmax(), "softmax over dim=None"),
+    (nn.Softplus(beta=2.0), "beta=2.0"),
+    (nn.LayerNorm(6), "it acts on the last axis of a"),
+    (nn.LayerNorm([5, 6]), r"normalized_shape=\(5, 6\)"),
+    (nn.AdaptiveAvgPool2d(2), "output_size=2"),
+    (nn.GroupNorm(2, 4), r"it fails on an input"),
+]
+
+
+@pytest.mark.parametrize("module, reason", TORCH_REFUSED, ids=[r for _, r in TORCH_REFUSED])
+def test_unmappable_torch_layers_are_named(module, reason):
+    net = nn.Sequential(nn.Identity(), module)
+    with pytest.raises(UnmappableError, match=rf"1 \(torch.nn.{type(module).__name__}\): "):
+        compare.from_torch(net, input="2x5x6")
+    with pytest.raises(UnmappableError, match=reason):
+        compare.from_torch(net, input="2x5x6")
+
+
+def test_padding_that_is_not_the_pools_own_is_named():
+    zero_then_max = nn.Sequential(nn.ZeroPad2d(1), nn.MaxPool2d(3))
+    with pytest.raises(UnmappableError, match=r"0 \+ 1 .*padding with 0.0 before a max_pool"):
+        compare.from_torch(zero_then_max, input="2x6x6")
+    inf_then_conv = nn.Sequential(nn.ConstantPad2d(1, float("-inf")), nn.Conv2d(2, 2, 3))
+    with pytest.raises(UnmappableError, match=r"pads with -inf; a convolution pads with zeros"):
+        compare.from_torch(inf_then_conv, input="2x6x6")
+
+
+def _keras(*layers, shape=(6, 6, 2)):
+    return keras.Sequential([keras.Input(shape), *layers])
+
+
+KERAS_REFUSED = [
+    (lambda: L.BatchNormalization(axis=1, name="x"), r"axis=1"),
+    (lambda: L.LayerNormalization(rms_scaling=True, name="x"), "rms_scaling=True"),
+    (lambda: L.LayerNormalization(axis=1, name="x"), r"axis=\[1\]"),
+    (lambda: L.Softmax(axis=1, name="x"), "softmax over axis=1"),
+    (lambda: L.Dropout(0.5, noise_shape=(None, 1, 1, 2), name="x"), "noise_shape"),
+    (lambda: L.ReLU(max_value=3.0, name="x"), "max_value=3.0"),
+    (lambda: L.Conv2D(2, 3, activation="leaky_relu", name="x"), "fused with negative_slope=0.2"),
+    (lambda: L.Conv2D(2, 3, activation="hard_sigmoid", name="x"), "'hard_sigmoid' is not"),
+    (lambda: L.Dense(2, activation=lambda v: v * 2, name="x"), "'<lambda>' is not"),
+    (lambda: L.MaxPooling2D(2, data_format="channels_first", name="x"), "data_format"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:You passed `rms_scaling=True`")
+@pytest.mark.parametrize("make, reason", KERAS_REFUSED, ids=[r for _, r in KERAS_REFUSED])
+def test_unmappable_keras_layers_are_named(make, reason):
+    layer = make()
+    with pytest.raises(UnmappableError, match=rf"x \(keras.layers.{type(layer).__name__}\): "):
+        compare.from_keras(_keras(layer))
+    with pytest.raises(UnmappableError, match=reason):
+        compare.from_keras(_keras(make()))
+
+
+def test_keras_zero_padding_before_an_average_pool_counts_the_zeros():
+    model = _keras(L.ZeroPadding2D(1), L.AveragePooling2D(3, strides=2))
+    [pool] = compare.from_keras(model).model.layers
+    want = AvgPool(pool_size=3, strides=2, padding=1, count_include_pad=True)
+    assert pool.resolved(2) == want.resolved(2)
+    with pytest.raises(UnmappableError, match="padding with 0.0 before a max_pool"):
+        compare.from_keras(_keras(L.ZeroPadding2D(1), L.MaxPooling2D(3)))
