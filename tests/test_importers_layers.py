@@ -470,5 +470,5 @@ def test_keras_zero_padding_before_an_average_pool_counts_the_zeros():
     [pool] = compare.from_keras(model).model.layers
     want = AvgPool(pool_size=3, strides=2, padding=1, count_include_pad=True)
     assert pool.resolved(2) == want.resolved(2)
-    with pytest.raises(UnmappableError, match="padding with 0.0 before a max_pool"):
+    with pytest.raises(UnmappableError, match=r"padding with 0\.0 before a max_pool"):
         compare.from_keras(_keras(L.ZeroPadding2D(1), L.MaxPooling2D(3)))
