@@ -401,6 +401,32 @@ def test_functional_activations_and_dropout_are_read():
     assert imported.paths[6] == ("fc", "softmax")
 
 
+class FunctionalPools(nn.Module):
+    """The classic hand-written forward: pools as functions."""
+
+    def __init__(self, avg_padding=0):
+        super().__init__()
+        self.avg_padding = avg_padding
+        self.c1, self.c2, self.fc = nn.Conv2d(1, 4, 5), nn.Conv2d(4, 6, 3), nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.avg_pool2d(self.c2(x), 2, padding=self.avg_padding, count_include_pad=False)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def test_functional_pools_are_read():
+    imported = compare.from_torch(FunctionalPools(), input="1x20x20")
+    kinds = [layer.kind for layer in imported.model.layers]
+    assert kinds == ["conv", "max_pool", "conv", "avg_pool", "global_avg_pool", "dense"]
+    assert imported.model.layers[0].activation == "relu"
+    assert imported.paths[4] == ("adaptive_avg_pool2d", "flatten")
+    assert compare.compare(imported)[0].status == "ok"
+    padded = compare.from_torch(FunctionalPools(avg_padding=1), input="1x20x20")
+    assert padded.model.layers[3].padding == (1, 1)
+    assert not padded.model.layers[3].count_include_pad
+
+
 # -- what has no faithful spec is named ----------------------------------------------
 
 TORCH_REFUSED = [
@@ -419,6 +445,7 @@ TORCH_REFUSED = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")
 @pytest.mark.parametrize("module, reason", TORCH_REFUSED, ids=[r for _, r in TORCH_REFUSED])
 def test_unmappable_torch_layers_are_named(module, reason):
     net = nn.Sequential(nn.Identity(), module)

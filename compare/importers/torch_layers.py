@@ -285,3 +285,63 @@ FUNCTIONS: dict[Any, Mapper] = {
     ),
     F.dropout: _fn_dropout,
 }
+
+
+def _fields(node: fx.Node, names: tuple[tuple[str, Any], ...]) -> Any:
+    """The traced call's arguments (after the chain value) as attributes, like a module's."""
+    from types import SimpleNamespace
+
+    values = {name: _arg(node, i, name, default) for i, (name, default) in enumerate(names)}
+    if "stride" in values and not values["stride"]:
+        values["stride"] = values["kernel_size"]  # None or [] means the window
+    return SimpleNamespace(**values)
+
+
+_MAX_ARGS = (
+    ("kernel_size", None),
+    ("stride", None),
+    ("padding", 0),
+    ("dilation", 1),
+    ("ceil_mode", False),
+    ("return_indices", False),
+)
+_AVG_ARGS = (
+    ("kernel_size", None),
+    ("stride", None),
+    ("padding", 0),
+    ("ceil_mode", False),
+    ("count_include_pad", True),
+    ("divisor_override", None),
+)
+
+
+def _fn_max_pool(node: Any, piece: Piece) -> Piece:
+    return _max_pool(_fields(node, _MAX_ARGS), piece)
+
+
+def _fn_avg_pool(node: Any, piece: Piece) -> Piece:
+    return _avg_pool(_fields(node, _AVG_ARGS), piece)
+
+
+def _fn_global(kind: type) -> Mapper:
+    mapper = _global_pool(kind)
+
+    def read(node: Any, piece: Piece) -> Piece:
+        return mapper(_fields(node, (("output_size", None),)), piece)
+
+    return read
+
+
+_POOL_FUNCTIONS: dict[Any, Mapper] = {
+    **dict.fromkeys((F.max_pool1d, F.max_pool2d, F.max_pool3d), _fn_max_pool),
+    **dict.fromkeys((F.avg_pool1d, F.avg_pool2d, F.avg_pool3d), _fn_avg_pool),
+    **dict.fromkeys(
+        (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d),
+        _fn_global(GlobalAvgPool),
+    ),
+    **dict.fromkeys(
+        (F.adaptive_max_pool1d, F.adaptive_max_pool2d, F.adaptive_max_pool3d),
+        _fn_global(GlobalMaxPool),
+    ),
+}
+FUNCTIONS.update(_POOL_FUNCTIONS)
