@@ -442,6 +442,7 @@ TORCH_REFUSED = [
     (nn.LayerNorm([5, 6]), r"normalized_shape=\(5, 6\)"),
     (nn.AdaptiveAvgPool2d(2), "output_size=2"),
     (nn.GroupNorm(2, 4), r"it fails on an input"),
+    (nn.LeakyReLU(-0.1), r"negative_slope=-0.1 must lie in \[0.0, 1000000.0\]"),
 ]
 
 
@@ -479,6 +480,7 @@ KERAS_REFUSED = [
     (lambda: L.Conv2D(2, 3, activation="hard_sigmoid", name="x"), "'hard_sigmoid' is not"),
     (lambda: L.Dense(2, activation=lambda v: v * 2, name="x"), "'<lambda>' is not"),
     (lambda: L.MaxPooling2D(2, data_format="channels_first", name="x"), "data_format"),
+    (lambda: L.ELU(alpha=-1.0, name="x"), r"alpha=-1.0 must lie in"),
 ]
 
 

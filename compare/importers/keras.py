@@ -327,7 +327,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         else:
             try:
                 piece = _layers.fuse_activation(layer, mapper(layer, piece))
-            except Refuse as exc:
+            except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                 piece.problem = str(exc)
         pieces.append(piece)
     else:

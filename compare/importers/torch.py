@@ -460,7 +460,7 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
                 assert step.mapper is not None
                 try:
                     piece = step.mapper(step.obj, piece)
-                except Refuse as exc:
+                except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                     piece.problem = str(exc)
             pieces.append(piece)
     input_shape = Shape(dims[0], dims[1:])
