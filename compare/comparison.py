@@ -189,7 +189,7 @@ def _compare_pair(
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:
                 inits += _initialisers(adapter, built)
-                if name == "torch":
+                if name == "torch" and pair.weights_from is None:  # an import keeps its own
                     _randomise_state(adapter, built, state_rng, dtype)
                 if name == "keras" and "torch" in outputs and pair.weights_from is None:
                     try:

@@ -14,6 +14,10 @@ shape, and maps each step through a table (class -> mapper) into a ``Piece``.
 * a bias-free depthwise convolution followed by a 1x1 convolution (stride 1, no padding,
   no groups) is a separable convolution.
 
+The normalisation, pooling and activation kinds add their own rules
+(``compare.importers.fold_layers``): padding into pools, a global pool and flatten,
+an activation into the conv or dense layer before it.
+
 Nothing here imports torch or keras.
 """
 
@@ -28,6 +32,7 @@ import numpy as np
 
 from compare.errors import SpecError
 from compare.formulas import LayerFormula, Shape, infer, layer_formula, same_pads
+from compare.importers.fold_layers import POOLS, fold_layers, fold_pool_pad
 from compare.spec import (
     Conv,
     ConvTranspose,
@@ -38,6 +43,7 @@ from compare.spec import (
     Model,
     SeparableConv,
 )
+from compare.spec_layers import LayerNorm
 
 __all__ = [
     "Imported",
@@ -61,8 +67,8 @@ class Unmapped:
     """A part of a real model that has no faithful spec: where, what, and why.
 
     Example:
-        >>> str(Unmapped("features.1", "torch.nn.ReLU", "no importer for this class"))
-        'features.1 (torch.nn.ReLU): no importer for this class'
+        >>> str(Unmapped("features.1", "torch.nn.Hardswish", "no importer for this class"))
+        'features.1 (torch.nn.Hardswish): no importer for this class'
     """
 
     path: str
@@ -77,10 +83,10 @@ class UnmappableError(SpecError):
     """A real model holds parts that cannot be read into a spec; ``.items`` names them all.
 
     Example:
-        >>> err = UnmappableError("torch", [Unmapped("1", "torch.nn.ReLU", "no importer")])
+        >>> err = UnmappableError("torch", [Unmapped("1", "torch.nn.Hardswish", "no importer")])
         >>> print(err)
         cannot read the torch model into a spec (1 part not mapped):
-          1 (torch.nn.ReLU): no importer
+          1 (torch.nn.Hardswish): no importer
     """
 
     def __init__(self, source: str, items: Sequence[Unmapped]) -> None:
@@ -152,6 +158,7 @@ class Piece:
     layer: Layer | None = None
     roles: dict[str, Any] = field(default_factory=dict)
     pad: Pads | None = None
+    pad_value: float = 0.0  # what the explicit padding pads with (-inf before a max pool)
     crop: Pads | None = None
     move: str | None = None  # "last": channels moved last, "first": moved back
     last_axis: bool = False  # acts on the last axis (nn.Linear), not on channels
@@ -367,17 +374,32 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 total = tuple((a + c, b + d) for (a, b), (c, d) in zip(total, more.pad))
             k = i + len(pads)
             conv = pieces[k] if k < n else None
-            if conv is None or conv.problem is not None or not isinstance(conv.layer, _PADDED):
+            pool = conv is not None and type(conv.layer) in POOLS and conv.problem is None
+            if pool:
+                assert conv is not None
+                if any(q.pad_value != p.pad_value for q in pads):
+                    refuse([*pads, conv], "consecutive paddings pad with different values")
+                    i = k + 1
+                    continue
+            elif conv is None or conv.problem is not None or not isinstance(conv.layer, _PADDED):
                 what = "nothing" if conv is None else conv.cls
                 refuse(
                     pads,
-                    f"explicit zero padding is read as part of the convolution that "
+                    f"explicit padding is read as part of the convolution or pool that "
                     f"follows it, but {what} follows",
                 )
                 i = k
                 continue
+            elif any(q.pad_value != 0 for q in pads):
+                refuse([*pads, conv], f"pads with {p.pad_value}; a convolution pads with zeros")
+                i = k + 1
+                continue
+            assert conv is not None
             try:
-                layer = _fold_pad(conv.layer, total, p.in_shape)
+                if pool:
+                    layer = fold_pool_pad(conv.layer, total, p.pad_value, p.in_shape)
+                else:
+                    layer = _fold_pad(conv.layer, total, p.in_shape)
             except Refuse as exc:
                 refuse([*pads, conv], str(exc))
             else:
@@ -397,7 +419,7 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             if (
                 p.move == "last"
                 and nxt is not None
-                and isinstance(nxt.layer, Dense)
+                and isinstance(nxt.layer, Dense | LayerNorm)
                 and nxt.problem is None
                 and after is not None
                 and after.move == "first"
@@ -409,8 +431,8 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 continue
             refuse(
                 [p],
-                "moving the channel axis is read only around a dense layer "
-                "(channels last, dense, channels first)",
+                "moving the channel axis is read only around a dense layer or a layer "
+                "norm (channels last, the layer, channels first)",
             )
             i += 1
             continue
@@ -421,7 +443,8 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             refuse(
                 [p],
                 f"it acts on the last axis of a {p.in_shape.torch()[1:]} "
-                "channels-first map, while the spec's dense acts on the channels",
+                f"channels-first map, while the spec's {getattr(p.layer, 'kind', 'dense')} "
+                "acts on the channels",
             )
             i += 1
             continue
@@ -513,7 +536,7 @@ def assemble(
         ['flatten']
     """
     problems = [Unmapped(p.path, p.cls, p.problem) for p in pieces if p.problem is not None]
-    parts = _canonical(_structural(pieces, problems), depthwise_roles)
+    parts = fold_layers(_canonical(_structural(pieces, problems), depthwise_roles))
     checked: list[Part] = []
     for part in parts:
         where = " + ".join(part.paths)

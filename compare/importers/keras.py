@@ -54,10 +54,6 @@ def _checks(layer: Any) -> None:
     fmt = getattr(layer, "data_format", "channels_last")
     if fmt != "channels_last":
         raise Refuse(f"data_format={fmt!r}; compare reads channels_last Keras models")
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", "linear")
-    if activation is not None and name != "linear":
-        raise Refuse(f"activation={name!r} is fused into the layer; no importer maps it yet")
 
 
 def _roles(layer: Any, **names: str) -> dict[str, Any]:
@@ -216,6 +212,13 @@ LAYERS: dict[type, Mapper] = {
 LAYERS.update(SEQUENCE_LAYERS)
 
 
+# -- normalisation, pooling, dropout and activation kinds (their own module) ----------
+from compare.importers import keras_layers as _layers  # noqa: E402
+
+LAYERS.update(_layers.LAYERS)
+# -- end of the layer kinds ----------------------------------------------------------
+
+
 def _mapper(layer: Any) -> Mapper | None:
     cls: Any = type(layer)
     if cls in LAYERS:
@@ -344,8 +347,8 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
             piece.problem = f"no importer maps this class (mapped: {_known()})"
         else:
             try:
-                piece = mapper(layer, piece)
-            except Refuse as exc:
+                piece = _layers.fuse_activation(layer, mapper(layer, piece))
+            except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                 piece.problem = str(exc)
         pieces.append(piece)
     else:

@@ -118,8 +118,11 @@ def _pairs(flat: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
 
 
 def _pad_piece(piece: Piece, flat: tuple[int, ...], value: float) -> Piece:
-    if value != 0:
-        raise Refuse(f"pads with value={value}; the spec pads with zeros only")
+    if value not in (0, float("-inf")):
+        raise Refuse(
+            f"pads with value={value}; the spec pads with zeros (convolutions, average "
+            "pools) or -inf (max pools) only"
+        )
     if any(p < 0 for p in flat):
         raise Refuse(f"negative padding {flat} crops; the spec has no crop before a conv")
     pads = _pairs(tuple(flat))
@@ -127,7 +130,7 @@ def _pad_piece(piece: Piece, flat: tuple[int, ...], value: float) -> Piece:
         raise Refuse(f"pads {flat} reach the channel or batch axis; only spatial axes pad")
     # torch pads the last axes; leading spatial axes it leaves alone get (0, 0).
     pads = ((0, 0),) * (piece.in_shape.rank - len(pads)) + pads
-    return replace(piece, pad=pads)
+    return replace(piece, pad=pads, pad_value=value)
 
 
 def _constant_pad(module: Any, piece: Piece) -> Piece:
@@ -235,6 +238,14 @@ FUNCTIONS: dict[Any, Mapper] = {
     "movedim": _fn_move,
     "moveaxis": _fn_move,
 }
+
+
+# -- normalisation, pooling, dropout and activation kinds (their own module) ----------
+from compare.importers import torch_layers as _layers  # noqa: E402
+
+MODULES.update(_layers.MODULES)
+FUNCTIONS.update(_layers.FUNCTIONS)
+# -- end of the layer kinds ----------------------------------------------------------
 
 
 def _qualname(obj: Any) -> str:
@@ -569,7 +580,7 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
                 try:
                     piece = step.mapper(step.obj, piece)
                     piece, last = _sequence_layout(piece, last, x, step, _opens_rnn(steps, i))
-                except Refuse as exc:
+                except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                     piece.problem = str(exc)
             piece.out_shape = _read_shape(y, last)
             x = y
