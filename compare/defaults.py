@@ -8,6 +8,8 @@ the ones that differ.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from typing import Any
 
@@ -17,6 +19,22 @@ __all__ = ["REQUIRED", "default_rows", "same_value"]
 
 #: Marker for a framework parameter without a default (the user must give it).
 REQUIRED = "required"
+
+
+@functools.cache
+def signature_default(obj: Any, param: str) -> Any:
+    """The default of ``param`` in ``obj``'s signature: ``REQUIRED`` if it has none,
+    None if there is no such parameter. Cached: a signature does not change within a
+    process, and reading one is slow.
+
+    Example:
+        >>> signature_default(sorted, "reverse"), signature_default(sorted, "colour")
+        (False, None)
+    """
+    p = inspect.signature(obj).parameters.get(param)
+    if p is None:
+        return None
+    return REQUIRED if p.default is inspect.Parameter.empty else p.default
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -10,7 +10,6 @@ a max pool other than 'same', an average that excludes explicit padding, PyTorch
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import keras
 
 from compare.adapters.base import Notes, Unsupported
+from compare.defaults import signature_default
 from compare.formulas import LayerFormula, same_pads
 from compare.spec import Layer
 from compare.spec_layers import (
@@ -260,18 +260,7 @@ LAYER_BUILDERS: dict[type[Layer], Callable[..., Built3]] = {
 
 # -- defaults and initialisers ---------------------------------------------------------
 
-
-@functools.cache
-def _sig(obj: Any, param: str) -> Any:
-    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent).
-
-    Cached: a signature does not change within a process, and reading it is slow."""
-    from compare.defaults import REQUIRED
-
-    p = inspect.signature(obj).parameters.get(param)
-    if p is None:
-        return None
-    return REQUIRED if p.default is inspect.Parameter.empty else p.default
+_sig = signature_default
 
 
 def _as_int(value: Any) -> Any:

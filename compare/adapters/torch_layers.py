@@ -9,8 +9,6 @@ express at all (gamma without beta) raises ``Unsupported`` with the reason.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from compare.adapters.base import Built, Notes, Unsupported
+from compare.defaults import signature_default
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 from compare.spec_layers import (
@@ -283,18 +282,7 @@ def with_activation(built: Built, name: str) -> Built:
 
 # -- defaults and initialisers ---------------------------------------------------------
 
-
-@functools.cache
-def _sig(obj: Any, param: str) -> Any:
-    """The default of ``param`` in ``obj``'s signature ("required" if none, None if absent).
-
-    Cached: a signature does not change within a process, and reading it is slow."""
-    from compare.defaults import REQUIRED
-
-    p = inspect.signature(obj).parameters.get(param)
-    if p is None:
-        return None
-    return REQUIRED if p.default is inspect.Parameter.empty else p.default
+_sig = signature_default
 
 
 def _padding_default(value: Any) -> Any:
