@@ -515,6 +515,28 @@ def _canonical(parts: list[Part], depthwise_roles: DepthwiseRoles) -> list[Part]
     return fused
 
 
+def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported, list[Any]]:
+    """The ``Imported`` spec with every part's weights, read through the ``source``
+    framework's own adapter, and the ``Built`` views of the user's layers it read from.
+
+    Example:
+        >>> imported, builts = read_weights(model, parts, "torch")  # doctest: +SKIP
+    """
+    from compare.adapters import get_adapter
+    from compare.adapters.base import Built
+
+    adapter = get_adapter(source)
+    builts = [Built(source, part.objs, part.classes, part.roles) for part in parts]
+    imported = Imported(
+        model,
+        tuple(adapter.get_weights(b) for b in builts),
+        source,
+        tuple(part.paths for part in parts),
+        tuple(part.classes for part in parts),
+    )
+    return imported, builts
+
+
 def assemble(
     pieces: list[Piece],
     input_shape: Shape,

@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 
-from compare.adapters.base import Built
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
@@ -31,6 +30,7 @@ from compare.importers.base import (
     Refuse,
     assemble,
     parse_input_shape,
+    read_weights,
     step_ends,
 )
 from compare.importers.keras_sequence import SEQUENCE_LAYERS
@@ -377,18 +377,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         source="keras",
         depthwise_roles=depthwise_roles,
     )
-    from compare.adapters import get_adapter
-
-    adapter = get_adapter("keras")
-    builts = [Built("keras", part.objs, part.classes, part.roles) for part in parts]
-    weights = tuple(adapter.get_weights(b) for b in builts)
-    imported = Imported(
-        spec,
-        weights,
-        "keras",
-        tuple(part.paths for part in parts),
-        tuple(part.classes for part in parts),
-    )
+    imported, builts = read_weights(spec, parts, "keras")
     runs = [layer for _, layer in leaves]
     return Reading(imported, builts, runs, step_ends(pieces, parts))
 

@@ -22,7 +22,6 @@ import torch
 from torch import fx, nn
 from torch.nn import functional as F
 
-from compare.adapters.base import Built
 from compare.adapters.torch import Crop, MoveAxis
 from compare.adapters.torch_sequence import RnnOutput
 from compare.errors import SpecError
@@ -34,6 +33,7 @@ from compare.importers.base import (
     Refuse,
     assemble,
     parse_input_shape,
+    read_weights,
     step_ends,
 )
 from compare.importers.torch_sequence import RNN_CLASSES, SEQUENCE_MODULES, pick
@@ -594,18 +594,7 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
         source="torch",
         depthwise_roles=lambda roles, kernel, c, m: {"depthwise_kernel": roles["kernel"]},
     )
-    from compare.adapters import get_adapter
-
-    adapter = get_adapter("torch")
-    builts = [Built("torch", part.objs, part.classes, part.roles) for part in parts]
-    weights = tuple(adapter.get_weights(b) for b in builts)
-    imported = Imported(
-        model,
-        weights,
-        "torch",
-        tuple(part.paths for part in parts),
-        tuple(part.classes for part in parts),
-    )
+    imported, builts = read_weights(model, parts, "torch")
     ends = step_ends(pieces, parts)
     views: list[Callable[[Any], Any] | None] = [_channels_first if lasts[e] else None for e in ends]
     if input_shape.dtype == "float" and input_shape.rank == 1 and _opens_rnn(steps, 0):
