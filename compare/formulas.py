@@ -178,20 +178,32 @@ def _kernel_text(kernel: tuple[int, ...]) -> str:
     return "*".join(str(k) for k in kernel)
 
 
-def _conv(layer: Conv, shape: Shape) -> LayerFormula:
-    _need_spatial(layer, shape)
-    assert isinstance(layer.kernel_size, tuple)
+def _check_groups(layer: Conv | ConvTranspose, shape: Shape) -> None:
     if shape.channels % layer.groups:
         raise SpecError(
             f"groups={layer.groups} must divide filters={layer.filters} and "
             f"channels={shape.channels}"
         )
-    pads, size = _spatial_out(layer, shape)
+
+
+def _grouped_params(layer: Conv | ConvTranspose, shape: Shape) -> tuple[int, str]:
+    """A (transposed) conv's parameter count and its expression, without the total:
+    each of ``filters`` sees kernel * channels / groups inputs, plus one bias each."""
+    assert isinstance(layer.kernel_size, tuple)
     per_filter = prod(layer.kernel_size) * shape.channels // layer.groups
     params = layer.filters * per_filter + (layer.filters if layer.use_bias else 0)
     group = f"/{layer.groups}" if layer.groups > 1 else ""
     text = f"{layer.filters}*({_kernel_text(layer.kernel_size)}*{shape.channels}{group})"
     text += f"+{layer.filters}" if layer.use_bias else ""
+    return params, text
+
+
+def _conv(layer: Conv, shape: Shape) -> LayerFormula:
+    _need_spatial(layer, shape)
+    assert isinstance(layer.kernel_size, tuple)
+    _check_groups(layer, shape)
+    pads, size = _spatial_out(layer, shape)
+    params, text = _grouped_params(layer, shape)
     return LayerFormula(params, f"{text} = {params}", shape, Shape(layer.filters, size), pads)
 
 
@@ -199,11 +211,7 @@ def _conv_transpose(layer: ConvTranspose, shape: Shape) -> LayerFormula:
     _need_spatial(layer, shape)
     assert isinstance(layer.kernel_size, tuple) and isinstance(layer.output_padding, tuple)
     assert isinstance(layer.strides, tuple) and isinstance(layer.dilation, tuple)
-    if shape.channels % layer.groups:
-        raise SpecError(
-            f"groups={layer.groups} must divide filters={layer.filters} and "
-            f"channels={shape.channels}"
-        )
+    _check_groups(layer, shape)
     crops, extend, size = [], [], []
     for axis, (n, k, s, d, op) in enumerate(
         zip(shape.size, layer.kernel_size, layer.strides, layer.dilation, layer.output_padding)
@@ -231,11 +239,7 @@ def _conv_transpose(layer: ConvTranspose, shape: Shape) -> LayerFormula:
         crops.append(crop)
         extend.append(ext)
         size.append(out)
-    per_filter = prod(layer.kernel_size) * shape.channels // layer.groups
-    params = layer.filters * per_filter + (layer.filters if layer.use_bias else 0)
-    group = f"/{layer.groups}" if layer.groups > 1 else ""
-    text = f"{layer.filters}*({_kernel_text(layer.kernel_size)}*{shape.channels}{group})"
-    text += f"+{layer.filters}" if layer.use_bias else ""
+    params, text = _grouped_params(layer, shape)
     return LayerFormula(
         params,
         f"{text} = {params}",
