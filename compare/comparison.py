@@ -11,6 +11,7 @@ would let a wrong port pass, so the PyTorch side gets random values
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,16 +59,21 @@ STD_SAMPLE = 65_536
 
 
 def _measured_std(values: np.ndarray) -> float:
+    """Population standard deviation, two passes in float64."""
     flat = values.reshape(-1)
     if flat.size > STD_SAMPLE:
         flat = flat[:: -(-flat.size // STD_SAMPLE)]
-    return float(np.std(flat))
+    if not flat.size:
+        return float("nan")
+    wide = flat.astype(np.float64)
+    centred = wide - wide.sum() / wide.size
+    return math.sqrt(float(centred @ centred) / wide.size)
 
 
-def _initialisers(adapter: Any, built: Any) -> list[Initialiser]:
-    """Default initialisers of a freshly built layer (read before any port)."""
+def _initialisers(adapter: Any, built: Any, fresh: dict[str, np.ndarray]) -> list[Initialiser]:
+    """Default initialisers of a freshly built layer, measured on ``fresh``, its role
+    arrays read before any port."""
     theory = adapter.initialisers(built)
-    fresh = adapter.get_weights(built)
     return [
         Initialiser(role, adapter.name, name, std, _measured_std(fresh[role]))
         for role, (name, std) in theory.items()
@@ -85,9 +91,11 @@ STATE_RANGES = {
 }
 
 
-def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator, dtype: str) -> None:
+def _randomise_state(
+    adapter: Any, built: Any, rng: np.random.Generator, dtype: str
+) -> dict[str, np.ndarray]:
     """Give a norm's scale, shift and statistics random non-trivial values (the fresh
-    ones, ones and zeros, would let a wrong port pass)."""
+    ones, ones and zeros, would let a wrong port pass); returns the role arrays set."""
     new = {
         role: rng.uniform(*STATE_RANGES[role], size=shape).astype(dtype)
         for role, shape in adapter.weight_shapes(built).items()
@@ -95,6 +103,7 @@ def _randomise_state(adapter: Any, built: Any, rng: np.random.Generator, dtype: 
     }
     if new:
         adapter.set_weights(built, new)
+    return new
 
 
 def compare_model(
@@ -172,6 +181,9 @@ def _compare_pair(
         notes: dict[str, Any] = {}
         errors: dict[str, str] = {}
         inits: list[Initialiser] = []
+        # Role arrays as they stand after the port, each read from its framework once
+        # and shared by the initialiser measurement, the port and the naive checks.
+        read: dict[str, dict[str, np.ndarray]] = {}
         for name in FRAMEWORKS:
             adapter = get_adapter(name)
             built = pair.sides[name].layers[index]
@@ -188,12 +200,16 @@ def _compare_pair(
                 except Exception as exc:  # framework refusing the shape
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:
-                inits += _initialisers(adapter, built)
-                if name == "torch" and pair.weights_from is None:  # an import keeps its own
-                    _randomise_state(adapter, built, state_rng, dtype)
-                if name == "keras" and "torch" in outputs and pair.weights_from is None:
+                fresh_weights = adapter.get_weights(built)
+                inits += _initialisers(adapter, built, fresh_weights)
+                if pair.weights_from is not None:  # an import keeps its own, already ported
+                    read[name] = fresh_weights
+                elif name == "torch":
+                    fresh_weights.update(_randomise_state(adapter, built, state_rng, dtype))
+                    read[name] = fresh_weights
+                elif "torch" in outputs:  # keras: its fresh weights give way to torch's
                     try:
-                        pair.port_layer(index, src="torch", dst="keras")
+                        pair.port_layer(index, src="torch", dst="keras", weights=read["torch"])
                     except Exception as exc:  # a port failure is a result, not a crash
                         errors[name] = f"port failed: {type(exc).__name__}: {exc}"
                 try:
@@ -215,7 +231,7 @@ def _compare_pair(
         elif len(outputs) == 2 and not errors:
             y_t, y_k = outputs["torch"], outputs["keras"]
             parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
-            ctx = Context(pair, index, x_t, x_k, y_t, y_k)
+            ctx = Context(pair, index, x_t, x_k, y_t, y_k, read)
             naive = naive_checks(ctx)
         elif errors:
             parity = Parity("error", detail="; ".join(f"{k}: {v}" for k, v in errors.items()))

@@ -42,6 +42,8 @@ class Context:
     x_keras: np.ndarray
     y_torch: np.ndarray
     y_keras: np.ndarray
+    #: framework -> the layer's role arrays as ported (read once, on first use)
+    read: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
 
     @property
     def layer(self) -> Layer:
@@ -56,6 +58,13 @@ class Context:
         assert isinstance(b, Built)
         return b
 
+    def weights(self, name: str) -> dict[str, np.ndarray]:
+        """The layer's role arrays in framework ``name`` (the ported weights), read
+        from the framework once; checks must not modify them."""
+        if name not in self.read:
+            self.read[name] = get_adapter(name).get_weights(self.built(name))
+        return self.read[name]
+
 
 def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
     if correct.shape != naive.shape:
@@ -63,14 +72,14 @@ def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
             f"the naive port cannot even run as intended: output shape "
             f"{tuple(naive.shape)} instead of {tuple(correct.shape)}"
         )
-    return float(np.max(np.abs(correct.astype(np.float64) - naive))), ""
+    return float(np.max(np.abs(np.subtract(correct, naive, dtype=np.float64)))), ""
 
 
 def _with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndarray:
     """The Keras layer's output with ``weights`` (Keras layout) swapped in, then restored."""
     adapter = get_adapter("keras")
     built = ctx.built("keras")
-    saved = adapter.get_weights(built)
+    saved = ctx.weights("keras")
     try:
         adapter.set_weights(built, weights)
         return adapter.run(built, ctx.x_keras)
@@ -99,12 +108,12 @@ def kernel_layout(ctx: Context) -> NaiveResult | None:
     role = next((r for r in ("kernel", "depthwise_kernel") if r in keras_shapes), None)
     if role is None:
         return None
-    torch_w = get_adapter("torch").get_weights(ctx.built("torch"))[role]
+    torch_w = ctx.weights("torch")[role]
     # only the kernel is naive: the other weights keep their correct port
     naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
     if ctx.layer.kind in sequence.PORTS:
         # recurrent ports move several arrays at once (gates, biases): run Keras itself
-        keras_w = get_adapter("keras").get_weights(ctx.built("keras"))
+        keras_w = ctx.weights("keras")
         result = _err(ctx.y_keras, _with_keras_weights(ctx, {**keras_w, **naive}))
     else:
         result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
@@ -122,7 +131,7 @@ def flatten_dense(ctx: Context) -> NaiveResult | None:
     flat = ctx.formula.input.flattened_from
     if not isinstance(ctx.layer, Dense) or flat is None:
         return None
-    naive = {"kernel": get_adapter("torch").get_weights(ctx.built("torch"))["kernel"].T}
+    naive = {"kernel": ctx.weights("torch")["kernel"].T}
     result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
     assert result is not None
     err, why = result
@@ -138,7 +147,7 @@ def _naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | Non
         twin = adapter.build(layer, formula, ctx.index, ctx.pair.dtype)
     except Unsupported as exc:
         return None, f"the naive port cannot be built: {exc}"
-    adapter.set_weights(twin, adapter.get_weights(ctx.built(framework)))
+    adapter.set_weights(twin, ctx.weights(framework))
     x, y = (ctx.x_torch, ctx.y_torch) if framework == "torch" else (ctx.x_keras, ctx.y_keras)
     return _err(y, adapter.run(twin, x))
 
@@ -188,6 +197,17 @@ def transpose_padding(ctx: Context) -> NaiveResult | None:
 DEFAULT_FIELDS = ("epsilon", "count_include_pad", "negative_slope", "alpha")
 
 
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _field_names(layer: Layer) -> frozenset[str]:
+    """The spec fields of a layer's kind (read once per kind)."""
+    kind = type(layer)
+    if kind not in _FIELDS:
+        _FIELDS[kind] = frozenset(f.name for f in dataclasses.fields(layer))
+    return _FIELDS[kind]
+
+
 def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None]:
     """A check: build the layer with a framework's own default for ``field_name``
     (what a port that leaves the argument out gets) and measure it."""
@@ -196,8 +216,7 @@ def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None
         from compare.defaults import same_value
 
         layer = ctx.layer
-        names = {f.name for f in dataclasses.fields(layer)}
-        if field_name not in names:
+        if field_name not in _field_names(layer):
             return None
         spec = getattr(layer, field_name)
         for framework in ("keras", "torch"):
@@ -261,7 +280,7 @@ def momentum_in_training(ctx: Context) -> NaiveResult | None:
             twin = adapter.build(twin_spec, ctx.formula, ctx.index, ctx.pair.dtype)
         except Unsupported as exc:
             return None, f"the naive port cannot be built: {exc}"
-        adapter.set_weights(twin, adapter.get_weights(correct))
+        adapter.set_weights(twin, ctx.weights(framework))
         x = ctx.x_torch if framework == "torch" else ctx.x_keras
         err = _stats_err(
             _after_training_batch(framework, correct, x), _after_training_batch(framework, twin, x)

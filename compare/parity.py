@@ -75,9 +75,9 @@ def measure(reference: np.ndarray, other: np.ndarray, dtype: str = "float32") ->
             "mismatch",
             detail=f"shapes differ: {tuple(reference.shape)} vs {tuple(other.shape)}",
         )
-    ref = reference.astype(np.float64)
-    diff = np.abs(ref - other)  # float64: ``other`` is promoted exactly
-    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    # in float64: both outputs are promoted exactly, so the difference is exact
+    diff = np.abs(np.subtract(reference, other, dtype=np.float64))
+    scale = float(np.max(np.abs(reference))) if reference.size else 0.0
     tolerance = TOLERANCE[dtype] * max(1.0, scale)
     max_abs = float(diff.max()) if diff.size else 0.0
     # max propagates NaN and inf: both finite iff every value of both outputs is
@@ -189,13 +189,22 @@ class Pair:
                 self.port_layer(index, src=src, dst=dst)
         self.weights_from = src
 
-    def port_layer(self, index: int, *, src: str, dst: str) -> None:
-        """Copy one layer's weights from ``src`` to ``dst`` (both must be built)."""
+    def port_layer(
+        self,
+        index: int,
+        *,
+        src: str,
+        dst: str,
+        weights: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Copy one layer's weights from ``src`` to ``dst`` (both must be built);
+        ``weights``, when given, are ``src``'s role arrays already read from it."""
         s, d = self.sides[src].layers[index], self.sides[dst].layers[index]
         if isinstance(s, Unsupported) or isinstance(d, Unsupported):
             reason = s if isinstance(s, Unsupported) else d
             raise Unsupported(f"layer {index}: {reason}")
-        weights = get_adapter(src).get_weights(s)
+        if weights is None:
+            weights = get_adapter(src).get_weights(s)
         if not weights:
             return
         dst_adapter = get_adapter(dst)

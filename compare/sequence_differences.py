@@ -12,7 +12,6 @@ Importing this module registers its naive checks in ``compare.naive.CHECKS``:
 from __future__ import annotations
 
 from compare import naive, sequence
-from compare.adapters import get_adapter
 from compare.formulas import LayerFormula
 from compare.naive import Context, NaiveResult
 from compare.records import Difference, FrameworkLayer
@@ -133,7 +132,7 @@ def family_differences(
 
 # -- naive ports ------------------------------------------------------------------------
 def _naive_keras(ctx: Context, **flags: bool) -> NaiveResult | None:
-    torch_w = get_adapter("torch").get_weights(ctx.built("torch"))
+    torch_w = ctx.weights("torch")
     ported = sequence.port_recurrent(ctx.layer, torch_w, to="keras", **flags)
     return naive._err(ctx.y_keras, naive._with_keras_weights(ctx, ported))
 
@@ -166,7 +165,7 @@ def biases(ctx: Context) -> NaiveResult | None:
         text = "only bias_ih_l0 ported, bias_hh_l0 dropped instead of added"
     else:
         assert isinstance(layer, GRU)
-        torch_w = get_adapter("torch").get_weights(ctx.built("torch"))
+        torch_w = ctx.weights("torch")
         ported = sequence.port_recurrent(layer, torch_w, to="keras")
         ported["bias"] = ported["bias"].copy()
         ported["bias"][0] += ported["bias"][1]
