@@ -124,15 +124,19 @@ def limit_threads(threads: int) -> None:
 class Bare:
     """The same real work with no ``compare`` code: build the layer in both frameworks,
     port the weights (a transpose), run both forwards on the same input, compare.
-    Written lean (an explicit layer name, a contiguous Keras input), so that it is the
-    fastest honest way to do that work, not a strawman."""
+    Written lean, so that it is the fastest honest way to do that work, not a
+    strawman: an explicit layer name, a contiguous Keras input, and the same cheap
+    primitives ``compare`` uses for the shared work (seeding only torch's CPU
+    generator, writing the Keras variables with TensorFlow's AssignVariableOp)."""
 
     def __init__(self) -> None:
         import keras
         import numpy as np
+        import tensorflow as tf
         import torch
 
         self.np, self.torch, self.keras = np, torch, keras
+        self.assign = tf.raw_ops.AssignVariableOp
 
     def __call__(self, spec: dict[str, Any]) -> float:
         np, torch, keras = self.np, self.torch, self.keras
@@ -142,14 +146,15 @@ class Bare:
         d, pad = layer.get("dilation", 1), layer.get("padding", "valid")
         conv_t = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[len(size)]
         conv_k = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
-        torch.manual_seed(0)
+        torch.default_generator.manual_seed(0)
         t = conv_t(c, f, k, stride=s, padding=pad, dilation=d).eval()
         # An explicit name: Keras' automatic unique naming costs about a millisecond.
         kl = conv_k[len(size)](f, k, strides=s, padding=pad, dilation_rate=d, name="conv")
         kl.build((None, *size, c))
         perm = (*range(2, 2 + len(size)), 1, 0)
-        kl.kernel.assign(t.weight.detach().numpy().transpose(perm))
-        kl.bias.assign(t.bias.detach().numpy())
+        kernel = np.ascontiguousarray(t.weight.detach().numpy().transpose(perm))
+        self.assign(resource=kl.kernel.value.handle, value=kernel)
+        self.assign(resource=kl.bias.value.handle, value=t.bias.detach().numpy())
         x = np.random.default_rng(0).standard_normal((2, c, *size)).astype("float32")
         with torch.no_grad():
             y_t = t(torch.from_numpy(x)).numpy()

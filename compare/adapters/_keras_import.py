@@ -17,7 +17,7 @@ import logging
 import os
 from typing import Any
 
-__all__ = ["keras"]
+__all__ = ["keras", "tf"]
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -40,6 +40,8 @@ def _import_quietly() -> Any:
 
 
 keras = _import_quietly()
+import tensorflow as tf  # noqa: E402  (already imported, quietly, by keras)
+
 # tf.function retracing notices (Keras' grouped convs trace once per new shape, which
 # is exactly what a comparison of many layers does) are not the user's concern.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -11,6 +11,7 @@ they compute. Where Keras itself refuses a spec, its own message is the reason.
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from compare import layouts
-from compare.adapters._keras_import import keras
+from compare.adapters._keras_import import keras, tf
 from compare.adapters.base import Built, Notes, Unsupported, WeightFact
 from compare.formulas import LayerFormula, same_pads
 from compare.spec import (
@@ -47,6 +48,21 @@ Role = tuple[Any, str, tuple[int, ...] | None]
 
 def _pad_arg(pads: tuple[tuple[int, int], ...]) -> Any:
     return pads[0] if len(pads) == 1 else pads
+
+
+# On the TensorFlow backend a Keras variable's ``value`` is a ``tf.Variable``; its
+# value is read and written with TensorFlow's own resource ops, the work
+# ``Variable.numpy()`` / ``.assign()`` do under several layers of Python (a third of
+# their cost here: scripts/bench.py runs this read and write once per weight).
+def _read(var: Any) -> np.ndarray:
+    """A Keras variable's value as a fresh NumPy array."""
+    value = var.value
+    return np.array(tf.raw_ops.ReadVariableOp(resource=value.handle, dtype=value.dtype))
+
+
+def _write(var: Any, array: np.ndarray) -> None:
+    """Write ``array`` (the variable's shape and dtype) into a Keras variable."""
+    tf.raw_ops.AssignVariableOp(resource=var.value.handle, value=array)
 
 
 def _refused(exc: Exception) -> Unsupported:
@@ -383,17 +399,27 @@ class KerasAdapter:
         weights = []
         trainable = non_trainable = buffers = 0
         for part in built.obj:
-            for w in part.weights:
+            # One read of each list (Keras rebuilds them on every access); a weight
+            # counts as trainable exactly when Keras lists it in trainable_weights.
+            part_weights = part.weights
+            trainable_ids = {id(w) for w in part.trainable_weights}
+            for w in part_weights:
                 role = role_of.get(id(w))
                 axes = (
                     layouts.weight_axes(layer, formula, role, "keras", len(w.shape)) if role else ()
                 )
                 shape = tuple(int(d) for d in w.shape)
                 weights.append(WeightFact(w.path, shape, axes, w.trainable, role))
-            trainable += sum(int(np.prod(w.shape)) for w in part.trainable_weights)
-            non_trainable += sum(int(np.prod(w.shape)) for w in part.non_trainable_weights)
-            weight_ids = {id(w) for w in part.weights}
-            buffers += sum(int(np.prod(v.shape)) for v in part.variables if id(v) not in weight_ids)
+                if id(w) in trainable_ids:
+                    trainable += math.prod(shape)
+                else:
+                    non_trainable += math.prod(shape)
+            weight_ids = {id(w) for w in part_weights}
+            buffers += sum(
+                math.prod(int(d) for d in v.shape)
+                for v in part.variables
+                if id(v) not in weight_ids
+            )
         return {
             "weights": tuple(weights),
             "trainable_params": trainable,
@@ -407,7 +433,7 @@ class KerasAdapter:
             var = self._variable(ref)
             if var is None:
                 continue
-            array = np.array(var.numpy())
+            array = _read(var)
             out[role] = array.reshape(ref[2]) if ref[2] is not None else array
         return out
 
@@ -425,7 +451,7 @@ class KerasAdapter:
             want = built.roles[role][2] or tuple(var.shape)
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
-            var.assign(array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
+            _write(var, array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
 
     def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         """Spec field -> this framework's own default for it, in the spec's convention."""

@@ -156,7 +156,14 @@ class TorchAdapter:
         """PyTorch keeps no global state per module: nothing to release."""
 
     def seed(self, seed: int) -> None:
-        torch.manual_seed(seed)
+        """Seed the CPU generator the layers built next draw their weights from.
+
+        ``torch.manual_seed`` would also queue seeds for CUDA, XPU and MTIA, each with
+        a formatted traceback of the caller's stack (a cost that grows with stack
+        depth); every layer here is built on the CPU, so the CPU generator is all
+        there is to seed, and it gives the same weights.
+        """
+        torch.default_generator.manual_seed(seed)
 
     def build(
         self,
