@@ -10,6 +10,7 @@ other way round, so a round trip is the identity by construction — and tested.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,7 @@ class WeightLayout:
     keras_shown: tuple[str, ...]
 
 
+@functools.cache  # a pure function of a few small values, asked for on every weight
 def weight_layout(
     kind: str, role: str, rank: int, *, groups: int = 1, flattened: int = 0
 ) -> WeightLayout:
@@ -99,6 +101,7 @@ def weight_layout(
     raise KeyError(f"no layout for role {role!r} of kind {kind!r}")
 
 
+@functools.cache
 def permutation(src: tuple[str, ...], dst: tuple[str, ...]) -> tuple[int, ...]:
     """Axis order that turns an array labelled ``src`` into one labelled ``dst``.
 

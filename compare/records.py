@@ -215,6 +215,13 @@ class ModelResult:
 
     def totals(self) -> dict[str, Any]:
         """Sums over layers, per framework and for the formula (None where unknown)."""
+        cached = self.__dict__.get("_totals")
+        if cached is None:  # a frozen dataclass: computed once, stored beside the fields
+            cached = self._sum_totals()
+            object.__setattr__(self, "_totals", cached)
+        return {key: dict(v) if isinstance(v, dict) else v for key, v in cached.items()}
+
+    def _sum_totals(self) -> dict[str, Any]:
         out: dict[str, Any] = {"formula_params": sum(layer.params for layer in self.layers)}
         for name in FRAMEWORKS:
             rows = [layer.frameworks[name] for layer in self.layers if name in layer.frameworks]

@@ -599,7 +599,8 @@ class Model:
         # Shape propagation checks every cross-layer rule and names the layer.
         from compare.formulas import infer
 
-        infer(self)
+        # Kept beside the fields (a frozen dataclass) for ``infer`` to hand back.
+        object.__setattr__(self, "_formulas", infer(self))
 
 
 def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict[str, Any]]:

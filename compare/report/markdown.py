@@ -33,6 +33,7 @@ from compare.report.fmt import (
 __all__ = ["md_text", "render_markdown"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+_PLAIN = re.compile(r"[^\\`*_\[\]|#~&<>\n]*")
 
 
 def md_text(text: str) -> str:
@@ -42,6 +43,8 @@ def md_text(text: str) -> str:
         >>> md_text("<b>a|b</b>")
         '&lt;b&gt;a\\\\|b&lt;/b&gt;'
     """
+    if _PLAIN.fullmatch(text):  # most cells: nothing to escape
+        return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "<br>")
 
