@@ -23,7 +23,7 @@ from compare import sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, layer_formula
-from compare.parity import Pair
+from compare.parity import Pair, max_abs_diff
 from compare.spec import ConvTranspose, Dense, Layer
 from compare.spec_layers import BatchNorm
 
@@ -72,7 +72,7 @@ def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
             f"the naive port cannot even run as intended: output shape "
             f"{tuple(naive.shape)} instead of {tuple(correct.shape)}"
         )
-    return float(np.max(np.abs(np.subtract(correct, naive, dtype=np.float64)))), ""
+    return max_abs_diff(correct, naive), ""
 
 
 def _with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndarray:
