@@ -106,11 +106,13 @@ def load_all(files: Iterable[Source]) -> list[Item]:
     return items
 
 
-def _compare_one(item: Item, dtype: str, parity: bool = True) -> ModelResult:
+def _compare_one(
+    item: Item, dtype: str, parity: bool = True, diagnostics: bool = True
+) -> ModelResult:
     from compare.comparison import compare_model
 
     try:
-        return compare_model(item, dtype=dtype, parity=parity)
+        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics)
     except Exception as exc:  # an unexpected failure is this model's result, not the batch's
         name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
         message = " ".join(str(exc).split())[:300]
@@ -124,11 +126,14 @@ def compare_all(
     progress: Progress | None = None,
     jobs: int = 1,
     parity: bool = True,
+    diagnostics: bool = True,
 ) -> list[ModelResult]:
     """Compare every item in order; one result per item, whatever happens to it.
 
     ``jobs > 1`` compares in that many worker processes (``compare.jobs``) and gives
-    the same results in the same order; ``parity=False`` is the shape-only mode.
+    the same results in the same order; ``parity=False`` is the shape-only mode and
+    ``diagnostics=False`` skips the naive-port and initialiser measurements
+    (``compare.comparison.compare_model``).
 
     Example:
         >>> bad = SpecError("m.toml: model 'x': layers must hold at least one layer")
@@ -138,7 +143,9 @@ def compare_all(
     if jobs > 1:
         from compare.jobs import compare_parallel
 
-        done_all = compare_parallel(items, jobs, dtype=dtype, parity=parity)
+        done_all = compare_parallel(
+            items, jobs, dtype=dtype, parity=parity, diagnostics=diagnostics
+        )
         if progress is not None and done_all:
             progress(len(done_all), len(items), done_all[-1].name)
         return done_all
@@ -149,7 +156,7 @@ def compare_all(
             # No keras.backend.clear_session() between models: compare names its layers
             # itself and keeps no model alive, so RSS stays flat without it (scripts/bench.py
             # measures this), while each call costs ~130 ms (it runs a full gc.collect()).
-            results.append(_compare_one(item, dtype, parity))
+            results.append(_compare_one(item, dtype, parity, diagnostics))
             if not frozen and len(items) > 1:
                 # Once the frameworks are imported, their large, long-lived object graphs
                 # are moved out of the collector's way for the rest of the batch (every

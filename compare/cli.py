@@ -128,6 +128,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="shape-only: build without weight memory, skip porting and running",
     )
+    parser.add_argument(
+        "--no-diagnostics",
+        action="store_true",
+        help="facts and parity only, for large sweeps: skip measuring what naive ports "
+        "get wrong (one more forward per layer) and the initialisers' std",
+    )
 
 
 class _ProgressBar:
@@ -225,7 +231,12 @@ def _show_objects(args: argparse.Namespace) -> int:
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    result = compare_model(imported, dtype=args.dtype)
+    result = compare_model(
+        imported,
+        dtype=args.dtype,
+        parity=not args.no_parity,
+        diagnostics=not args.no_diagnostics,
+    )
     equivalence = None
     if torch_obj is not None and keras_obj is not None:
         from compare.testing import check_equivalent
@@ -305,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=progress,
             jobs=args.jobs,
             parity=not args.no_parity,
+            diagnostics=not args.no_diagnostics,
         )
     except KeyboardInterrupt:
         if progress is not None:

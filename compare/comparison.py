@@ -113,6 +113,7 @@ def compare_model(
     seed: int = 0,
     batch: int = 2,
     parity: bool = True,
+    diagnostics: bool = True,
 ) -> ModelResult:
     """Compare one model (a ``Model``, an ``Imported`` one carrying the user's weights,
     or a ``SpecError`` met while loading it).
@@ -126,11 +127,20 @@ def compare_model(
     facts and output shapes are read back from the frameworks as usual, and nothing
     is ported or run (parity ``skipped``). It then clears Keras' global session.
 
+    ``diagnostics=False`` keeps the facts and the parity check but skips the two
+    measurements that cost framework work beyond building, porting and running:
+    what naive ports get wrong (one more forward per layer, ``compare.naive``) and
+    the initialisers' std measured on the fresh weights (a read of every weight).
+    Differences are still named and explained; they carry no naive-port error, and
+    the layers no initialisers.
+
     Example:
         >>> from compare.spec import Input, Model, Conv
         >>> m = Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),))
         >>> compare_model(m).parity.status, compare_model(m, parity=False).parity.status
         ('ok', 'skipped')
+        >>> compare_model(m, diagnostics=False).layers[0].initialisers
+        ()
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
@@ -145,7 +155,7 @@ def compare_model(
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     try:
-        return _compare_pair(model, pair, dtype, seed, batch, shape_only)
+        return _compare_pair(model, pair, dtype, seed, batch, shape_only, diagnostics)
     finally:
         if shape_only:
             # Keras holds uninitialised variables in a global list until the session
@@ -154,7 +164,7 @@ def compare_model(
 
 
 def _compare_pair(
-    model: Any, pair: Any, dtype: str, seed: int, batch: int, shape_only: bool
+    model: Any, pair: Any, dtype: str, seed: int, batch: int, shape_only: bool, diagnostics: bool
 ) -> ModelResult:
     rng = np.random.default_rng(seed)
     state_rng = np.random.default_rng(seed + 1)
@@ -200,8 +210,11 @@ def _compare_pair(
                 except Exception as exc:  # framework refusing the shape
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:
-                fresh_weights = adapter.get_weights(built)
-                inits += _initialisers(adapter, built, fresh_weights)
+                # keras' fresh weights are read only to be measured: the port overwrites them
+                if diagnostics or name == "torch" or pair.weights_from is not None:
+                    fresh_weights = adapter.get_weights(built)
+                    if diagnostics:
+                        inits += _initialisers(adapter, built, fresh_weights)
                 if pair.weights_from is not None:  # an import keeps its own, already ported
                     read[name] = fresh_weights
                 elif name == "torch":
@@ -231,8 +244,8 @@ def _compare_pair(
         elif len(outputs) == 2 and not errors:
             y_t, y_k = outputs["torch"], outputs["keras"]
             parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
-            ctx = Context(pair, index, x_t, x_k, y_t, y_k, read)
-            naive = naive_checks(ctx)
+            if diagnostics:
+                naive = naive_checks(Context(pair, index, x_t, x_k, y_t, y_k, read))
         elif errors:
             parity = Parity("error", detail="; ".join(f"{k}: {v}" for k, v in errors.items()))
         else:
@@ -327,9 +340,15 @@ class Comparison:
 
 
 def compare(
-    models: Any, *, dtype: str = "float32", seed: int = 0, parity: bool = True
+    models: Any,
+    *,
+    dtype: str = "float32",
+    seed: int = 0,
+    parity: bool = True,
+    diagnostics: bool = True,
 ) -> Comparison:
-    """Compare a model, a list of models, or the models of a spec file path.
+    """Compare a model, a list of models, or the models of a spec file path
+    (``parity`` and ``diagnostics`` as for ``compare_model``).
 
     A model read from a real one (``compare.from_torch`` / ``from_keras``) is compared
     with its own weights.
@@ -350,4 +369,9 @@ def compare(
         items = load_lenient(models)
     else:
         items = list(models)
-    return Comparison(tuple(compare_model(m, dtype=dtype, seed=seed, parity=parity) for m in items))
+    return Comparison(
+        tuple(
+            compare_model(m, dtype=dtype, seed=seed, parity=parity, diagnostics=diagnostics)
+            for m in items
+        )
+    )

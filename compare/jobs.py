@@ -30,10 +30,7 @@ def _worker_init() -> None:
 def _compare_chunk(chunk: list[Any], kwargs: dict[str, Any]) -> list[ModelResult]:
     from compare.batch import _compare_one
 
-    return [
-        _compare_one(item, kwargs.get("dtype", "float32"), kwargs.get("parity", True))
-        for item in chunk
-    ]
+    return [_compare_one(item, **kwargs) for item in chunk]
 
 
 def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
@@ -42,10 +39,15 @@ def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
 
 
 def compare_parallel(
-    items: Sequence[Any], jobs: int = 1, *, dtype: str = "float32", parity: bool = True
+    items: Sequence[Any],
+    jobs: int = 1,
+    *,
+    dtype: str = "float32",
+    parity: bool = True,
+    diagnostics: bool = True,
 ) -> list[ModelResult]:
-    """``[compare_model(item, dtype=..., parity=...) for item in items]``, computed in
-    ``jobs`` processes.
+    """``[compare_model(item, dtype=..., parity=..., diagnostics=...) for item in items]``,
+    computed in ``jobs`` processes.
 
     ``items`` are ``Model`` specs or ``SpecError`` s met while loading (those become
     error results in the parent). The list comes back in the order of ``items``.
@@ -58,7 +60,7 @@ def compare_parallel(
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs={jobs!r} must be an integer >= 1")
-    kwargs: dict[str, Any] = {"dtype": dtype, "parity": parity}
+    kwargs: dict[str, Any] = {"dtype": dtype, "parity": parity, "diagnostics": diagnostics}
     results: list[ModelResult | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):
@@ -70,7 +72,7 @@ def compare_parallel(
     if workers <= 1:
         from compare.batch import compare_all
 
-        serial = compare_all([items[i] for i in todo], dtype=dtype, parity=parity)
+        serial = compare_all([items[i] for i in todo], **kwargs)
         for index, result in zip(todo, serial):
             results[index] = result
     else:

@@ -144,6 +144,64 @@ def test_shape_only_skips_parity_and_naive_measurements(full_and_shapes):
     ]
 
 
+# -- --no-diagnostics: the same facts and parity, without the extra measurements --------
+
+LEAN_CASES = {
+    **SHAPE_CASES,
+    "norm_act_pool": {
+        "input": {"channels": 3, "size": [8, 8]},
+        "layers": [
+            {"kind": "conv", "filters": 4, "kernel_size": 3, "padding": "same"},
+            {"kind": "batch_norm"},
+            {"kind": "activation", "activation": "relu"},
+            {"kind": "max_pool", "pool_size": 2},
+        ],
+    },
+}
+
+
+@pytest.fixture(scope="module", params=sorted(LEAN_CASES))
+def full_and_lean(request):
+    raw = LEAN_CASES[request.param]
+    model = compare.seed_model() if raw is None else model_from_dict({"name": "m", **raw})
+    return compare_model(model), compare_model(model, diagnostics=False)
+
+
+def test_no_diagnostics_keeps_facts_parity_and_differences(full_and_lean):
+    full, lean = full_and_lean
+    assert full.status == lean.status == "ok"
+    assert _facts(lean) == _facts(full)
+    assert lean.totals() == full.totals()
+    # the same weights and inputs: the measurements skipped do not disturb the run
+    assert [layer.parity for layer in lean.layers] == [layer.parity for layer in full.layers]
+    assert lean.parity == full.parity
+    assert [layer.defaults for layer in lean.layers] == [layer.defaults for layer in full.layers]
+    assert [(i, d.what) for i, d in lean.differences] == [(i, d.what) for i, d in full.differences]
+    # a naive port that cannot run adds its reason to the full report's detail
+    for (_, short), (_, long) in zip(lean.differences, full.differences):
+        assert long.detail.startswith(short.detail)
+
+
+def test_no_diagnostics_skips_naive_ports_and_initialisers(full_and_lean):
+    full, lean = full_and_lean
+    assert any(layer.initialisers for layer in full.layers)
+    assert not any(layer.initialisers for layer in lean.layers)
+    if any(layer.kind in ("conv", "dense", "conv_transpose") for layer in full.layers):
+        assert any(d.measured for _, d in full.differences)
+    assert not any(d.measured for _, d in lean.differences)
+
+
+def test_show_no_diagnostics_json():
+    out = _cli("show", "--no-diagnostics", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    model = json.loads(out.stdout)["models"][0]
+    assert model["status"] == "ok"
+    assert model["totals"]["keras"]["params"] == 49378
+    assert all(layer["initialisers"] == [] for layer in model["layers"])
+    differences = [d for layer in model["layers"] for d in layer["differences"]]
+    assert differences and not any("naive_max_abs_err" in d for d in differences)
+
+
 def test_shape_only_allocates_no_weights_on_either_side():
     import torch
 
