@@ -6,10 +6,13 @@ Measures, in one run, side by side:
 (a) overhead: seconds per spec of ``compare`` over a sweep of N random conv specs
     against a bare script (no ``compare`` code) that builds the same layer in PyTorch
     and Keras, ports the weights with a transpose, runs both forwards on the same
-    input and compares the outputs. Both run in one process, frameworks warmed up,
-    in interleaved blocks (bare first in one block, compare first in the next), so
-    both see the same machine; headline = median over blocks of the paired ratio
-    compare / bare (same specs, back to back), next to the ratio of the totals;
+    input and compares the outputs. ``compare`` runs twice: the full report, and
+    ``--no-diagnostics``, which does the bare script's framework work and no more
+    (the full report also runs a naive-port forward per layer and reads the fresh
+    weights to measure the initialisers). All run in one process, frameworks warmed
+    up, in interleaved blocks whose order rotates, so all see the same machine;
+    headline = median over blocks of the paired ratio compare / bare (same specs,
+    back to back), next to the ratio of the totals;
 (b) peak RSS of a fresh process running the compare sweep for each N, and of one
     running the bare sweep;
 (c) start-up time of ``python -m compare --help`` against ``python -c pass``, and
@@ -165,19 +168,23 @@ class Bare:
 class Compare:
     """``compare`` on the same spec dicts, through its batch path: validate each spec,
     compare the models (build, port, run, measure, name the differences with their
-    naive-port errors), and render the JSON document and the Markdown report."""
+    naive-port errors), and render the JSON document and the Markdown report.
+    ``diagnostics=False`` is ``--no-diagnostics``: the same framework work as the
+    bare script (no naive-port forward, no read of fresh weights), plus compare's
+    facts, differences and reports."""
 
-    def __init__(self, parity: bool = True) -> None:
+    def __init__(self, parity: bool = True, diagnostics: bool = True) -> None:
         from compare.batch import compare_all
         from compare.report.markdown import render_markdown
         from compare.spec import model_from_dict
 
         self.run, self.render, self.parse = compare_all, render_markdown, model_from_dict
-        self.parity = parity
+        self.parity, self.diagnostics = parity, diagnostics
 
     def __call__(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
         # The path `python -m compare report` takes for a batch (serial).
-        results = self.run([self.parse(s) for s in specs], parity=self.parity)
+        models = [self.parse(s) for s in specs]
+        results = self.run(models, parity=self.parity, diagnostics=self.diagnostics)
         bad = [r.to_dict() for r in results if r.status not in ("ok", "skipped")]
         assert not bad, bad
         doc = json.dumps({"models": [r.to_dict() for r in results]}, allow_nan=False)
@@ -225,67 +232,70 @@ class RssSampler(threading.Thread):
         self.peak = max(self.peak, rss_mb())
 
 
-def warm(bare: Bare, comp: Compare) -> None:
-    """Run both on a few specs (first calls compile kernels, fill caches), then move
-    every object alive so far out of the garbage collector's way for both alike."""
+def warm(bare: Bare, *comps: Compare) -> None:
+    """Run every contestant on a few specs (first calls compile kernels, fill caches),
+    check the bare script's port is right, then move every object alive so far out
+    of the garbage collector's way for all alike."""
     import gc
 
     specs = random_specs(2 * BLOCK, seed=99)
-    bare_batch(bare, specs)
-    comp(specs)
+    errors = bare_batch(bare, specs)
+    assert max(errors) < 1e-3, f"the bare script's port is wrong: max error {max(errors)}"
+    for comp in comps:
+        comp(specs)
     gc.collect()
     gc.freeze()
 
 
-def sweep_times(n: int, bare: Bare, comp: Compare) -> dict[str, Any]:
-    """Seconds per spec for the N-spec sweep, bare and compare in alternating blocks."""
+def sweep_times(n: int, bare: Bare, comps: dict[str, Compare]) -> dict[str, Any]:
+    """Seconds per spec for the N-spec sweep: the bare script and each ``compare``
+    contestant run the same block of specs back to back, in an order that rotates
+    from block to block, so all see the same machine."""
     specs = random_specs(n)
-    times: dict[str, list[float]] = {"bare": [], "compare": []}
+    names = ["bare", *comps]
+    times: dict[str, list[float]] = {who: [] for who in names}
     for i in range(0, n, BLOCK):
         block = specs[i : i + BLOCK]
-        order = ("bare", "compare") if (i // BLOCK) % 2 == 0 else ("compare", "bare")
-        for who in order:
+        shift = (i // BLOCK) % len(names)
+        for who in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            bare_batch(bare, block) if who == "bare" else comp(block)
+            bare_batch(bare, block) if who == "bare" else comps[who](block)
             times[who].append((time.perf_counter() - start) / len(block))
     total = {who: sum(t) * BLOCK / n for who, t in times.items()}
-    # Block j of both contestants ran the same specs back to back: a paired ratio.
-    paired = [c / b for b, c in zip(times["bare"], times["compare"])]
-    return {
-        "bare_ms": 1e3 * total["bare"],
-        "compare_ms": 1e3 * total["compare"],
-        "ratio": total["compare"] / total["bare"],
-        "median_block_ratio": statistics.median(paired),
-    }
+    out: dict[str, Any] = {"bare_ms": 1e3 * total["bare"]}
+    for who in comps:
+        # Block j of both contestants ran the same specs back to back: a paired ratio.
+        paired = [c / b for b, c in zip(times["bare"], times[who])]
+        out[who] = {
+            "ms": 1e3 * total[who],
+            "ratio": total[who] / total["bare"],
+            "median_block_ratio": statistics.median(paired),
+        }
+    return out
 
 
-def size_times(bare: Bare, comp: Compare, shapes: Compare, reps: int) -> list[dict[str, Any]]:
+def size_times(bare: Bare, comps: dict[str, Compare], reps: int) -> list[dict[str, Any]]:
+    """Median ms per spec of each contestant for convs of growing size. The
+    shape-only contestant runs on its own after the others: it clears Keras' global
+    session after each model, which makes the next Keras build pay a few ms again."""
     rows = []
+    names = ["bare", *(who for who in comps if comps[who].parity)]
     for label, spec in sized_specs():
-        t: dict[str, list[float]] = {"bare": [], "compare": [], "shape_only": []}
+        t: dict[str, list[float]] = {who: [] for who in comps.keys() | {"bare"}}
         for rep in range(reps):
-            order = ["bare", "compare", "shape_only"]
-            if rep % 2:
-                order.reverse()
-            for who in order:
+            shift = rep % len(names)
+            for who in names[shift:] + names[:shift]:
                 start = time.perf_counter()
-                if who == "bare":
-                    bare(spec)
-                else:
-                    (comp if who == "compare" else shapes)([spec])
+                bare(spec) if who == "bare" else comps[who]([spec])
+                t[who].append(time.perf_counter() - start)
+        for who in comps.keys() - set(names):
+            for _ in range(reps):
+                start = time.perf_counter()
+                comps[who]([spec])
                 t[who].append(time.perf_counter() - start)
         m = {who: 1e3 * statistics.median(v) for who, v in t.items()}
         c = spec["input"]["channels"]
-        rows.append(
-            {
-                "layer": label,
-                "params": c * 9 * c + c,
-                "bare_ms": m["bare"],
-                "compare_ms": m["compare"],
-                "ratio": m["compare"] / m["bare"],
-                "shape_only_ms": m["shape_only"],
-            }
-        )
+        rows.append({"layer": label, "params": c * 9 * c + c, **m})
     return rows
 
 
@@ -438,29 +448,35 @@ def main() -> int:
 
     limit_threads(args.threads)
     bare, comp, shapes = Bare(), Compare(), Compare(parity=False)
-    warm(bare, comp)
+    comps = {"report": comp, "no-diagnostics": Compare(diagnostics=False)}
+    labels = {
+        "report": "full report",
+        "no-diagnostics": "--no-diagnostics (the bare script's framework work)",
+    }
+    warm(bare, *comps.values())
     for n in sizes:
-        r = sweep_times(n, bare, comp)
+        r = sweep_times(n, bare, comps)
         target = "<= 1.2" if n == 300 or (args.quick and n == sizes[-1]) else ""
-        rows.append(
-            _row(
-                "a overhead",
-                f"ms/spec, sweep N={n} (ratio of the totals)",
-                r["bare_ms"],
-                r["compare_ms"],
-                r["ratio"],
+        for who, label in labels.items():
+            rows.append(
+                _row(
+                    "a overhead",
+                    f"ms/spec, N={n}, {label} (ratio of the totals)",
+                    r["bare_ms"],
+                    r[who]["ms"],
+                    r[who]["ratio"],
+                )
             )
-        )
-        rows.append(
-            _row(
-                "a overhead",
-                f"median of paired {BLOCK}-spec block ratios, N={n}",
-                "",
-                "",
-                r["median_block_ratio"],
-                target,
+            rows.append(
+                _row(
+                    "a overhead",
+                    f"median of paired {BLOCK}-spec block ratios, N={n}, {label}",
+                    "",
+                    "",
+                    r[who]["median_block_ratio"],
+                    target,
+                )
             )
-        )
         print(f"  sweep N={n}: {r}", file=sys.stderr, flush=True)
 
     mem = {n: run_child("compare", n, "x") for n in sizes}
@@ -517,25 +533,18 @@ def main() -> int:
         )
     )
 
-    for r in size_times(bare, comp, shapes, reps):
-        rows.append(
-            _row(
-                "d layer size",
-                f"ms/spec {r['layer']}, {r['params']:,} params",
-                r["bare_ms"],
-                r["compare_ms"],
-                r["ratio"],
+    sized = {**comps, "shape-only": shapes}
+    for r in size_times(bare, sized, reps):
+        for who, label in (*labels.items(), ("shape-only", "shape-only (--no-parity)")):
+            rows.append(
+                _row(
+                    "d layer size",
+                    f"ms/spec {r['layer']}, {r['params']:,} params, {label}",
+                    r["bare"],
+                    r[who],
+                    r[who] / r["bare"],
+                )
             )
-        )
-        rows.append(
-            _row(
-                "d layer size",
-                f"ms/spec shape-only, {r['params']:,} params",
-                "",
-                r["shape_only_ms"],
-                "",
-            )
-        )
     big = run_child("big", "x")
     rows.append(
         _row(

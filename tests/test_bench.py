@@ -1,0 +1,40 @@
+"""The benchmark script's contestants run and agree (a smoke test, no timing asserted)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bare_script_ports_correctly(bench):
+    errors = bench.bare_batch(bench.Bare(), bench.random_specs(12, seed=3))
+    assert len(errors) == 12 and max(errors) < 1e-4
+
+
+def test_sweep_times_every_contestant_on_the_same_specs(bench):
+    comps = {"report": bench.Compare(), "no-diagnostics": bench.Compare(diagnostics=False)}
+    out = bench.sweep_times(bench.BLOCK, bench.Bare(), comps)
+    assert out["bare_ms"] > 0
+    for who in comps:
+        assert out[who]["ms"] > 0 and out[who]["median_block_ratio"] > 0
+
+
+def test_both_compare_modes_report_the_same_parity(bench):
+    import json
+
+    specs = bench.random_specs(4, seed=7)
+    full, _ = bench.Compare()(specs)
+    lean, _ = bench.Compare(diagnostics=False)(specs)
+    full_doc, lean_doc = json.loads(full), json.loads(lean)
+    assert [m["parity"] for m in full_doc["models"]] == [m["parity"] for m in lean_doc["models"]]
+    assert all(m["status"] == "ok" for m in full_doc["models"])
