@@ -66,10 +66,16 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     Example:
         >>> max_abs_diff(np.float32([1.0, 2.0]), np.float32([1.0, 2.5]))
         0.5
+        >>> max_abs_diff(np.float32([3e38]), np.float32([-3e38])) > 5e38  # past float32's max
+        True
     """
-    diff = np.subtract(a, b)
+    with np.errstate(over="ignore"):  # an overflow is redone in float64 below
+        diff = np.subtract(a, b)
     np.abs(diff, out=diff)
-    return float(diff.max())
+    result = float(diff.max())
+    if result == math.inf:  # an overflow of the dtype, or a real infinity: float64 tells
+        result = float(np.max(np.abs(np.subtract(a, b, dtype=np.float64))))
+    return result
 
 
 def measure(reference: np.ndarray, other: np.ndarray, dtype: str = "float32") -> Parity:

@@ -112,6 +112,18 @@ def test_measure_verdicts():
     assert measure(ref, ref, "float64").tolerance == pytest.approx(3e-10)
 
 
+def test_measure_in_float32_is_exact_where_outputs_agree_and_finite_where_they_do_not():
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal(1000).astype(np.float32)
+    other = ref * np.float32(1 + 1e-6) + rng.standard_normal(1000).astype(np.float32) * 1e-6
+    exact = float(np.max(np.abs(ref.astype(np.float64) - other.astype(np.float64))))
+    assert measure(ref, other).max_abs_err == exact  # Sterbenz: no rounding at all
+    huge = measure(np.float32([3e38, 1.0]), np.float32([-3e38, 1.0]))
+    assert huge.status == "mismatch" and huge.detail is None  # not "non-finite values"
+    assert huge.max_abs_err == pytest.approx(6e38, rel=1e-6)
+    assert measure(np.float32([1.0]), np.float32([np.inf])).detail.startswith("non-finite")
+
+
 def test_float64_mode_tightens_parity():
     r32 = compare_model(compare.seed_model())
     r64 = compare_model(compare.seed_model(), dtype="float64")
