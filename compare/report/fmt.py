@@ -20,6 +20,7 @@ __all__ = [
     "fmt_shape",
     "fmt_stable_err",
     "fmt_weight",
+    "input_shapes",
     "input_text",
     "is_layout",
     "sig2",
@@ -90,6 +91,22 @@ def input_text(inp: dict[str, Any] | None) -> str:
     if inp.get("dtype") == "int":
         return "x".join(str(n) for n in inp["size"]) + " token ids"
     return "x".join(str(n) for n in [*inp["size"], inp["channels"]])
+
+
+def input_shapes(inp: dict[str, Any] | None) -> tuple[str, str]:
+    """The input as PyTorch and Keras take it (batch axis ``None``): channels first
+    and last; token ids (``dtype`` int) have no channel axis in either.
+
+    Example:
+        >>> input_shapes({"channels": 1, "size": [28, 28]})
+        ('(None, 1, 28, 28)', '(None, 28, 28, 1)')
+        >>> input_shapes({"channels": 1, "size": [12], "dtype": "int"})
+        ('(None, 12)', '(None, 12)')
+    """
+    inp = inp or {"channels": 0, "size": []}
+    channel = [] if inp.get("dtype") == "int" else [inp["channels"]]
+    size = list(inp["size"])
+    return fmt_shape([None, *channel, *size]), fmt_shape([None, *size, *channel])
 
 
 def err_bucket(value: float | None) -> float | None:

@@ -24,6 +24,7 @@ from compare.report.fmt import (
     fmt_shape,
     fmt_stable_err,
     fmt_weight,
+    input_shapes,
     input_text,
     is_layout,
     sig2,
@@ -132,7 +133,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
     ]
     if model.error is not None:
         return [*out, f'<p class="error">{_e(model.error)}</p>', "</section>"]
-    inp = model.input or {"channels": 0, "size": []}
+    torch_input, keras_input = input_shapes(model.input)
     p = model.parity
     end = f"end-to-end parity {_badge(p.status)}"
     if p.ok is not None:
@@ -144,8 +145,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
         end += f' <span class="muted">— {_e(p.detail)}</span>'
     out += [
         f"<p>Input {_e(input_text(model.input))} ({_e(model.dtype)}): PyTorch "
-        f"<code>{_e(fmt_shape([None, inp['channels'], *inp['size']]))}</code>, Keras "
-        f"<code>{_e(fmt_shape([None, *inp['size'], inp['channels']]))}</code>; {end}</p>",
+        f"<code>{_e(torch_input)}</code>, Keras <code>{_e(keras_input)}</code>; {end}</p>",
         '<table class="layers"><thead><tr><th>#</th><th>layer</th>'
         "<th>params: formula<br>PyTorch / Keras</th><th>PyTorch (channels-first)</th>"
         "<th>Keras (channels-last)</th><th>differences</th><th>parity</th></tr></thead><tbody>",

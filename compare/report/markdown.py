@@ -23,6 +23,7 @@ from compare.report.fmt import (
     fmt_shape,
     fmt_stable_err,
     fmt_weight,
+    input_shapes,
     input_text,
     is_layout,
     sig2,
@@ -94,7 +95,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
     out = [f"## {number}. {md_text(model.name)}", ""]
     if model.error is not None:
         return [*out, f"{VERDICT_MARK['error']} **error**: {md_text(model.error)}", ""]
-    inp = model.input or {"channels": 0, "size": []}
+    torch_input, keras_input = input_shapes(model.input)
     p = model.parity
     end = f"end-to-end parity **{p.status}**"
     if p.ok is not None:
@@ -106,8 +107,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
         end += f" — {md_text(p.detail)}"
     out += [
         f"Input {input_text(model.input)} ({model.dtype}): PyTorch "
-        f"{_code(fmt_shape([None, inp['channels'], *inp['size']]))}, Keras "
-        f"{_code(fmt_shape([None, *inp['size'], inp['channels']]))}.  ",
+        f"{_code(torch_input)}, Keras {_code(keras_input)}.  ",
         f"Verdict {VERDICT_MARK.get(verdict, '')} **{verdict}**: {end}.",
         "",
         "| # | layer | params: formula<br>PyTorch / Keras | PyTorch (channels-first) "

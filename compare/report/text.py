@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from compare.records import ModelResult
-from compare.report.fmt import fmt_counts, fmt_err, fmt_int, fmt_shape, fmt_weight, input_text
+from compare.report.fmt import (
+    fmt_counts,
+    fmt_err,
+    fmt_int,
+    fmt_shape,
+    fmt_weight,
+    input_shapes,
+    input_text,
+)
 
 __all__ = ["grid", "render_model", "render_text"]
 
@@ -97,13 +105,10 @@ def render_model(model: ModelResult) -> str:
             ]
         )
     totals = model.totals()
-    inp = model.input or {"channels": 0, "size": []}
-    # token ids (dtype "int") have no channel axis in either framework
-    channel = [] if inp.get("dtype") == "int" else [inp["channels"]]
+    torch_input, keras_input = input_shapes(model.input)
     lines = [
         f"model '{model.name}': input {input_text(model.input)} ({model.dtype}; "
-        f"torch {fmt_shape([None, *channel, *inp['size']])}, "
-        f"keras {fmt_shape([None, *inp['size'], *channel])})",
+        f"torch {torch_input}, keras {keras_input})",
         grid(header, rows),
     ]
     for name in ("torch", "keras"):
