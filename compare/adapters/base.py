@@ -8,6 +8,7 @@ to adapters only through this contract.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ import numpy as np
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 
-__all__ = ["Adapter", "Built", "Notes", "Unsupported", "WeightFact"]
+__all__ = ["Adapter", "Built", "LayerTables", "Notes", "Unsupported", "WeightFact"]
 
 #: (what, text) pairs an adapter records about how it realised a spec.
 Notes = tuple[tuple[str, str], ...]
@@ -64,6 +65,32 @@ class Built:
     classes: tuple[str, ...]
     roles: dict[str, Any] = field(default_factory=dict)
     notes: Notes = ()
+
+
+class LayerTables:
+    """An adapter's ``defaults`` and ``initialisers``, read from the tables of its
+    ``*_layers`` module (``tables``: ``DEFAULTS`` by kind, and ``initialisers``). The
+    module is imported on first use: it imports the adapter itself.
+
+    Example:
+        >>> from compare.adapters import get_adapter
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Dense, Input, Model
+        >>> m = Model("m", Input(4), (Dense(units=2),))
+        >>> get_adapter("keras").defaults(m.layers[0], infer(m)[0])["use_bias"]
+        True
+    """
+
+    tables: str
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        read = importlib.import_module(self.tables).DEFAULTS.get(layer.kind)
+        return read(layer, formula) if read is not None else {}
+
+    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
+        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
+        return importlib.import_module(self.tables).initialisers(built)
 
 
 class Adapter(Protocol):

@@ -20,7 +20,7 @@ import numpy as np
 
 from compare import layouts
 from compare.adapters._keras_import import keras, tf
-from compare.adapters.base import Built, Notes, Unsupported, WeightFact
+from compare.adapters.base import Built, LayerTables, Notes, Unsupported, WeightFact
 from compare.formulas import LayerFormula, same_pads
 from compare.spec import (
     Conv,
@@ -70,7 +70,7 @@ def _refused(exc: Exception) -> Unsupported:
     return Unsupported(f"Keras refuses it: {text}")
 
 
-class KerasAdapter:
+class KerasAdapter(LayerTables):
     """Builds specs as Keras layers (channels-last, CPU) and reads their facts.
 
     Example:
@@ -82,6 +82,7 @@ class KerasAdapter:
     """
 
     name = "keras"
+    tables = "compare.adapters.keras_layers"
 
     def __init__(self) -> None:
         self._seed = 0
@@ -452,19 +453,6 @@ class KerasAdapter:
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
             _write(var, array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
-
-    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
-        """Spec field -> this framework's own default for it, in the spec's convention."""
-        from compare.adapters.keras_layers import DEFAULTS
-
-        read = DEFAULTS.get(layer.kind)
-        return read(layer, formula) if read is not None else {}
-
-    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
-        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
-        from compare.adapters.keras_layers import initialisers
-
-        return initialisers(built)
 
     def assemble(
         self,

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from compare import layouts
-from compare.adapters.base import Built, Notes, Unsupported, WeightFact
+from compare.adapters.base import Built, LayerTables, Notes, Unsupported, WeightFact
 from compare.formulas import LayerFormula
 from compare.spec import Conv, ConvTranspose, Dense, DepthwiseConv, Flatten, Layer, SeparableConv
 
@@ -108,7 +108,7 @@ def _padded_conv(
     return nn.Sequential(pad, conv), conv, (("padding", note),)
 
 
-class TorchAdapter:
+class TorchAdapter(LayerTables):
     """Builds specs as ``torch.nn`` modules on CPU and reads their facts.
 
     Example:
@@ -120,6 +120,7 @@ class TorchAdapter:
     """
 
     name = "torch"
+    tables = "compare.adapters.torch_layers"
 
     def __init__(self) -> None:
         self._builders: dict[type[Layer], Callable[..., Built]] = {
@@ -381,19 +382,6 @@ class TorchAdapter:
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
                 param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
-
-    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
-        """Spec field -> this framework's own default for it, in the spec's convention."""
-        from compare.adapters.torch_layers import DEFAULTS
-
-        read = DEFAULTS.get(layer.kind)
-        return read(layer, formula) if read is not None else {}
-
-    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
-        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
-        from compare.adapters.torch_layers import initialisers
-
-        return initialisers(built)
 
     def assemble(
         self,
