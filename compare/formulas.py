@@ -340,7 +340,7 @@ def infer(model: Model) -> tuple[LayerFormula, ...]:
     """
     known = model.__dict__.get("_formulas")  # a Model infers once, when it is made
     if known is not None:
-        return known  # type: ignore[no-any-return]
+        return known
     shape = Shape(model.input.channels, model.input.size, dtype=model.input.dtype)
     out = []
     for index, layer in enumerate(model.layers):

@@ -7,6 +7,7 @@ are part of the interface); every string for people is made by ``compare.report`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from compare.adapters.base import WeightFact
@@ -215,13 +216,11 @@ class ModelResult:
 
     def totals(self) -> dict[str, Any]:
         """Sums over layers, per framework and for the formula (None where unknown)."""
-        cached = self.__dict__.get("_totals")
-        if cached is None:  # a frozen dataclass: computed once, stored beside the fields
-            cached = self._sum_totals()
-            object.__setattr__(self, "_totals", cached)
-        return {key: dict(v) if isinstance(v, dict) else v for key, v in cached.items()}
+        # summed once (the reports ask several times); each caller gets its own copy
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in self._totals.items()}
 
-    def _sum_totals(self) -> dict[str, Any]:
+    @cached_property
+    def _totals(self) -> dict[str, Any]:
         out: dict[str, Any] = {"formula_params": sum(layer.params for layer in self.layers)}
         for name in FRAMEWORKS:
             rows = [layer.frameworks[name] for layer in self.layers if name in layer.frameworks]
