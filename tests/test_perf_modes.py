@@ -96,8 +96,8 @@ SHAPE_CASES = {
 }
 
 
-def _model(name):
-    raw = SHAPE_CASES[name]
+def _model(name, cases=SHAPE_CASES):
+    raw = cases[name]
     return compare.seed_model() if raw is None else model_from_dict({"name": name, **raw})
 
 
@@ -162,8 +162,7 @@ LEAN_CASES = {
 
 @pytest.fixture(scope="module", params=sorted(LEAN_CASES))
 def full_and_lean(request):
-    raw = LEAN_CASES[request.param]
-    model = compare.seed_model() if raw is None else model_from_dict({"name": "m", **raw})
+    model = _model(request.param, LEAN_CASES)
     return compare_model(model), compare_model(model, diagnostics=False)
 
 
