@@ -1,0 +1,1 @@
+"""The activation family of layer kinds (see ``compare.kinds``)."""

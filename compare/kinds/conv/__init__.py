@@ -1,0 +1,1 @@
+"""The conv family of layer kinds (see ``compare.kinds``)."""

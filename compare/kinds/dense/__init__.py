@@ -1,0 +1,1 @@
+"""The dense family of layer kinds (see ``compare.kinds``)."""

@@ -1,0 +1,1 @@
+"""The dropout family of layer kinds (see ``compare.kinds``)."""

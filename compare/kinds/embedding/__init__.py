@@ -1,0 +1,1 @@
+"""The embedding family of layer kinds (see ``compare.kinds``)."""

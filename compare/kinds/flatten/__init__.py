@@ -1,0 +1,1 @@
+"""The flatten family of layer kinds (see ``compare.kinds``)."""

@@ -1,0 +1,1 @@
+"""The norm family of layer kinds (see ``compare.kinds``)."""

@@ -1,0 +1,1 @@
+"""The recurrent family of layer kinds (see ``compare.kinds``)."""
