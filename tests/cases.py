@@ -87,4 +87,7 @@ def keras_refuses(model: Model) -> str | None:
         reasons.append("strides > 1.*dilation_rate > 1")
     if isinstance(layer, ConvTranspose) and layer.groups > 1:
         reasons.append("keyword arguments.*'groups'")
+    if isinstance(layer, ConvTranspose) and max(dilation) > 1 and not reasons:
+        # TensorFlow's CPU kernel refuses it (compare.adapters.keras.DILATED_TRANSPOSE)
+        reasons.append("CPU kernel for transposed convolutions refuses dilation_rate > 1")
     return "|".join(reasons) or None

@@ -60,7 +60,8 @@ def test_random_valid_stacks_agree_with_formulas_and_port(model):
         for name in ("torch", "keras"):
             fw = layer.frameworks[name]
             if not fw.supported:
-                assert name == "keras" and "Keras refuses it" in fw.reason
+                assert name == "keras"
+                assert "Keras refuses it" in fw.reason or "refuses dilation_rate > 1" in fw.reason
                 continue
             assert fw.params == formula.params
             expected = formula.output.torch() if name == "torch" else formula.output.keras()

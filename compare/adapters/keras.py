@@ -65,6 +65,19 @@ def _write(var: Any, array: np.ndarray) -> None:
     tf.raw_ops.AssignVariableOp(resource=var.value.handle, value=array)
 
 
+#: Why a dilated transposed convolution is refused on the Keras side. TensorFlow's CPU
+#: kernel for it (``Conv2DBackpropInput`` / ``Conv3DBackpropInputV2``) raises
+#: "Current CPU implementations do not yet support dilation rates larger than 1"
+#: when the layer runs; only CPUs on which TensorFlow enables oneDNN run it. The
+#: refusal is made for every machine so that reports do not depend on the CPU
+#: (``tests/test_keras_cpu.py`` checks the real kernel on the machine it runs on).
+DILATED_TRANSPOSE = (
+    "TensorFlow's CPU kernel for transposed convolutions refuses dilation_rate > 1 "
+    "('Current CPU implementations do not yet support dilation rates larger than 1'; "
+    "only CPUs on which TensorFlow enables oneDNN run it)"
+)
+
+
 def _refused(exc: Exception) -> Unsupported:
     text = " ".join(str(exc).split())
     return Unsupported(f"Keras refuses it: {text}")
@@ -264,6 +277,8 @@ class KerasAdapter(LayerTables):
             dtype=dtype,
             **extra,
         )
+        if max(layer.dilation) > 1:  # after Keras' own refusals, which come first
+            raise Unsupported(DILATED_TRANSPOSE)
         parts: list[Any] = [conv]
         notes: Notes = ()
         if crop is not None:

@@ -28,6 +28,7 @@ CATALOG = (
 EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_strides_dilation": "keras",
     "keras_transpose_groups": "keras",
+    "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
     "keras_no_ceil_mode": "keras",
     "torch_scale_without_centre": "torch",
