@@ -23,35 +23,17 @@ if TYPE_CHECKING:
     from compare.comparison import Comparison, compare
     from compare.errors import SpecError, SpecFileError
     from compare.importers import Imported, UnmappableError, Unmapped, from_keras, from_torch
+    from compare.kinds.activation.spec import Activation
+    from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+    from compare.kinds.dense.spec import Dense
+    from compare.kinds.dropout.spec import Dropout
+    from compare.kinds.embedding.spec import Embedding
+    from compare.kinds.flatten.spec import Flatten
+    from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
+    from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+    from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN
     from compare.parity import Pair
-    from compare.spec import (
-        GRU,
-        LSTM,
-        Conv,
-        ConvTranspose,
-        Dense,
-        DepthwiseConv,
-        Embedding,
-        Flatten,
-        Input,
-        Layer,
-        Model,
-        SeparableConv,
-        SimpleRNN,
-        layer_from_dict,
-        model_from_dict,
-    )
-    from compare.spec_layers import (
-        Activation,
-        AvgPool,
-        BatchNorm,
-        Dropout,
-        GlobalAvgPool,
-        GlobalMaxPool,
-        GroupNorm,
-        LayerNorm,
-        MaxPool,
-    )
+    from compare.spec import Input, Layer, Model, layer_from_dict, model_from_dict
     from compare.specfile import load
 
 #: Public name -> the module that defines it; nothing is imported until first use.
@@ -68,39 +50,22 @@ _LAZY: dict[str, str] = {
         "compare.importers",
     ),
     **dict.fromkeys(
-        (
-            "GRU",
-            "LSTM",
-            "Conv",
-            "ConvTranspose",
-            "Dense",
-            "DepthwiseConv",
-            "Embedding",
-            "Flatten",
-            "Input",
-            "Layer",
-            "Model",
-            "SeparableConv",
-            "SimpleRNN",
-            "layer_from_dict",
-            "model_from_dict",
-        ),
-        "compare.spec",
+        ("Input", "Layer", "Model", "layer_from_dict", "model_from_dict"), "compare.spec"
     ),
+    # The public API is the one place outside a kind's folder that names kinds.
+    "Activation": "compare.kinds.activation.spec",
     **dict.fromkeys(
-        (
-            "Activation",
-            "AvgPool",
-            "BatchNorm",
-            "Dropout",
-            "GlobalAvgPool",
-            "GlobalMaxPool",
-            "GroupNorm",
-            "LayerNorm",
-            "MaxPool",
-        ),
-        "compare.spec_layers",
+        ("Conv", "ConvTranspose", "DepthwiseConv", "SeparableConv"), "compare.kinds.conv.spec"
     ),
+    "Dense": "compare.kinds.dense.spec",
+    "Dropout": "compare.kinds.dropout.spec",
+    "Embedding": "compare.kinds.embedding.spec",
+    "Flatten": "compare.kinds.flatten.spec",
+    **dict.fromkeys(("BatchNorm", "GroupNorm", "LayerNorm"), "compare.kinds.norm.spec"),
+    **dict.fromkeys(
+        ("AvgPool", "GlobalAvgPool", "GlobalMaxPool", "MaxPool"), "compare.kinds.pool.spec"
+    ),
+    **dict.fromkeys(("GRU", "LSTM", "SimpleRNN"), "compare.kinds.recurrent.spec"),
 }
 
 #: Every lazy name plus ``build`` (a test keeps the two lists in step).

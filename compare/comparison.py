@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from compare import layouts, sequence
+from compare import layouts
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.defaults import default_rows, spec_values, user_set
@@ -33,6 +33,7 @@ from compare.records import (
     LayerResult,
     ModelResult,
     Parity,
+    Status,
 )
 
 __all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model"]
@@ -176,16 +177,24 @@ def _compare_pair(
             keras_dims = [int(d) for d in shape.keras()[1:] if d is not None]
             return _Shaped((batch, *dims)), _Shaped((batch, *keras_dims))
         if shape.dtype == "int":  # token ids in [0, vocabulary) for the embedding
-            high = sequence.token_high(model.layers[index])
+            high = model.layers[index].input_high()
             x = rng.integers(0, high, (batch, *dims), dtype=np.int64)
         else:
             x = rng.standard_normal((batch, *dims)).astype(dtype)
         return x, layouts.activation_to_keras(x, shape)
 
     results: list[LayerResult] = []
-    x_t, x_k = fresh(0)
+    graph = model.graph
+    # Each value by name: (torch array, keras array), or None where its node failed
+    # (the nodes reading it then run on fresh random input, and the end is not chained).
+    values: dict[str, tuple[Any, Any] | None] = {graph.inputs[0]: fresh(0)}
+    # A value is released after its last reader: a chain keeps one activation alive.
+    last_read = {name: i for i, n in enumerate(graph.nodes) for name in n.inputs}
     chained = True
-    for index, (layer, formula) in enumerate(zip(model.layers, pair.formulas)):
+    for index, (node, formula) in enumerate(zip(graph.nodes, pair.formulas)):
+        layer = node.layer
+        given = values[node.inputs[0]]
+        x_t, x_k = given if given is not None else fresh(index)
         records: dict[str, FrameworkLayer] = {}
         outputs: dict[str, Any] = {}
         notes: dict[str, Any] = {}
@@ -240,17 +249,17 @@ def _compare_pair(
             )
         naive: dict[str, Any] = {}
         if shape_only and len(outputs) == 2 and not errors:
-            parity = Parity("skipped", detail=SHAPE_ONLY)
+            parity = Parity(Status.SKIPPED, detail=SHAPE_ONLY)
         elif len(outputs) == 2 and not errors:
             y_t, y_k = outputs["torch"], outputs["keras"]
             parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
             if diagnostics:
                 naive = naive_checks(Context(pair, index, x_t, x_k, y_t, y_k, read))
         elif errors:
-            parity = Parity("error", detail="; ".join(f"{k}: {v}" for k, v in errors.items()))
+            parity = Parity(Status.ERROR, detail="; ".join(f"{k}: {v}" for k, v in errors.items()))
         else:
             reasons = [f"{r.framework}: {r.reason}" for r in records.values() if not r.supported]
-            parity = Parity("unsupported", detail="; ".join(reasons))
+            parity = Parity(Status.UNSUPPORTED, detail="; ".join(reasons))
         defaults = default_rows(
             spec_values(layer),
             user_set(layer),
@@ -276,26 +285,28 @@ def _compare_pair(
             )
         )
         if parity.status in ("ok", "mismatch", "skipped"):
-            x_t, x_k = outputs["torch"], outputs["keras"]
+            values[node.name] = (outputs["torch"], outputs["keras"])
         else:
             chained = False
-            if index + 1 < len(model.layers):
-                x_t, x_k = fresh(index + 1)
+            values[node.name] = None
+        for name in node.inputs:
+            if last_read[name] == index:
+                del values[name]
 
     last = results[-1].parity
     if chained and shape_only:
-        end = Parity("skipped", detail=SHAPE_ONLY)
+        end = Parity(Status.SKIPPED, detail=SHAPE_ONLY)
     elif chained:
         end = Parity(last.status, last.max_abs_err, last.max_rel_err, last.tolerance, last.detail)
     else:
         bad = [r for r in results if r.parity.status not in ("ok", "mismatch")]
         first = bad[0]
         end = Parity(
-            "error" if any(r.parity.status == "error" for r in bad) else "unsupported",
+            Status.ERROR if any(r.parity.status == "error" for r in bad) else Status.UNSUPPORTED,
             detail=f"layer {first.index} ({first.kind}): {first.parity.detail}",
         )
     if end.status == "ok" and any(r.parity.status == "mismatch" for r in results):
-        end = Parity("mismatch", end.max_abs_err, end.max_rel_err, end.tolerance, end.detail)
+        end = Parity(Status.MISMATCH, end.max_abs_err, end.max_rel_err, end.tolerance, end.detail)
     return ModelResult(model.name, model.input.to_dict(), tuple(results), end, dtype=dtype)
 
 

@@ -1,23 +1,33 @@
-"""Weight and activation layouts as data: axis labels, permutations, their inverses.
+"""Weight and activation layouts of any layer: the engine over the kinds' ``layout``.
 
-Framework-free (numpy only). Every weight role of every family is described by the
-axis labels of its array in PyTorch and in Keras, after splitting merged axes
-(PyTorch's depthwise weight ``(C*M, 1, H, W)`` is seen as ``(C, M, H, W)``). A port is
-then: reshape to the labelled axes, transpose by the permutation the labels imply,
-reshape to the destination's own shape. The inverse port uses the same data the
-other way round, so a round trip is the identity by construction — and tested.
+The layout data itself is each kind's (``Layer.layout`` in its family package); the
+generic machinery (labels, permutations, ports, activation layouts) is
+``compare.core.layouts``, re-exported here.
+
+Example:
+    >>> from compare.spec import Input, Model, Conv
+    >>> from compare.formulas import infer
+    >>> m = Model("m", Input(40, (28, 28)), (Conv(filters=8, kernel_size=3),))
+    >>> layout_of(m.layers[0], infer(m)[0], "kernel").torch
+    ('O', 'I', 'H', 'W')
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-
-from compare import sequence
-from compare.formulas import LayerFormula, Shape
-from compare.spec import Dense, Layer
+from compare.core import registry
+from compare.core.layouts import (
+    WeightLayout,
+    activation_to_keras,
+    activation_to_torch,
+    inverse,
+    kernel_axes,
+    permutation,
+    port_weight,
+)
+from compare.core.shapes import LayerFormula
+from compare.spec import Layer
 
 __all__ = [
     "WeightLayout",
@@ -28,193 +38,36 @@ __all__ = [
     "layout_of",
     "permutation",
     "port_weight",
+    "split_sizes",
     "weight_axes",
     "weight_layout",
 ]
-
-_SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def kernel_axes(rank: int) -> tuple[str, ...]:
-    """Labels of the spatial kernel axes for a rank.
-
-    Example:
-        >>> kernel_axes(2)
-        ('H', 'W')
-    """
-    return _SPATIAL[rank]
-
-
-@dataclass(frozen=True)
-class WeightLayout:
-    """How one weight role is laid out in each framework.
-
-    ``torch`` and ``keras`` are the labels of the (split) axes; ``torch_shown`` and
-    ``keras_shown`` the labels of the arrays as the frameworks hold them, which is
-    what reports show (``O,I,H,W`` and ``H,W,I,O``).
-
-    Example:
-        >>> weight_layout("conv", "kernel", 2).keras_shown
-        ('H', 'W', 'I', 'O')
-    """
-
-    torch: tuple[str, ...]
-    keras: tuple[str, ...]
-    torch_shown: tuple[str, ...]
-    keras_shown: tuple[str, ...]
-
-
-@functools.cache  # a pure function of a few small values, asked for on every weight
-def weight_layout(
-    kind: str, role: str, rank: int, *, groups: int = 1, flattened: int = 0
-) -> WeightLayout:
-    """The layout of ``role`` of family ``kind`` at spatial ``rank``.
-
-    ``flattened`` is the spatial rank of the map a Flatten turned into the dense
-    layer's input (0: the input was not flattened from a map).
-
-    Example:
-        >>> weight_layout("dense", "kernel", 0, flattened=2).torch
-        ('O', 'C', 'H', 'W')
-    """
-    k = kernel_axes(rank) if rank else ()
-    i = "I/g" if groups > 1 else "I"
-    o = "O/g" if groups > 1 else "O"
-    if role == "bias":
-        return WeightLayout(("O",), ("O",), ("O",), ("O",))
-    if kind == "conv" and role == "kernel":
-        return WeightLayout(("O", i, *k), (*k, i, "O"), ("O", i, *k), (*k, i, "O"))
-    if kind == "conv_transpose" and role == "kernel":
-        return WeightLayout(("I", o, *k), (*k, o, "I"), ("I", o, *k), (*k, o, "I"))
-    if role == "depthwise_kernel":
-        return WeightLayout(("C", "M", *k), (*k, "C", "M"), ("C*M", "1", *k), (*k, "C", "M"))
-    if role == "pointwise_kernel":
-        ones = ("1",) * rank
-        return WeightLayout(("O", "C*M"), ("C*M", "O"), ("O", "C*M", *ones), (*ones, "C*M", "O"))
-    if kind == "dense" and role == "kernel":
-        if flattened:
-            m = kernel_axes(flattened)
-            return WeightLayout(
-                ("O", "C", *m), (*m, "C", "O"), ("O", "C*" + "*".join(m)), ("*".join(m) + "*C", "O")
-            )
-        return WeightLayout(("O", "I"), ("I", "O"), ("O", "I"), ("I", "O"))
-    raise KeyError(f"no layout for role {role!r} of kind {kind!r}")
-
-
-@functools.cache
-def permutation(src: tuple[str, ...], dst: tuple[str, ...]) -> tuple[int, ...]:
-    """Axis order that turns an array labelled ``src`` into one labelled ``dst``.
-
-    Example:
-        >>> permutation(("O", "I", "H", "W"), ("H", "W", "I", "O"))
-        (2, 3, 1, 0)
-    """
-    if sorted(src) != sorted(dst):
-        raise ValueError(f"axes {src} and {dst} do not name the same axes")
-    return tuple(src.index(label) for label in dst)
-
-
-def inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
-    """The permutation that undoes ``perm``.
-
-    Example:
-        >>> inverse((2, 3, 1, 0))
-        (3, 2, 0, 1)
-    """
-    out = [0] * len(perm)
-    for position, axis in enumerate(perm):
-        out[axis] = position
-    return tuple(out)
-
-
-def port_weight(
-    array: np.ndarray,
-    layout: WeightLayout,
-    sizes: dict[str, int],
-    dst_shape: tuple[int, ...],
-    *,
-    to: str,
-) -> np.ndarray:
-    """Move one weight array into the other framework's layout.
-
-    ``sizes`` gives the length of each split label; ``to`` is ``"keras"`` or
-    ``"torch"``.
-
-    Example:
-        >>> w = np.arange(2 * 3 * 1 * 1).reshape(2, 3, 1, 1)
-        >>> lay = weight_layout("conv", "kernel", 2)
-        >>> port_weight(w, lay, {"O": 2, "I": 3, "H": 1, "W": 1}, (1, 1, 3, 2), to="keras")[0, 0]
-        array([[0, 3],
-               [1, 4],
-               [2, 5]])
-    """
-    src, dst = (layout.torch, layout.keras) if to == "keras" else (layout.keras, layout.torch)
-    split = array.reshape([sizes[label] for label in src])
-    return np.ascontiguousarray(split.transpose(permutation(src, dst)).reshape(dst_shape))
-
-
-def activation_to_keras(x: np.ndarray, shape: Shape) -> np.ndarray:
-    """A channels-first activation (N, C, *S) as Keras lays it out (N, *S, C).
-
-    A vector that a Flatten made from a (C, *S) map is reordered from C,*S to *S,C.
-
-    Example:
-        >>> activation_to_keras(np.zeros((1, 4, 5, 6)), Shape(4, (5, 6))).shape
-        (1, 5, 6, 4)
-    """
-    if shape.dtype == "int":  # token ids: (N, steps) in both frameworks
-        return x
-    if shape.rank:
-        return np.moveaxis(x, 1, -1)
-    if shape.flattened_from is not None:
-        c, size = shape.flattened_from
-        grid = x.reshape(x.shape[0], c, *size)
-        return np.moveaxis(grid, 1, -1).reshape(x.shape[0], -1)
-    return x
-
-
-def activation_to_torch(x: np.ndarray, shape: Shape) -> np.ndarray:
-    """The inverse of ``activation_to_keras``.
-
-    Example:
-        >>> activation_to_torch(np.zeros((1, 5, 6, 4)), Shape(4, (5, 6))).shape
-        (1, 4, 5, 6)
-    """
-    if shape.dtype == "int":
-        return x
-    if shape.rank:
-        return np.moveaxis(x, -1, 1)
-    if shape.flattened_from is not None:
-        c, size = shape.flattened_from
-        grid = x.reshape(x.shape[0], *size, c)
-        return np.moveaxis(grid, -1, 1).reshape(x.shape[0], -1)
-    return x
 
 
 def layout_of(layer: Layer, formula: LayerFormula, role: str) -> WeightLayout:
     """The layout of ``role`` of a resolved layer on its input (any kind).
 
     Example:
+        >>> from compare.spec import Input, Model, Dense, Flatten
+        >>> from compare.formulas import infer
+        >>> m = Model("m", Input(3, (2, 2)), (Flatten(), Dense(units=4)))
+        >>> layout_of(m.layers[1], infer(m)[1], "kernel").keras
+        ('H', 'W', 'C', 'O')
+    """
+    return layer.layout(formula, role)[0]
+
+
+def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int]:
+    """Length of every split axis label of ``role`` for this layer.
+
+    Example:
         >>> from compare.spec import Input, Model, Conv
         >>> from compare.formulas import infer
         >>> m = Model("m", Input(40, (28, 28)), (Conv(filters=8, kernel_size=3),))
-        >>> layout_of(m.layers[0], infer(m)[0], "kernel").torch
-        ('O', 'I', 'H', 'W')
+        >>> split_sizes(m.layers[0], infer(m)[0], "kernel")
+        {'O': 8, 'I': 40, 'H': 3, 'W': 3}
     """
-    from compare.layouts_layers import KIND_LAYOUTS
-
-    if layer.kind in KIND_LAYOUTS:
-        return KIND_LAYOUTS[layer.kind](layer, formula, role)[0]
-    flattened = 0
-    if isinstance(layer, Dense) and formula.input.flattened_from is not None:
-        flattened = len(formula.input.flattened_from[1])
-    return weight_layout(
-        layer.kind,
-        role,
-        formula.input.rank,
-        groups=getattr(layer, "groups", 1),
-        flattened=flattened,
-    )
+    return layer.layout(formula, role)[1]
 
 
 def weight_axes(
@@ -229,55 +82,17 @@ def weight_axes(
         >>> weight_axes(m.layers[0], infer(m)[0], "kernel", "keras", 4)
         ('H', 'W', 'I', 'O')
     """
-    if layer.kind in sequence.PORTS:  # recurrent families and embedding
-        labels = sequence.weight_axes(layer, role, framework)
-        return labels if len(labels) == ndim else ()
-    layout = layout_of(layer, formula, role)
-    shown = layout.torch_shown if framework == "torch" else layout.keras_shown
-    if framework == "keras" and role == "depthwise_kernel" and formula.input.rank == 3:
-        # Keras has no 3-D depthwise layer: a grouped Conv3D holds it as (*K, 1, C*M).
-        return (*shown[:-2], "1", "C*M")
-    return shown if len(shown) == ndim else ()
+    return layer.weight_axes(formula, role, framework, ndim)
 
 
-def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int]:
-    """Length of every split axis label of ``role`` for this layer.
+def weight_layout(kind: str, role: str, rank: int, **options: Any) -> WeightLayout:
+    """The layout of ``role`` of ``kind`` at spatial ``rank`` without a layer at hand:
+    the kind's own ``weight_layout`` (``groups``, ``flattened`` ... as it takes them).
 
     Example:
-        >>> from compare.spec import Input, Model, Conv
-        >>> from compare.formulas import infer
-        >>> m = Model("m", Input(40, (28, 28)), (Conv(filters=8, kernel_size=3),))
-        >>> split_sizes(m.layers[0], infer(m)[0], "kernel")
-        {'O': 8, 'I': 40, 'H': 3, 'W': 3}
+        >>> weight_layout("conv", "kernel", 2).keras_shown
+        ('H', 'W', 'I', 'O')
+        >>> weight_layout("dense", "kernel", 0, flattened=2).torch
+        ('O', 'C', 'H', 'W')
     """
-    from compare.layouts_layers import KIND_LAYOUTS
-
-    if layer.kind in KIND_LAYOUTS:
-        return KIND_LAYOUTS[layer.kind](layer, formula, role)[1]
-    shape_in = formula.input
-    rank = shape_in.rank
-    kernel = tuple(getattr(layer, "kernel_size", ()) or ())
-    spatial = dict(zip(kernel_axes(rank), kernel)) if rank and kernel else {}
-    groups = getattr(layer, "groups", 1)
-    c = shape_in.channels
-    out_c = formula.output.channels
-    if role == "bias":
-        return {"O": out_c}
-    if role == "depthwise_kernel":
-        m = getattr(layer, "depth_multiplier", 1)
-        return {"C": c, "M": m, **spatial}
-    if role == "pointwise_kernel":
-        m = getattr(layer, "depth_multiplier", 1)
-        return {"O": out_c, "C*M": c * m}
-    if layer.kind == "conv":
-        i = "I/g" if groups > 1 else "I"
-        return {"O": out_c, i: c // groups, **spatial}
-    if layer.kind == "conv_transpose":
-        o = "O/g" if groups > 1 else "O"
-        return {"I": c, o: out_c // groups, **spatial}
-    if layer.kind == "dense":
-        if shape_in.flattened_from is not None:
-            fc, fsize = shape_in.flattened_from
-            return {"O": out_c, "C": fc, **dict(zip(kernel_axes(len(fsize)), fsize))}
-        return {"O": out_c, "I": c}
-    raise KeyError(f"no sizes for role {role!r} of kind {layer.kind!r}")
+    return registry.kind_class(kind).weight_layout(role, rank, **options)

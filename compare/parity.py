@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from compare import layouts, sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, infer
 from compare.importers.base import Imported
-from compare.records import FRAMEWORKS, Parity
+from compare.records import FRAMEWORKS, Parity, Status
 from compare.spec import Layer, Model
 
 __all__ = ["TOLERANCE", "Pair", "build", "max_abs_diff", "measure", "port_weights"]
@@ -47,15 +46,7 @@ def port_weights(
         >>> port_weights(m.layers[1], f, w, {"kernel": (6, 1)}, to="keras")["kernel"].ravel()
         array([0., 3., 1., 4., 2., 5.])
     """
-    family = sequence.PORTS.get(layer.kind)
-    if family is not None:  # recurrent families and embedding: role sets differ by side
-        return family(layer, weights, to=to)
-    out = {}
-    for role, array in weights.items():
-        layout = layouts.layout_of(layer, formula, role)
-        sizes = layouts.split_sizes(layer, formula, role)
-        out[role] = layouts.port_weight(array, layout, sizes, dst_shapes[role], to=to)
-    return out
+    return layer.port(formula, weights, dst_shapes, to=to)
 
 
 def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -92,19 +83,19 @@ def measure(reference: np.ndarray, other: np.ndarray, dtype: str = "float32") ->
     """
     if reference.shape != other.shape:
         return Parity(
-            "mismatch",
+            Status.MISMATCH,
             detail=f"shapes differ: {tuple(reference.shape)} vs {tuple(other.shape)}",
         )
     if not reference.size:
-        return Parity("ok", 0.0, 0.0, TOLERANCE[dtype])
+        return Parity(Status.OK, 0.0, 0.0, TOLERANCE[dtype])
     scale = max(float(reference.max()), -float(reference.min()))
     tolerance = TOLERANCE[dtype] * max(1.0, scale)
     max_abs = max_abs_diff(reference, other)
     # max propagates NaN and inf: both finite iff every value of both outputs is
     if not (math.isfinite(scale) and math.isfinite(max_abs)):
-        return Parity("mismatch", tolerance=tolerance, detail="non-finite values in an output")
+        return Parity(Status.MISMATCH, tolerance=tolerance, detail="non-finite values in an output")
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
-    status = "ok" if max_abs <= tolerance else "mismatch"
+    status = Status.OK if max_abs <= tolerance else Status.MISMATCH
     return Parity(status, max_abs, max_rel, tolerance)
 
 

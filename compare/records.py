@@ -7,10 +7,9 @@ are part of the interface); every string for people is made by ``compare.report`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
-
-from compare.adapters.base import WeightFact
 
 __all__ = [
     "FRAMEWORKS",
@@ -22,11 +21,50 @@ __all__ = [
     "LayerResult",
     "ModelResult",
     "Parity",
+    "Status",
+    "WeightFact",
 ]
 
 FRAMEWORKS = ("torch", "keras")
+
+
+class Status(StrEnum):
+    """A parity or model status. A ``StrEnum``: it equals, prints and serialises as its
+    value (``Status.OK == "ok"``), so records, frames and JSON read plain strings.
+
+    Example:
+        >>> Status("mismatch") is Status.MISMATCH, f"{Status.OK}"
+        (True, 'ok')
+    """
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+    def __repr__(self) -> str:  # shown as the plain string it equals
+        return repr(self.value)
+
+
 #: Parity / model statuses, from best to worst.
-STATUSES = ("ok", "mismatch", "unsupported", "error", "skipped")
+STATUSES = tuple(status.value for status in Status)
+
+
+@dataclass(frozen=True)
+class WeightFact:
+    """One weight as the framework holds it.
+
+    Example:
+        >>> WeightFact("weight", (8, 40, 3, 3), ("O", "I", "H", "W"), True).shape
+        (8, 40, 3, 3)
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    axes: tuple[str, ...]
+    trainable: bool
+    role: str | None = None
 
 
 def _shape(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
@@ -91,15 +129,24 @@ class Parity:
     ``status`` is one of ``STATUSES``; ``ok`` is None when nothing could be compared.
 
     Example:
-        >>> Parity("ok", 1e-7, 1e-6, 1e-4).ok
+        >>> Parity(Status.OK, 1e-7, 1e-6, 1e-4).ok
         True
     """
 
-    status: str
+    status: Status
     max_abs_err: float | None = None
     max_rel_err: float | None = None
     tolerance: float | None = None
     detail: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            try:
+                object.__setattr__(self, "status", Status(self.status))
+            except ValueError:
+                raise ValueError(
+                    f"status={self.status!r} must be one of {', '.join(STATUSES)}"
+                ) from None
 
     @property
     def ok(self) -> bool | None:
@@ -111,7 +158,7 @@ class Parity:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "status": self.status,
+            "status": self.status.value,
             "ok": self.ok,
             "max_abs_err": self.max_abs_err,
             "max_rel_err": self.max_rel_err,
@@ -169,7 +216,7 @@ class LayerResult:
     output_shape: dict[str, tuple[int | None, ...]]
     frameworks: dict[str, FrameworkLayer]
     differences: tuple[Difference, ...] = ()
-    parity: Parity = field(default_factory=lambda: Parity("skipped"))
+    parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     defaults: tuple[DefaultValue, ...] = ()
     initialisers: tuple[Initialiser, ...] = ()
 
@@ -205,14 +252,14 @@ class ModelResult:
     name: str
     input: dict[str, Any] | None
     layers: tuple[LayerResult, ...]
-    parity: Parity = field(default_factory=lambda: Parity("skipped"))
+    parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     error: str | None = None
     dtype: str = "float32"
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """``error`` if the model could not be compared, else its end-to-end parity status."""
-        return "error" if self.error is not None else self.parity.status
+        return Status.ERROR if self.error is not None else self.parity.status
 
     def totals(self) -> dict[str, Any]:
         """Sums over layers, per framework and for the formula (None where unknown)."""
@@ -240,7 +287,7 @@ class ModelResult:
         """JSON-ready form (one element of the document's ``models``)."""
         return {
             "name": self.name,
-            "status": self.status,
+            "status": self.status.value,
             "error": self.error,
             "dtype": self.dtype,
             "input": self.input,

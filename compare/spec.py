@@ -1,53 +1,58 @@
-"""Layout-neutral, validated, frozen layer and model specs.
+"""Layout-neutral, validated, frozen layer and model specs: the engine half.
 
-A spec says *what* a layer computes, never how a framework lays it out. Values are
-checked and normalised once, at construction: ``Conv(filters=8, kernel_size=3)`` holds
-``kernel_size=3`` until it is placed in a ``Model``, which resolves every layer against
-the input's rank (``kernel_size=(3, 3)`` on a 2-d input) and propagates shapes so that
-cross-layer rules (groups divide the channels, kernels fit the padded input) are
-checked before any framework is touched.
+A spec says *what* a layer computes, never how a framework lays it out. ``Layer`` is
+the base every kind derives from (each kind lives in its own family package under
+``compare/kinds/`` and registers itself); ``Input`` and ``Model`` hold a model. Values
+are checked and normalised once, at construction: ``Conv(filters=8, kernel_size=3)``
+holds ``kernel_size=3`` until it is placed in a ``Model``, which resolves every layer
+against the input's rank (``kernel_size=(3, 3)`` on a 2-d input) and propagates shapes
+so that cross-layer rules (groups divide the channels, kernels fit the padded input)
+are checked before any framework is touched.
 
-Conventions fixed here, once:
+This module names no kind: ``layer_from_dict`` looks kinds up in the registry, and
+the kind classes (``compare.spec.Conv`` ...) are found there on first use.
 
-* ``padding`` is ``"valid"``, ``"same"`` (TensorFlow's meaning: output size
-  ``ceil(n / stride)``, any odd pixel of padding at the end) or explicit symmetric
-  padding, an int or one int per spatial axis (PyTorch's meaning).
-* ``conv_transpose`` with integer padding ``p`` crops ``p`` from both ends of the full
-  transposed output, after ``output_padding`` zero rows were added at the end
-  (PyTorch's meaning); ``"same"`` gives ``n * stride`` (TensorFlow's meaning).
+Conventions fixed once, by the kinds that use them: ``padding`` is ``"valid"``,
+``"same"`` (TensorFlow's meaning: output size ``ceil(n / stride)``, any odd pixel of
+padding at the end) or explicit symmetric padding, an int or one int per spatial axis
+(PyTorch's meaning).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
+from compare.core import registry
+from compare.core.graph import Graph, Node
+from compare.core.layouts import WeightLayout, port_weight
+from compare.core.shapes import LayerFormula, Shape, ceil_div, prod
+from compare.core.validate import (
+    IntOrInts,
+    Padding,
+    broadcast,
+    check_int,
+    fmt,
+)
 from compare.errors import SpecError
 
 __all__ = [
-    "GRU",
-    "KINDS",
-    "LSTM",
-    "Conv",
-    "ConvTranspose",
-    "Dense",
-    "DepthwiseConv",
-    "Embedding",
-    "Flatten",
+    "ALIASES",
+    "FIELD_ORDER",
     "Input",
+    "IntOrInts",
     "Layer",
     "Model",
-    "SeparableConv",
-    "SimpleRNN",
+    "Padding",
+    "ceil_div",
     "layer_from_dict",
     "model_from_dict",
+    "prod",
 ]
-
-IntOrInts = int | tuple[int, ...]
-Padding = str | int | tuple[int, ...]
 
 # PyTorch spellings accepted on input; reports always use the canonical names.
 ALIASES: dict[str, str] = {
@@ -82,65 +87,7 @@ FIELD_ORDER = (
 )
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(
-            f"{name}={_fmt(value)} must be an integer >= {minimum} (got {type(value).__name__})"
-        )
-    if value < minimum:
-        raise SpecError(f"{name}={value} must be an integer >= {minimum}")
-    return value
-
-
-def _check_ints(name: str, value: Any, minimum: int) -> IntOrInts:
-    """An int, or a non-empty sequence of ints; lists become tuples."""
-    if isinstance(value, list | tuple):
-        if not value:
-            raise SpecError(f"{name}=[] must be an integer or a non-empty list of integers")
-        items = tuple(value)
-        for item in items:
-            if isinstance(item, bool) or not isinstance(item, int) or item < minimum:
-                raise SpecError(
-                    f"{name}={_fmt(items)} must hold integers >= {minimum} (got {_fmt(item)})"
-                )
-        return items
-    return _check_int(name, value, minimum)
-
-
-def _broadcast(name: str, value: IntOrInts, rank: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * rank
-    if len(value) != rank:
-        raise SpecError(
-            f"{name}={_fmt(value)} has {len(value)} values but the input has {rank} spatial axes"
-        )
-    return value
-
-
-def _check_padding(value: Any) -> Padding:
-    if isinstance(value, str):
-        low = value.lower()
-        if low not in ("valid", "same"):
-            raise SpecError(
-                f"padding={value!r} must be 'valid', 'same', an integer or one integer "
-                "per spatial axis"
-            )
-        return low
-    return _check_ints("padding", value, 0)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(f"{name}={_fmt(value)} must be true or false")
-    return value
+INPUT_DTYPES = ("float", "int")
 
 
 @dataclass(frozen=True)
@@ -148,11 +95,17 @@ class Layer:
     """Base of all layer specs; ``kind`` names the family in files and reports.
 
     Example:
+        >>> from compare.spec import Dense
         >>> Dense(units=10).kind
         'dense'
     """
 
     kind: ClassVar[str] = ""
+    #: Other names of the kind that fix the rank (``{"conv2d": 2}``).
+    spellings: ClassVar[dict[str, int]] = {}
+    #: Field spellings this kind alone accepts (a pool's ``kernel_size`` is ``pool_size``),
+    #: on top of the PyTorch spellings every kind accepts (``ALIASES``).
+    field_aliases: ClassVar[dict[str, str]] = {}
     #: Names of the integer-tuple fields that are broadcast to the input's rank.
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Smallest input rank the family accepts (0: a feature vector).
@@ -163,11 +116,15 @@ class Layer:
     post_activation: ClassVar[bool] = False
     #: The input dtype the family accepts: "float" activations or "int" token ids.
     input_dtype: ClassVar[str] = "float"
+    #: Whether both frameworks hold the same weight roles, each ported by its
+    #: ``layout``; a kind whose roles differ by side (two biases) overrides ``port``.
+    ported_by_role: ClassVar[bool] = True
 
     def resolved(self, rank: int) -> Layer:
         """This spec with every per-axis field as a tuple of ``rank`` ints.
 
         Example:
+            >>> from compare.spec import Conv
             >>> Conv(filters=8, kernel_size=3).resolved(2).kernel_size
             (3, 3)
         """
@@ -182,11 +139,11 @@ class Layer:
                 f"spatial axes (channels plus size), but the input has {rank}"
             )
         changes: dict[str, Any] = {
-            name: _broadcast(name, getattr(self, name), rank) for name in self.spatial_fields
+            name: broadcast(name, getattr(self, name), rank) for name in self.spatial_fields
         }
         padding = getattr(self, "padding", None)
         if padding is not None and not isinstance(padding, str):
-            changes["padding"] = _broadcast("padding", padding, rank)
+            changes["padding"] = broadcast("padding", padding, rank)
         if hasattr(self, "rank"):
             changes["rank"] = rank
         return dataclasses.replace(self, **changes)
@@ -195,6 +152,7 @@ class Layer:
         """Canonical field names and values, JSON-ready (tuples become lists).
 
         Example:
+            >>> from compare.spec import Dense
             >>> Dense(units=10).to_dict()
             {'kind': 'dense', 'units': 10, 'use_bias': True}
         """
@@ -208,294 +166,102 @@ class Layer:
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
+    # -- what a kind defines (framework-free); the engines call only these ------------
+    def formula(self, inputs: tuple[Shape, ...]) -> LayerFormula:
+        """The formula of this resolved layer on its input shapes (raises SpecError).
 
-def _check_activation(value: Any) -> str:
-    """Normalise the ``activation`` field of a conv or dense spec."""
-    from compare.spec_layers import check_activation
+        Checks the number of inputs and their dtype, then calls the kind's ``rule``.
 
-    return check_activation("activation", value)
-
-
-@dataclass(frozen=True)
-class _ConvBase(Layer):
-    """Fields shared by the convolution families."""
-
-    kernel_size: IntOrInts = 1
-    strides: IntOrInts = 1
-    padding: Padding = "valid"
-    dilation: IntOrInts = 1
-    use_bias: bool = True
-    rank: int | None = field(default=None, repr=False)
-    #: Activation applied after the layer (Keras layers carry one; torch appends a module).
-    activation: str = "linear"
-
-    spatial_fields: ClassVar[tuple[str, ...]] = ("kernel_size", "strides", "dilation")
-    min_rank: ClassVar[int] = 1
-    post_activation: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kernel_size", _check_ints("kernel_size", self.kernel_size, 1))
-        object.__setattr__(self, "strides", _check_ints("strides", self.strides, 1))
-        object.__setattr__(self, "padding", _check_padding(self.padding))
-        object.__setattr__(self, "dilation", _check_ints("dilation", self.dilation, 1))
-        _check_bool("use_bias", self.use_bias)
-        object.__setattr__(self, "activation", _check_activation(self.activation))
-        if self.rank is not None and self.rank not in (1, 2, 3):
-            raise SpecError(f"rank={self.rank} must be 1, 2 or 3")
-
-
-@dataclass(frozen=True)
-class Conv(_ConvBase):
-    """An N-d convolution (PyTorch ``nn.ConvNd``, Keras ``ConvND``).
-
-    Example:
-        >>> Conv(filters=8, kernel_size=3).filters
-        8
-    """
-
-    filters: int = 0
-    groups: int = 1
-    kind: ClassVar[str] = "conv"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_int("filters", self.filters, 1)
-        _check_int("groups", self.groups, 1)
-        if self.filters % self.groups:
-            raise SpecError(f"groups={self.groups} must divide filters={self.filters}")
-
-
-@dataclass(frozen=True)
-class ConvTranspose(_ConvBase):
-    """A transposed convolution (``nn.ConvTransposeNd``, ``ConvNDTranspose``).
-
-    Example:
-        >>> ConvTranspose(filters=4, kernel_size=3, strides=2, padding=1,
-        ...               output_padding=1).output_padding
-        1
-    """
-
-    filters: int = 0
-    groups: int = 1
-    output_padding: IntOrInts = 0
-    kind: ClassVar[str] = "conv_transpose"
-    spatial_fields: ClassVar[tuple[str, ...]] = (
-        "kernel_size",
-        "strides",
-        "dilation",
-        "output_padding",
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_int("filters", self.filters, 1)
-        _check_int("groups", self.groups, 1)
-        object.__setattr__(
-            self, "output_padding", _check_ints("output_padding", self.output_padding, 0)
-        )
-        if self.filters % self.groups:
-            raise SpecError(f"groups={self.groups} must divide filters={self.filters}")
-        if self.padding == "same" and any(_as_tuple(self.output_padding)):
+        Example:
+            >>> from compare.spec import Dense
+            >>> Dense(units=10).resolved(0).formula((Shape(8),)).params
+            90
+        """
+        if len(inputs) != 1:
+            raise SpecError(f"kind='{self.kind}' takes one input, got {len(inputs)}")
+        shape = inputs[0]
+        if shape.dtype != self.input_dtype:
+            if shape.dtype == "int":
+                raise SpecError(
+                    f"kind='{self.kind}' needs float activations, but its input is a "
+                    "sequence of integer token ids; put an embedding first"
+                )
             raise SpecError(
-                f"output_padding={_fmt(self.output_padding)} needs integer or 'valid' "
-                "padding; with padding='same' the output size is input * strides"
+                f"kind='{self.kind}' needs integer token ids (an input with dtype='int'), "
+                f"but its input is float activations of shape {shape.torch()[1:]}"
             )
+        return self.rule(shape)
 
+    def rule(self, shape: Shape) -> LayerFormula:
+        """The kind's shape and parameter rule on one input (each kind defines it).
 
-@dataclass(frozen=True)
-class DepthwiseConv(_ConvBase):
-    """A depthwise convolution: each input channel gets ``depth_multiplier`` filters.
+        Example:
+            >>> from compare.spec import Flatten
+            >>> Flatten().rule(Shape(2, (3, 4))).output.channels
+            24
+        """
+        raise NotImplementedError(f"kind {self.kind!r} defines no formula rule")
 
-    Example:
-        >>> DepthwiseConv(kernel_size=3, depth_multiplier=2).depth_multiplier
-        2
-    """
+    def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
+        """How weight ``role`` is laid out in each framework, and the length of every
+        axis label (``KeyError`` for a role the kind does not have).
 
-    depth_multiplier: int = 1
-    kind: ClassVar[str] = "depthwise_conv"
+        Example:
+            >>> from compare.spec import Dense
+            >>> d = Dense(units=2).resolved(0)
+            >>> d.layout(d.formula((Shape(3),)), "kernel")[0].keras
+            ('I', 'O')
+        """
+        raise KeyError(f"no layout for role {role!r} of kind {self.kind!r}")
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_int("depth_multiplier", self.depth_multiplier, 1)
+    def weight_axes(
+        self, formula: LayerFormula, role: str, framework: str, ndim: int
+    ) -> tuple[str, ...]:
+        """Axis labels of ``role`` as ``framework`` holds it; () if the array has other axes.
 
+        Example:
+            >>> from compare.spec import Dense
+            >>> d = Dense(units=2).resolved(0)
+            >>> d.weight_axes(d.formula((Shape(3),)), "kernel", "torch", 2)
+            ('O', 'I')
+        """
+        layout = self.layout(formula, role)[0]
+        shown = layout.torch_shown if framework == "torch" else layout.keras_shown
+        return shown if len(shown) == ndim else ()
 
-@dataclass(frozen=True)
-class SeparableConv(_ConvBase):
-    """A depthwise convolution followed by a 1x1 pointwise one (one bias, at the end).
+    def port(
+        self,
+        formula: LayerFormula,
+        weights: Mapping[str, np.ndarray],
+        dst_shapes: Mapping[str, tuple[int, ...]],
+        *,
+        to: str,
+    ) -> dict[str, np.ndarray]:
+        """This layer's role arrays moved into framework ``to``'s layout (role by role
+        through ``layout``; a kind whose roles differ between frameworks overrides it).
 
-    Example:
-        >>> SeparableConv(filters=16, kernel_size=3).depth_multiplier
-        1
-    """
+        Example:
+            >>> from compare.spec import Dense
+            >>> d = Dense(units=1, use_bias=False).resolved(0)
+            >>> w = {"kernel": np.arange(3.0).reshape(1, 3)}
+            >>> d.port(d.formula((Shape(3),)), w, {"kernel": (3, 1)}, to="keras")["kernel"].ravel()
+            array([0., 1., 2.])
+        """
+        out = {}
+        for role, array in weights.items():
+            layout, sizes = self.layout(formula, role)
+            out[role] = port_weight(array, layout, sizes, dst_shapes[role], to=to)
+        return out
 
-    filters: int = 0
-    depth_multiplier: int = 1
-    kind: ClassVar[str] = "separable_conv"
+    def input_high(self) -> int:
+        """For a kind taking integer ids: the exclusive upper bound of valid ids.
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_int("filters", self.filters, 1)
-        _check_int("depth_multiplier", self.depth_multiplier, 1)
-
-
-@dataclass(frozen=True)
-class Dense(Layer):
-    """A fully connected layer acting on the channel (feature) axis.
-
-    Example:
-        >>> Dense(units=10, use_bias=False).use_bias
-        False
-    """
-
-    units: int = 0
-    use_bias: bool = True
-    activation: str = "linear"
-    kind: ClassVar[str] = "dense"
-    post_activation: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        _check_int("units", self.units, 1)
-        _check_bool("use_bias", self.use_bias)
-        object.__setattr__(self, "activation", _check_activation(self.activation))
-
-
-@dataclass(frozen=True)
-class Flatten(Layer):
-    """Flatten channels and spatial axes into one feature axis.
-
-    Example:
-        >>> Flatten().to_dict()
-        {'kind': 'flatten'}
-    """
-
-    kind: ClassVar[str] = "flatten"
-
-
-# -- sequence families: recurrent layers and embedding --------------------------------
-# A sequence is layout-neutral like every activation: (steps, features) is
-# ``Input(channels=features, size=(steps,))``. Integer token ids are an ``Input`` with
-# ``dtype="int"`` (see ``Input``); only an embedding accepts them. Shape rules live in
-# ``compare.sequence``.
-
-RECURRENT_ACTIVATIONS = ("tanh", "relu")
-
-
-@dataclass(frozen=True)
-class _Recurrent(Layer):
-    """Fields shared by the recurrent families (one layer, one direction)."""
-
-    units: int = 0
-    return_sequences: bool = False
-    use_bias: bool = True
-
-    def __post_init__(self) -> None:
-        _check_int("units", self.units, 1)
-        _check_bool("return_sequences", self.return_sequences)
-        _check_bool("use_bias", self.use_bias)
-
-
-@dataclass(frozen=True)
-class LSTM(_Recurrent):
-    """A long short-term memory layer (``nn.LSTM``, ``keras.layers.LSTM``).
-
-    Example:
-        >>> LSTM(units=32).to_dict()
-        {'kind': 'lstm', 'units': 32, 'return_sequences': False, 'use_bias': True}
-    """
-
-    kind: ClassVar[str] = "lstm"
-
-
-@dataclass(frozen=True)
-class GRU(_Recurrent):
-    """A gated recurrent unit; ``reset_after`` applies the reset gate after the
-    recurrent matmul (PyTorch's only formulation, Keras' default).
-
-    Example:
-        >>> GRU(units=8, reset_after=False).reset_after
-        False
-    """
-
-    reset_after: bool = True
-    kind: ClassVar[str] = "gru"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_bool("reset_after", self.reset_after)
-
-
-@dataclass(frozen=True)
-class SimpleRNN(_Recurrent):
-    """An Elman RNN ``h = activation(x W + h U + b)`` (``nn.RNN``, ``keras.layers.SimpleRNN``).
-
-    Example:
-        >>> SimpleRNN(units=4, activation="relu").activation
-        'relu'
-    """
-
-    activation: str = "tanh"
-    kind: ClassVar[str] = "simple_rnn"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.activation, str) or self.activation.lower() not in (
-            RECURRENT_ACTIVATIONS
-        ):
-            raise SpecError(
-                f"activation={_fmt(self.activation)} must be one of "
-                f"{', '.join(map(repr, RECURRENT_ACTIVATIONS))} (the ones nn.RNN offers)"
-            )
-        object.__setattr__(self, "activation", self.activation.lower())
-
-
-@dataclass(frozen=True)
-class Embedding(Layer):
-    """A lookup table of ``input_dim`` vectors of ``output_dim`` features; its input
-    is a sequence of integer ids in [0, input_dim) (an ``Input`` with ``dtype="int"``).
-
-    Example:
-        >>> Embedding(input_dim=1000, output_dim=16).to_dict()
-        {'kind': 'embedding', 'input_dim': 1000, 'output_dim': 16}
-    """
-
-    input_dim: int = 0
-    output_dim: int = 0
-    kind: ClassVar[str] = "embedding"
-    input_dtype: ClassVar[str] = "int"
-
-    def __post_init__(self) -> None:
-        _check_int("input_dim", self.input_dim, 1)
-        _check_int("output_dim", self.output_dim, 1)
-
-
-SEQUENCE_KINDS: tuple[type[Layer], ...] = (LSTM, GRU, SimpleRNN, Embedding)
-
-
-def _as_tuple(value: IntOrInts) -> tuple[int, ...]:
-    return (value,) if isinstance(value, int) else value
-
-
-KINDS: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Conv, ConvTranspose, DepthwiseConv, SeparableConv, Dense, Flatten)
-}
-KINDS.update({cls.kind: cls for cls in SEQUENCE_KINDS})
-
-# Explicit-rank spellings: conv2d, conv_transpose2d / conv2d_transpose, ...
-_RANKED: dict[str, tuple[str, int]] = {}
-for _rank in (1, 2, 3):
-    _RANKED[f"conv{_rank}d"] = ("conv", _rank)
-    _RANKED[f"conv_transpose{_rank}d"] = ("conv_transpose", _rank)
-    _RANKED[f"conv{_rank}d_transpose"] = ("conv_transpose", _rank)
-    _RANKED[f"depthwise_conv{_rank}d"] = ("depthwise_conv", _rank)
-    _RANKED[f"separable_conv{_rank}d"] = ("separable_conv", _rank)
-
-
-INPUT_DTYPES = ("float", "int")
-
-# Normalisation, pooling, dropout and activation kinds live in their own module.
-from compare.spec_layers import KIND_ALIASES, LAYER_KINDS  # noqa: E402
-
-KINDS.update(LAYER_KINDS)
+        Example:
+            >>> from compare.spec import Embedding
+            >>> Embedding(input_dim=50, output_dim=4).input_high()
+            50
+        """
+        raise NotImplementedError(f"kind {self.kind!r} takes no integer input")
 
 
 @dataclass(frozen=True)
@@ -522,25 +288,24 @@ class Input:
     def __post_init__(self) -> None:
         if self.dtype not in INPUT_DTYPES:
             raise SpecError(
-                f"input.dtype={_fmt(self.dtype)} must be one of "
-                f"{', '.join(map(repr, INPUT_DTYPES))}"
+                f"input.dtype={fmt(self.dtype)} must be one of {', '.join(map(repr, INPUT_DTYPES))}"
             )
-        _check_int("input.channels", self.channels, 1)
+        check_int("input.channels", self.channels, 1)
         if not isinstance(self.size, list | tuple):
             raise SpecError(
-                f"input.size={_fmt(self.size)} must be a list of 0 to 3 positive integers"
+                f"input.size={fmt(self.size)} must be a list of 0 to 3 positive integers"
             )
         size = tuple(self.size)
         if len(size) > 3:
-            raise SpecError(f"input.size={_fmt(size)} must have at most 3 axes")
+            raise SpecError(f"input.size={fmt(size)} must have at most 3 axes")
         for n in size:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise SpecError(f"input.size={_fmt(size)} must hold positive integers")
+                raise SpecError(f"input.size={fmt(size)} must hold positive integers")
         object.__setattr__(self, "size", size)
         if self.dtype == "int" and (self.channels != 1 or len(size) != 1):
             raise SpecError(
                 f"input.dtype='int' is a sequence of token ids: it needs channels=1 and "
-                f"size=[steps], got channels={self.channels}, size={_fmt(size)}"
+                f"size=[steps], got channels={self.channels}, size={fmt(size)}"
             )
 
     @property
@@ -566,6 +331,7 @@ class Model:
     """A named input plus a stack of layers, resolved and shape-checked at construction.
 
     Example:
+        >>> from compare.spec import Conv
         >>> m = Model("seed", Input(1, (28, 28)), (Conv(filters=40, kernel_size=3),))
         >>> m.layers[0].kernel_size
         (3, 3)
@@ -596,11 +362,48 @@ class Model:
                     f"model '{self.name}', layer {index} ({layer.kind}): {exc}"
                 ) from exc
         object.__setattr__(self, "layers", tuple(resolved))
-        # Shape propagation checks every cross-layer rule and names the layer.
-        from compare.formulas import infer
+        # The model is a graph (a chain: one path); shape propagation along it checks
+        # every cross-layer rule and names the layer. The graph and the formulas are
+        # kept beside the fields (a frozen dataclass).
+        graph = Graph.chain(self.layers)
+        formulas: list[LayerFormula] = []
 
-        # Kept beside the fields (a frozen dataclass) for ``infer`` to hand back.
-        object.__setattr__(self, "_formulas", infer(self))
+        def infer(node: Node, shapes: list[Shape]) -> Shape:
+            try:
+                formula = node.layer.formula(tuple(shapes))
+            except SpecError as exc:
+                raise SpecError(
+                    f"model '{self.name}', layer {node.name} ({node.layer.kind}): {exc}"
+                ) from exc
+            formulas.append(formula)
+            return formula.output
+
+        shape = Shape(self.input.channels, self.input.size, dtype=self.input.dtype)
+        graph.walk(infer, {graph.inputs[0]: shape})
+        object.__setattr__(self, "_graph", graph)
+        object.__setattr__(self, "_formulas", tuple(formulas))
+
+    @property
+    def graph(self) -> Graph:
+        """The model as a graph of named nodes (a chain: node ``i`` reads node ``i - 1``).
+
+        Example:
+            >>> from compare.catalog import seed_model
+            >>> [(n.name, n.inputs) for n in seed_model().graph.nodes][:2]
+            [('0', ('input',)), ('1', ('0',))]
+        """
+        return self.__dict__["_graph"]
+
+    @property
+    def formulas(self) -> tuple[LayerFormula, ...]:
+        """One ``LayerFormula`` per layer, inferred when the model was made.
+
+        Example:
+            >>> from compare.catalog import seed_model
+            >>> [f.params for f in seed_model().formulas]
+            [400, 2888, 0, 46090]
+        """
+        return self.__dict__["_formulas"]
 
 
 def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict[str, Any]]:
@@ -613,18 +416,20 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
         raise SpecError(f"layer {index}: kind={kind!r} must be a string")
     kind_key = kind.strip().lower()
     rank = None
-    if kind_key in _RANKED:
-        kind_key, rank = _RANKED[kind_key]
-    cls = KINDS.get(kind_key)
+    ranked = registry.spelling(kind_key)
+    if ranked is not None:
+        kind_key, rank = ranked
+    known_kinds = registry.kinds()
+    cls = known_kinds.get(kind_key)
     if cls is None:
-        known = ", ".join(sorted(KINDS))
+        known = ", ".join(sorted(known_kinds))
         raise SpecError(f"layer {index}: unknown kind={kind!r}; known kinds: {known}")
     names = {f.name for f in dataclasses.fields(cls)} - {"rank"}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "kind":
             continue
-        canonical = KIND_ALIASES.get(kind_key, {}).get(key) or ALIASES.get(key, key)
+        canonical = cls.field_aliases.get(key) or ALIASES.get(key, key)
         if canonical not in names:
             known = ", ".join(sorted(names))
             raise SpecError(
@@ -703,21 +508,10 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     return Model(name=str(name), input=input_spec, layers=tuple(layers))
 
 
-def ceil_div(a: int, b: int) -> int:
-    """Integer ceiling of ``a / b``.
-
-    Example:
-        >>> ceil_div(7, 2)
-        4
-    """
-    return -(-a // b)
-
-
-def prod(values: Sequence[int]) -> int:
-    """Product of integers (1 for none).
-
-    Example:
-        >>> prod((3, 3, 40))
-        360
-    """
-    return math.prod(values)
+def __getattr__(name: str) -> Any:
+    """A kind's spec class by its class name (``compare.spec.Conv``), from the registry."""
+    for kind_cls in registry.kinds().values():
+        for cls in kind_cls.__mro__:  # the kind, or a base it shares with others (_Pool)
+            if cls.__name__ == name:
+                return cls
+    raise AttributeError(f"module 'compare.spec' has no attribute {name!r}")

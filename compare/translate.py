@@ -26,21 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compare import layouts
+from compare.core import registry
 from compare.errors import SpecError
 from compare.formulas import LayerFormula, infer, same_pads
+from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from compare.kinds.dense.spec import Dense
+from compare.kinds.flatten.spec import Flatten
 from compare.records import ModelResult
-from compare.spec import (
-    KINDS,
-    Conv,
-    ConvTranspose,
-    Dense,
-    DepthwiseConv,
-    Flatten,
-    Input,
-    Layer,
-    Model,
-    SeparableConv,
-)
+from compare.spec import Input, Layer, Model
 
 __all__ = [
     "KERAS_CLASSES",
@@ -504,7 +497,7 @@ def _layer(bound: _Bound, channels: int) -> Layer:
     if call.rank is not None:
         fields["rank"] = call.rank
     try:
-        return KINDS[kind](**fields)
+        return registry.kind_class(kind)(**fields)
     except SpecError as exc:
         raise SpecError(f"{call.dotted}: {exc}") from exc
 

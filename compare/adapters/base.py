@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from compare.formulas import LayerFormula
+from compare.records import WeightFact
 from compare.spec import Layer
 
 __all__ = ["Adapter", "Built", "LayerTables", "Notes", "Unsupported", "WeightFact"]
@@ -30,22 +31,6 @@ class Unsupported(Exception):
         >>> str(Unsupported("Keras has no groups for transposed convolutions"))
         'Keras has no groups for transposed convolutions'
     """
-
-
-@dataclass(frozen=True)
-class WeightFact:
-    """One weight as the framework holds it.
-
-    Example:
-        >>> WeightFact("weight", (8, 40, 3, 3), ("O", "I", "H", "W"), True).shape
-        (8, 40, 3, 3)
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    axes: tuple[str, ...]
-    trainable: bool
-    role: str | None = None
 
 
 @dataclass

@@ -46,7 +46,7 @@ __all__ = [
 T = TypeVar("T")
 
 #: kind name -> spec class
-_KINDS: dict[str, type] = {}
+_KINDS: dict[str, type[Any]] = {}
 #: alternative spelling of a kind (``conv2d``) -> (kind, rank)
 _SPELLINGS: dict[str, tuple[str, int]] = {}
 #: (framework, what, key) -> the registered object
@@ -138,7 +138,7 @@ def load_families() -> None:
                     raise
 
 
-def kinds() -> dict[str, type]:
+def kinds() -> dict[str, type[Any]]:
     """Every registered kind name -> its spec class.
 
     Example:
@@ -149,7 +149,7 @@ def kinds() -> dict[str, type]:
     return dict(_KINDS)
 
 
-def kind_class(name: str) -> type:
+def kind_class(name: str) -> type[Any]:
     """The spec class of a kind; ``KeyError`` when no family registered it.
 
     Example:

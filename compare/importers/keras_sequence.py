@@ -14,7 +14,8 @@ from typing import Any
 
 from compare.adapters._keras_import import keras
 from compare.importers.base import Piece, Refuse
-from compare.spec import GRU, LSTM, RECURRENT_ACTIVATIONS, Embedding, SimpleRNN
+from compare.kinds.embedding.spec import Embedding
+from compare.kinds.recurrent.spec import GRU, LSTM, RECURRENT_ACTIVATIONS, SimpleRNN
 
 __all__ = ["SEQUENCE_LAYERS"]
 

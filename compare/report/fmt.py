@@ -188,9 +188,9 @@ def spec_text(spec: dict[str, Any]) -> str:
     """
     import dataclasses
 
-    from compare.spec import KINDS
+    from compare.core import registry
 
-    cls = KINDS.get(str(spec.get("kind")))
+    cls = registry.kinds().get(str(spec.get("kind")))
     defaults = {} if cls is None else {f.name: f.default for f in dataclasses.fields(cls)}
     first = ("filters", "units", "depth_multiplier")
     keys = sorted((k for k in spec if k != "kind"), key=lambda k: (k not in first, 0))

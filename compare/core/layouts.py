@@ -1,0 +1,154 @@
+"""Weight and activation layouts as data: axis labels, permutations, their inverses.
+
+Framework-free (numpy only). Every weight role of every kind is described by the axis
+labels of its array in PyTorch and in Keras (a kind's ``layout`` says which), after
+splitting merged axes (PyTorch's depthwise weight ``(C*M, 1, H, W)`` is seen as
+``(C, M, H, W)``). A port is then: reshape to the labelled axes, transpose by the
+permutation the labels imply, reshape to the destination's own shape. The inverse port
+uses the same data the other way round, so a round trip is the identity by
+construction, and tested.
+
+Example:
+    >>> permutation(("O", "I", "H", "W"), ("H", "W", "I", "O"))
+    (2, 3, 1, 0)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from compare.core.shapes import Shape
+
+__all__ = [
+    "WeightLayout",
+    "activation_to_keras",
+    "activation_to_torch",
+    "inverse",
+    "kernel_axes",
+    "permutation",
+    "port_weight",
+]
+
+_SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def kernel_axes(rank: int) -> tuple[str, ...]:
+    """Labels of the spatial kernel axes for a rank.
+
+    Example:
+        >>> kernel_axes(2)
+        ('H', 'W')
+    """
+    return _SPATIAL[rank]
+
+
+@dataclass(frozen=True)
+class WeightLayout:
+    """How one weight role is laid out in each framework.
+
+    ``torch`` and ``keras`` are the labels of the (split) axes; ``torch_shown`` and
+    ``keras_shown`` the labels of the arrays as the frameworks hold them, which is
+    what reports show (``O,I,H,W`` and ``H,W,I,O``).
+
+    Example:
+        >>> WeightLayout(("O", "I"), ("I", "O"), ("O", "I"), ("I", "O")).keras
+        ('I', 'O')
+    """
+
+    torch: tuple[str, ...]
+    keras: tuple[str, ...]
+    torch_shown: tuple[str, ...]
+    keras_shown: tuple[str, ...]
+
+
+@functools.cache
+def permutation(src: tuple[str, ...], dst: tuple[str, ...]) -> tuple[int, ...]:
+    """Axis order that turns an array labelled ``src`` into one labelled ``dst``.
+
+    Example:
+        >>> permutation(("O", "I", "H", "W"), ("H", "W", "I", "O"))
+        (2, 3, 1, 0)
+    """
+    if sorted(src) != sorted(dst):
+        raise ValueError(f"axes {src} and {dst} do not name the same axes")
+    return tuple(src.index(label) for label in dst)
+
+
+def inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation that undoes ``perm``.
+
+    Example:
+        >>> inverse((2, 3, 1, 0))
+        (3, 2, 0, 1)
+    """
+    out = [0] * len(perm)
+    for position, axis in enumerate(perm):
+        out[axis] = position
+    return tuple(out)
+
+
+def port_weight(
+    array: np.ndarray,
+    layout: WeightLayout,
+    sizes: dict[str, int],
+    dst_shape: tuple[int, ...],
+    *,
+    to: str,
+) -> np.ndarray:
+    """Move one weight array into the other framework's layout.
+
+    ``sizes`` gives the length of each split label; ``to`` is ``"keras"`` or
+    ``"torch"``.
+
+    Example:
+        >>> w = np.arange(2 * 3 * 1 * 1).reshape(2, 3, 1, 1)
+        >>> lay = WeightLayout(("O", "I", "H", "W"), ("H", "W", "I", "O"), (), ())
+        >>> port_weight(w, lay, {"O": 2, "I": 3, "H": 1, "W": 1}, (1, 1, 3, 2), to="keras")[0, 0]
+        array([[0, 3],
+               [1, 4],
+               [2, 5]])
+    """
+    src, dst = (layout.torch, layout.keras) if to == "keras" else (layout.keras, layout.torch)
+    split = array.reshape([sizes[label] for label in src])
+    return np.ascontiguousarray(split.transpose(permutation(src, dst)).reshape(dst_shape))
+
+
+def activation_to_keras(x: np.ndarray, shape: Shape) -> np.ndarray:
+    """A channels-first activation (N, C, *S) as Keras lays it out (N, *S, C).
+
+    A vector that a Flatten made from a (C, *S) map is reordered from C,*S to *S,C.
+
+    Example:
+        >>> activation_to_keras(np.zeros((1, 4, 5, 6)), Shape(4, (5, 6))).shape
+        (1, 5, 6, 4)
+    """
+    if shape.dtype == "int":  # token ids: (N, steps) in both frameworks
+        return x
+    if shape.rank:
+        return np.moveaxis(x, 1, -1)
+    if shape.flattened_from is not None:
+        c, size = shape.flattened_from
+        grid = x.reshape(x.shape[0], c, *size)
+        return np.moveaxis(grid, 1, -1).reshape(x.shape[0], -1)
+    return x
+
+
+def activation_to_torch(x: np.ndarray, shape: Shape) -> np.ndarray:
+    """The inverse of ``activation_to_keras``.
+
+    Example:
+        >>> activation_to_torch(np.zeros((1, 5, 6, 4)), Shape(4, (5, 6))).shape
+        (1, 4, 5, 6)
+    """
+    if shape.dtype == "int":
+        return x
+    if shape.rank:
+        return np.moveaxis(x, -1, 1)
+    if shape.flattened_from is not None:
+        c, size = shape.flattened_from
+        grid = x.reshape(x.shape[0], *size, c)
+        return np.moveaxis(grid, -1, 1).reshape(x.shape[0], -1)
+    return x

@@ -1,0 +1,131 @@
+"""The kind registry: every kind known once, duplicates refused, engines free of kind names."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from compare.core import registry
+from compare.core.registry import RegistryError, register_kind, register_part
+from compare.errors import SpecError
+from compare.spec import Layer, model_from_dict
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "compare"
+
+
+def test_every_built_in_kind_is_registered_by_its_own_family_package():
+    kinds = registry.kinds()
+    # 19 kinds, each from a compare.kinds.<family>.spec module
+    assert len(kinds) == 19
+    for name, cls in kinds.items():
+        assert cls.kind == name
+        assert cls.__module__.startswith("compare.kinds.") and cls.__module__.endswith(".spec")
+
+
+def test_explicit_rank_spellings_resolve_to_their_kind():
+    assert registry.spelling("conv2d") == ("conv", 2)
+    assert registry.spelling("conv3d_transpose") == ("conv_transpose", 3)
+    assert registry.spelling("depthwise_conv1d") == ("depthwise_conv", 1)
+    assert registry.spelling("dense") is None
+
+
+def test_a_second_registration_of_a_kind_is_an_error_not_an_overwrite():
+    @dataclass(frozen=True)
+    class Imposter(Layer):
+        kind: ClassVar[str] = "conv"
+
+    before = registry.kind_class("conv")
+    with pytest.raises(RegistryError, match="kind 'conv' is registered twice"):
+        register_kind(Imposter)
+    assert registry.kind_class("conv") is before
+
+
+def test_a_spelling_taken_by_another_kind_is_refused():
+    @dataclass(frozen=True)
+    class Clash(Layer):
+        kind: ClassVar[str] = "test_clash"
+        spellings: ClassVar[dict[str, int]] = {"conv2d": 2}
+
+    with pytest.raises(RegistryError, match="spelling 'conv2d' of 'test_clash'"):
+        register_kind(Clash)
+    assert "test_clash" not in registry.kinds()
+
+
+def test_a_second_registration_of_a_framework_part_is_refused():
+    def first() -> None: ...
+
+    def second() -> None: ...
+
+    register_part("test_fw", "build", "test_part_kind")(first)
+    try:
+        with pytest.raises(RegistryError, match="test_fw build for 'test_part_kind'"):
+            register_part("test_fw", "build", "test_part_kind")(second)
+        assert registry.part("test_fw", "build", "test_part_kind") is first
+    finally:
+        registry.unregister_kind("test_part_kind")
+
+
+def test_a_missing_part_names_the_kind_and_the_part():
+    with pytest.raises(RegistryError, match="kind 'dense' registers no torch no_such"):
+        registry.part("torch", "no_such", "dense")
+
+
+def test_a_throwaway_kind_from_a_test_file_loads_from_a_spec_file():
+    @register_kind
+    @dataclass(frozen=True)
+    class Twice(Layer):
+        """Doubles its input (a throwaway kind for this test)."""
+
+        factor: int = 2
+        kind: ClassVar[str] = "test_twice"
+
+        def rule(self, shape):  # type: ignore[no-untyped-def]
+            from compare.core.shapes import LayerFormula
+
+            return LayerFormula(0, "0", shape, shape)
+
+    try:
+        model = model_from_dict(
+            {"name": "t", "input": {"channels": 2, "size": [3]}, "layers": [{"kind": "test_twice"}]}
+        )
+        assert type(model.layers[0]) is Twice
+        assert model.formulas[0].output.channels == 2
+        with pytest.raises(SpecError, match="unknown field 'factr'"):
+            model_from_dict(
+                {
+                    "name": "t",
+                    "input": {"channels": 2},
+                    "layers": [{"kind": "test_twice", "factr": 3}],
+                }
+            )
+    finally:
+        registry.unregister_kind("test_twice")
+    assert "test_twice" not in registry.kinds()
+
+
+#: Engine modules that must name no kind: their kind-specific parts live in compare/kinds/.
+ENGINES = ("spec.py", "formulas.py", "layouts.py", "parity.py", "core")
+
+
+def _kind_class_names() -> set[str]:
+    return {cls.__name__ for cls in registry.kinds().values()}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_modules_name_no_kind_class(engine):
+    paths = (
+        [PACKAGE / engine] if engine.endswith(".py") else sorted((PACKAGE / engine).glob("*.py"))
+    )
+    names = _kind_class_names()
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and node.id in names:
+                found.append(f"{path.name}:{node.lineno} {node.id}")
+            if isinstance(node, ast.alias) and node.name in names:
+                found.append(f"{path.name}:{node.lineno} import {node.name}")
+    assert found == []
