@@ -1,21 +1,15 @@
-"""Named differences and naive-port measurements for the sequence families
-(lstm, gru, simple_rnn, embedding); the generic ones (notes, parameter counts,
-activation layout) come from ``compare.differences``.
-
-Importing this module registers its naive checks in ``compare.naive.CHECKS``:
-
-* ``gate_order``: a GRU ported without reordering its gate blocks (r,z,n read as z,r,h);
-* ``biases``: an LSTM / simple RNN ported with ``bias_ih_l0`` only (``bias_hh_l0``
-  dropped instead of summed), or a GRU whose two biases are summed into one row.
+"""Named differences for the sequence families (lstm, gru, simple_rnn, embedding);
+the generic ones (notes, parameter counts, activation layout) come from
+``compare.differences``, their naive-port checks from ``compare.kinds.recurrent``.
 """
 
 from __future__ import annotations
 
-from compare import naive, sequence
+from compare import sequence
 from compare.formulas import LayerFormula
-from compare.naive import Context, NaiveResult
+from compare.naive import NaiveResult
 from compare.records import Difference, FrameworkLayer
-from compare.spec import GRU, Layer
+from compare.spec import Layer
 
 __all__ = ["family_differences"]
 
@@ -128,53 +122,3 @@ def family_differences(
             keras=f"{_shape(wk.shape)} [{','.join(wk.axes)}]",
         )
     ]
-
-
-# -- naive ports ------------------------------------------------------------------------
-def _naive_keras(ctx: Context, **flags: bool) -> NaiveResult | None:
-    torch_w = ctx.weights("torch")
-    ported = sequence.port_recurrent(ctx.layer, torch_w, to="keras", **flags)
-    return naive._err(ctx.y_keras, naive._with_keras_weights(ctx, ported))
-
-
-def gate_order(ctx: Context) -> NaiveResult | None:
-    """Port a GRU torch->keras transposing its arrays but keeping PyTorch's gate order."""
-    kind = ctx.layer.kind
-    if kind not in sequence.RECURRENT_KINDS:
-        return None
-    perm = sequence.gate_permutation(kind, "torch", "keras")
-    if perm == tuple(range(len(perm))):
-        return None
-    result = _naive_keras(ctx, reorder=False)
-    assert result is not None
-    err, why = result
-    letters = sequence.GATE_LETTERS[kind]
-    return err, why or (
-        f"arrays transposed but gate blocks kept in PyTorch's {letters['torch']} order, "
-        f"which Keras reads as {letters['keras']}"
-    )
-
-
-def biases(ctx: Context) -> NaiveResult | None:
-    """Port torch->keras ignoring how the two bias vectors must be combined."""
-    layer = ctx.layer
-    if layer.kind not in sequence.RECURRENT_KINDS or not getattr(layer, "use_bias", False):
-        return None
-    if sequence.bias_count(layer, "keras") == 1:
-        result = _naive_keras(ctx, combine_biases=False)
-        text = "only bias_ih_l0 ported, bias_hh_l0 dropped instead of added"
-    else:
-        assert isinstance(layer, GRU)
-        torch_w = ctx.weights("torch")
-        ported = sequence.port_recurrent(layer, torch_w, to="keras")
-        ported["bias"] = ported["bias"].copy()
-        ported["bias"][0] += ported["bias"][1]
-        ported["bias"][1] = 0
-        result = naive._err(ctx.y_keras, naive._with_keras_weights(ctx, ported))
-        text = "the two GRU biases summed into the input row (as for an LSTM), recurrent row zero"
-    assert result is not None
-    err, why = result
-    return err, why or text
-
-
-naive.CHECKS.update({"gate_order": gate_order, "biases": biases})

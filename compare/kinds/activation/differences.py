@@ -1,0 +1,38 @@
+"""Naive-port checks of the activation kind.
+
+Registered for ``activation``: the default fields a naive twin tries
+(``negative_slope``, ``alpha``) and the softmax-axis check.
+"""
+
+from __future__ import annotations
+
+from compare.core.registry import ANY, register_part
+from compare.naive import Context, NaiveResult, measure_error
+
+__all__ = ["softmax_axis"]
+
+register_part(ANY, "default_fields", "activation")(("negative_slope", "alpha"))
+
+
+def softmax_axis(ctx: Context) -> NaiveResult | None:
+    """Keras' softmax(axis=-1) ported literally to a channels-first torch tensor.
+
+    Example:
+        >>> from compare.naive import context_of
+        >>> from compare.spec import Input, Model
+        >>> from compare.spec_layers import Activation
+        >>> ctx = context_of(Model("m", Input(3, (4,)), (Activation(activation="softmax"),)))
+        >>> err, detail = softmax_axis(ctx)
+        >>> err > 0, detail
+        (True, "torch.softmax(dim=-1) (Keras' axis=-1) on a channels-first tensor")
+    """
+    if getattr(ctx.layer, "activation", None) != "softmax" or not ctx.formula.output.rank:
+        return None
+    import torch
+
+    naive = torch.softmax(torch.from_numpy(ctx.x_torch), dim=-1).numpy()
+    err, why = measure_error(ctx.y_torch, naive)
+    return err, why or "torch.softmax(dim=-1) (Keras' axis=-1) on a channels-first tensor"
+
+
+register_part(ANY, "naive_checks", "activation")({"softmax_axis": softmax_axis})

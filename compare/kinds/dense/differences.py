@@ -1,0 +1,34 @@
+"""Naive-port checks of the dense kind.
+
+A Dense after a Flatten reads its features in C,H,W order in PyTorch and H,W,C in
+Keras: its kernel's port permutes the rows, and ``flatten_dense`` measures a port
+that only transposes. Its kernel layout is measured by the generic check.
+"""
+
+from __future__ import annotations
+
+from compare.core.registry import ANY, register_part
+from compare.naive import Context, NaiveResult, keras_port_in_torch, measure_error
+
+__all__ = ["flatten_dense"]
+
+
+def flatten_dense(ctx: Context) -> NaiveResult | None:
+    """Port a Dense after Flatten with a plain transpose, rows left in C,H,W order.
+
+    Example:
+        >>> from compare.naive import context_of
+        >>> from compare.spec import Dense, Flatten, Input, Model
+        >>> ctx = context_of(Model("m", Input(2, (3,)), (Flatten(), Dense(units=2))), 1)
+        >>> err, detail = flatten_dense(ctx)
+        >>> err > 0, detail
+        (True, 'Dense kernel transposed but its rows not permuted from C,H,W to H,W,C')
+    """
+    if ctx.formula.input.flattened_from is None:
+        return None
+    naive = {"kernel": ctx.weights("torch")["kernel"].T}
+    err, why = measure_error(ctx.y_torch, keras_port_in_torch(ctx, naive))
+    return err, why or "Dense kernel transposed but its rows not permuted from C,H,W to H,W,C"
+
+
+register_part(ANY, "naive_checks", "dense")({"flatten_dense": flatten_dense})

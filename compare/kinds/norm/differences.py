@@ -1,0 +1,111 @@
+"""Naive-port checks of the normalisation kinds (batch_norm, layer_norm, group_norm).
+
+Registered by kind: the default fields a naive twin tries (``epsilon``), and the
+batch norm's measurements in training (``default_momentum``, ``training_mode``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from compare.adapters import get_adapter
+from compare.adapters.base import Built, Unsupported
+from compare.core.registry import ANY, register_part
+from compare.defaults import same_value
+from compare.naive import Context, NaiveResult
+from compare.spec_layers import BatchNorm
+
+__all__ = ["momentum_in_training", "running_variance_update"]
+
+NORMS = ("batch_norm", "layer_norm", "group_norm")
+
+_STATISTICS = ("moving_mean", "moving_variance")
+
+register_part(ANY, "default_fields", *NORMS)(("epsilon",))
+
+
+def _after_training_batch(framework: str, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The running statistics after one training-mode batch (the layer is restored)."""
+    adapter = get_adapter(framework)
+    saved = adapter.get_weights(built)
+    try:
+        adapter.run(built, x, training=True)
+        after = adapter.get_weights(built)
+        return {role: after[role] for role in _STATISTICS}
+    finally:
+        adapter.set_weights(built, saved)
+
+
+def _stats_err(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
+    return max(float(np.max(np.abs(a[r].astype(np.float64) - b[r]))) for r in _STATISTICS)
+
+
+def momentum_in_training(ctx: Context) -> NaiveResult | None:
+    """A batch norm left at a framework's default momentum: its running statistics
+    after one training batch, against the correct layer's (inference is unaffected).
+
+    Example:
+        >>> from compare.naive import context_of
+        >>> from compare.spec import Input, Model
+        >>> ctx = context_of(Model("m", Input(2, (4,)), (BatchNorm(),)))
+        >>> err, detail = momentum_in_training(ctx)
+        >>> err > 0, detail[:54]
+        (True, 'keras left at its default momentum=0.01 instead of 0.1')
+    """
+    layer = ctx.layer
+    if not isinstance(layer, BatchNorm):
+        return None
+    for framework in ("keras", "torch"):
+        adapter = get_adapter(framework)
+        default = adapter.defaults(layer, ctx.formula).get("momentum")
+        if not isinstance(default, float) or same_value(default, layer.momentum):
+            continue
+        twin_spec = dataclasses.replace(layer, momentum=default)
+        correct = ctx.built(framework)
+        try:
+            twin = adapter.build(twin_spec, ctx.formula, ctx.index, ctx.pair.dtype)
+        except Unsupported as exc:
+            return None, f"the naive port cannot be built: {exc}"
+        adapter.set_weights(twin, ctx.weights(framework))
+        x = ctx.x_torch if framework == "torch" else ctx.x_keras
+        err = _stats_err(
+            _after_training_batch(framework, correct, x), _after_training_batch(framework, twin, x)
+        )
+        return err, (
+            f"{framework} left at its default momentum={default} instead of "
+            f"{layer.momentum}: no effect in inference; after one training batch the running "
+            "statistics differ by this much"
+        )
+    return None
+
+
+def running_variance_update(ctx: Context) -> NaiveResult | None:
+    """One training batch in both correctly ported batch norms: PyTorch updates the
+    running variance with the unbiased batch variance, Keras with the biased one.
+
+    Example:
+        >>> from compare.naive import context_of
+        >>> from compare.spec import Input, Model
+        >>> ctx = context_of(Model("m", Input(2, (4,)), (BatchNorm(),)))
+        >>> err, detail = running_variance_update(ctx)
+        >>> err > 0, detail[:67]
+        (True, 'running statistics after one training batch of 8 values per channel')
+    """
+    layer = ctx.layer
+    if not isinstance(layer, BatchNorm) or layer.momentum == 0.0:
+        return None
+    torch_stats = _after_training_batch("torch", ctx.built("torch"), ctx.x_torch)
+    keras_stats = _after_training_batch("keras", ctx.built("keras"), ctx.x_keras)
+    n = ctx.x_torch.size // ctx.formula.input.channels
+    return _stats_err(torch_stats, keras_stats), (
+        f"running statistics after one training batch of {n} values per channel, ported "
+        f"layers with momentum={layer.momentum}: PyTorch's running_var uses the batch "
+        f"variance times {n}/{n - 1}, Keras' moving_variance the biased one"
+    )
+
+
+register_part(ANY, "naive_checks", "batch_norm")(
+    {"default_momentum": momentum_in_training, "training_mode": running_variance_update}
+)
