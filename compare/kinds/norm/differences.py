@@ -1,7 +1,9 @@
 """Naive-port checks of the normalisation kinds (batch_norm, layer_norm, group_norm).
 
-Registered by kind: the default fields a naive twin tries (``epsilon``), and the
-batch norm's measurements in training (``default_momentum``, ``training_mode``).
+Registered by kind: the default fields a naive twin tries (``epsilon``), the batch
+norm's measurements in training (``default_momentum``, ``training_mode``), and the
+random ranges the fresh scale, shift and statistics get before porting (ones and
+zeros would let a wrong port pass).
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ NORMS = ("batch_norm", "layer_norm", "group_norm")
 _STATISTICS = ("moving_mean", "moving_variance")
 
 register_part(ANY, "default_fields", *NORMS)(("epsilon",))
+
+register_part(ANY, "state_ranges", *NORMS)(
+    {
+        "gamma": (0.5, 1.5),
+        "beta": (-0.5, 0.5),
+        "moving_mean": (-0.5, 0.5),
+        "moving_variance": (0.5, 2.0),
+    }
+)
 
 
 def _after_training_batch(framework: str, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
