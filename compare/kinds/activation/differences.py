@@ -1,15 +1,17 @@
-"""Naive-port checks of the activation kind.
+"""Named differences and naive-port checks of the activation kind.
 
 Registered for ``activation``: the default fields a naive twin tries
-(``negative_slope``, ``alpha``) and the softmax-axis check.
+(``negative_slope``, ``alpha``), and the softmax-axis check and difference.
 """
 
 from __future__ import annotations
 
 from compare.core.registry import ANY, register_part
+from compare.differences import LayerFacts, measured
 from compare.naive import Context, NaiveResult, measure_error
+from compare.records import Difference
 
-__all__ = ["softmax_axis"]
+__all__ = ["softmax_axis", "softmax_differences"]
 
 register_part(ANY, "default_fields", "activation")(("negative_slope", "alpha"))
 
@@ -36,3 +38,30 @@ def softmax_axis(ctx: Context) -> NaiveResult | None:
 
 
 register_part(ANY, "naive_checks", "activation")({"softmax_axis": softmax_axis})
+
+
+@register_part(ANY, "differences_after_defaults", "activation")
+def softmax_differences(facts: LayerFacts) -> list[Difference]:
+    """The channel axis softmax normalises, where its naive port was measured.
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.records import FrameworkLayer
+        >>> from compare.spec import Input, Model
+        >>> from compare.spec_layers import Activation
+        >>> m = Model("m", Input(3, (4,)), (Activation(activation="softmax"),))
+        >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
+        >>> facts = LayerFacts(m.layers[0], infer(m)[0], t, k, {"softmax_axis": (0.4, "")})
+        >>> [(d.what, d.torch, d.keras) for d in softmax_differences(facts)]
+        [('softmax_axis', 'dim=1', 'axis=-1')]
+    """
+    if "softmax_axis" not in facts.naive:
+        return []
+    diff = Difference(
+        "softmax_axis",
+        "softmax normalises the channels: dim=1 in PyTorch's channels-first layout, "
+        "axis=-1 in Keras' channels-last one",
+        torch="dim=1",
+        keras="axis=-1",
+    )
+    return [measured(diff, facts.naive["softmax_axis"])]

@@ -1,4 +1,4 @@
-"""Naive-port checks of the dense kind.
+"""Named differences and naive-port checks of the dense kind.
 
 A Dense after a Flatten reads its features in C,H,W order in PyTorch and H,W,C in
 Keras: its kernel's port permutes the rows, and ``flatten_dense`` measures a port
@@ -7,10 +7,13 @@ that only transposes. Its kernel layout is measured by the generic check.
 
 from __future__ import annotations
 
+from compare import layouts
 from compare.core.registry import ANY, register_part
+from compare.differences import LayerFacts, measured
 from compare.naive import Context, NaiveResult, keras_port_in_torch, measure_error
+from compare.records import Difference
 
-__all__ = ["flatten_dense"]
+__all__ = ["flatten_dense", "flatten_dense_differences"]
 
 
 def flatten_dense(ctx: Context) -> NaiveResult | None:
@@ -32,3 +35,32 @@ def flatten_dense(ctx: Context) -> NaiveResult | None:
 
 
 register_part(ANY, "naive_checks", "dense")({"flatten_dense": flatten_dense})
+
+
+@register_part(ANY, "differences", "dense")
+def flatten_dense_differences(facts: LayerFacts) -> list[Difference]:
+    """The row order a Dense after Flatten must be ported with (none elsewhere).
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.records import FrameworkLayer
+        >>> from compare.spec import Dense, Flatten, Input, Model
+        >>> m = Model("m", Input(2, (3,)), (Flatten(), Dense(units=2)))
+        >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
+        >>> facts = LayerFacts(m.layers[1], infer(m)[1], t, k, {})
+        >>> [d.what for d in flatten_dense_differences(facts)]
+        ['flatten_dense']
+    """
+    formula = facts.formula
+    if formula.input.flattened_from is None:
+        return []
+    c, size = formula.input.flattened_from
+    axes = ",".join(layouts.kernel_axes(len(size)))
+    diff = Difference(
+        "flatten_dense",
+        f"the Dense after Flatten reads {formula.input.channels} features in "
+        f"C,{axes} order in PyTorch and {axes},C in Keras: porting its kernel "
+        f"must permute the rows (reshape to ({c}, {', '.join(map(str, size))}), "
+        "move C last), not only transpose",
+    )
+    return [measured(diff, facts.naive.get("flatten_dense"), why_in_detail=True)]

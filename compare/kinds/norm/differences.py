@@ -1,9 +1,10 @@
-"""Naive-port checks of the normalisation kinds (batch_norm, layer_norm, group_norm).
+"""Named differences and naive-port checks of the normalisation kinds (batch_norm,
+layer_norm, group_norm).
 
 Registered by kind: the default fields a naive twin tries (``epsilon``), the batch
-norm's measurements in training (``default_momentum``, ``training_mode``), and the
-random ranges the fresh scale, shift and statistics get before porting (ones and
-zeros would let a wrong port pass).
+norm's running statistics and training-mode differences with their measurements
+(``default_momentum``, ``training_mode``), and the random ranges the fresh scale,
+shift and statistics get before porting (ones and zeros would let a wrong port pass).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.core.registry import ANY, register_part
 from compare.defaults import same_value
+from compare.differences import LayerFacts, measured
 from compare.naive import Context, NaiveResult
+from compare.records import Difference
 from compare.spec_layers import BatchNorm
 
-__all__ = ["momentum_in_training", "running_variance_update"]
+__all__ = ["batch_norm_differences", "momentum_in_training", "running_variance_update"]
 
 NORMS = ("batch_norm", "layer_norm", "group_norm")
 
@@ -120,3 +123,46 @@ def running_variance_update(ctx: Context) -> NaiveResult | None:
 register_part(ANY, "naive_checks", "batch_norm")(
     {"default_momentum": momentum_in_training, "training_mode": running_variance_update}
 )
+
+_TRAINING = (
+    "inference (eval() / training=False) normalises with the stored running "
+    "statistics in both; in training both normalise with the batch statistics, but "
+    "PyTorch updates running_var with the unbiased batch variance (n/(n-1)) and Keras "
+    "moving_variance with the biased one, so ported statistics drift apart"
+)
+
+
+@register_part(ANY, "differences", "batch_norm")
+def batch_norm_differences(facts: LayerFacts) -> list[Difference]:
+    """Where a batch norm keeps its running statistics, and how training mode differs.
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.records import FrameworkLayer
+        >>> from compare.spec import Input, Model
+        >>> m = Model("m", Input(2, (4,)), (BatchNorm(),))
+        >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
+        >>> facts = LayerFacts(m.layers[0], infer(m)[0], t, k, {})
+        >>> [d.what for d in batch_norm_differences(facts)]
+        ['running_statistics', 'training_mode']
+    """
+    formula, torch, keras = facts.formula, facts.torch, facts.keras
+    out: list[Difference] = []
+    if formula.state:
+        c = formula.input.channels
+        out.append(
+            Difference(
+                "running_statistics",
+                f"the running mean and variance ({formula.state} values) are buffers in "
+                f"PyTorch (running_mean, running_var, plus num_batches_tracked: 1 more buffer "
+                f"element; buffers {torch.buffers}), not parameters, so its count is "
+                f"{torch.params}; Keras keeps them as non-trainable weights (moving_mean, "
+                f"moving_variance: {keras.non_trainable_params}) and its summary counts params "
+                f"{keras.params} (trainable {keras.trainable_params}). Porting copies them "
+                f"too: {c} means and {c} variances",
+                torch=f"params {torch.params}, buffers {torch.buffers}",
+                keras=f"params {keras.params} ({keras.non_trainable_params} non-trainable)",
+            )
+        )
+    out.append(measured(Difference("training_mode", _TRAINING), facts.naive.get("training_mode")))
+    return out

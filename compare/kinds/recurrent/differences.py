@@ -1,4 +1,8 @@
-"""Naive-port checks of the recurrent kinds (lstm, gru, simple_rnn):
+"""Named differences and naive-port checks of the recurrent kinds (lstm, gru,
+simple_rnn).
+
+Their weight differences replace the generic ones: kernels and recurrent kernels with
+their gate blocks, the gate order and the biases. Their naive checks:
 
 * ``kernel_layout``: the kernel reshaped instead of transposed, run by Keras itself
   (a recurrent port moves several arrays at once);
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 from compare import sequence
 from compare.core.registry import ANY, register_part
+from compare.differences import LayerFacts, measured, shape_text
 from compare.naive import (
     Context,
     NaiveResult,
@@ -18,11 +23,89 @@ from compare.naive import (
     reshaped_kernel,
     with_keras_weights,
 )
+from compare.records import Difference
 from compare.spec import GRU
 
-__all__ = ["biases", "gate_order", "kernel_in_keras"]
+__all__ = ["biases", "gate_order", "kernel_in_keras", "recurrent_weights"]
 
 RECURRENT = ("lstm", "gru", "simple_rnn")
+
+
+@register_part(ANY, "weight_differences", *RECURRENT)
+def recurrent_weights(facts: LayerFacts) -> list[Difference]:
+    """Kernel and recurrent-kernel layouts, gate order and biases of a recurrent layer.
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.records import FrameworkLayer
+        >>> from compare.spec import Input, Model
+        >>> m = Model("m", Input(3, (5,)), (GRU(units=4),))
+        >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
+        >>> [d.what for d in recurrent_weights(LayerFacts(m.layers[0], infer(m)[0], t, k, {}))]
+        ['gate_order', 'biases']
+    """
+    layer, torch, keras, naive = facts.layer, facts.torch, facts.keras, facts.naive
+    kind = layer.kind
+    by_role_t = {w.role: w for w in torch.weights if w.role}
+    by_role_k = {w.role: w for w in keras.weights if w.role}
+    letters = sequence.GATE_LETTERS[kind]
+    perm = sequence.gate_permutation(kind, "torch", "keras")
+    g = sequence.gates(kind)
+    out = []
+    for role, what in (
+        ("kernel", "kernel_layout"),
+        ("recurrent_kernel", "recurrent_kernel_layout"),
+    ):
+        wt, wk = by_role_t.get(role), by_role_k.get(role)
+        if wt is None or wk is None:
+            continue
+        if g == 1 or perm == tuple(range(g)):
+            how = "transpose" + (" (the gate blocks keep their order)" if g > 1 else "")
+        else:
+            how = f"reshape to ({g}, H, ...), take gate blocks {perm}, transpose, reshape back"
+        diff = Difference(
+            what,
+            f"PyTorch holds {wt.name} as {shape_text(wt.shape)} [{','.join(wt.axes)}], Keras "
+            f"{wk.name} as {shape_text(wk.shape)} [{','.join(wk.axes)}]; porting torch->keras "
+            f"is: {how}",
+            torch=f"{shape_text(wt.shape)} [{','.join(wt.axes)}]",
+            keras=f"{shape_text(wk.shape)} [{','.join(wk.axes)}]",
+        )
+        out.append(measured(diff, naive.get("kernel_layout")) if role == "kernel" else diff)
+    if g > 1:
+        same = perm == tuple(range(g))
+        detail = (
+            f"gate blocks along the {g}*H axis: PyTorch {letters['torch']}, Keras "
+            f"{letters['keras']}: "
+            + (
+                "the same order (g and c both name the cell candidate), so a port only transposes"
+                if same
+                else f"a port must reorder them (torch->keras takes blocks {perm})"
+            )
+        )
+        diff = Difference("gate_order", detail, letters["torch"], letters["keras"])
+        out.append(measured(diff, naive.get("gate_order")))
+    if getattr(layer, "use_bias", False):
+        n_t, n_k = sequence.bias_count(layer, "torch"), sequence.bias_count(layer, "keras")
+        bias_k = by_role_k.get("bias")
+        kshape = shape_text(bias_k.shape) if bias_k is not None else "?"
+        if n_k == 1:
+            detail = (
+                f"PyTorch keeps two bias vectors (bias_ih_l0, bias_hh_l0), Keras one bias "
+                f"{kshape}: they are only ever added, so torch->keras sums them and "
+                "keras->torch puts the whole bias into bias_ih_l0 and zeros into bias_hh_l0 "
+                f"(same function; PyTorch counts {g}*H more parameters)"
+            )
+        else:
+            detail = (
+                f"both keep two bias vectors: PyTorch bias_ih_l0 and bias_hh_l0, Keras "
+                f"stacks them as bias {kshape} (row 0 input, row 1 recurrent); they cannot "
+                "be summed, because the recurrent bias of the candidate sits inside "
+                "r*(W_hn h + b_hn)"
+            )
+        diff = Difference("biases", detail, f"{n_t} x ({g}*H)", f"{n_k} x ({g}*H)")
+        out.append(measured(diff, naive.get("biases")))
+    return out
 
 
 # -- naive ports ------------------------------------------------------------------------
