@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from compare import layouts
 from compare.core.registry import differences_part
-from compare.defaults import EXPLAIN
+from compare.defaults import explanation
 from compare.formulas import LayerFormula
 from compare.naive import NaiveResult
 from compare.records import DefaultValue, Difference, FrameworkLayer
@@ -147,13 +147,13 @@ def _value(value: object) -> str:
 
 
 def _default_differences(
-    defaults: tuple[DefaultValue, ...], naive: Mapping[str, NaiveResult]
+    kind: str, defaults: tuple[DefaultValue, ...], naive: Mapping[str, NaiveResult]
 ) -> list[Difference]:
     out = []
     for row in defaults:
         if not row.differs:
             continue
-        why = EXPLAIN.get(row.name, "")
+        why = explanation(kind, row.name)
         used = f"the spec's {row.name}={_value(row.spec)} is set explicitly in both"
         detail = (
             f"default {row.name}: PyTorch {_value(row.torch)}, Keras {_value(row.keras)} "
@@ -236,7 +236,7 @@ def layer_differences(
     before_defaults = _kind_part("differences", layer.kind)
     if before_defaults is not None:
         out += before_defaults(facts)
-    out += _default_differences(defaults, naive)
+    out += _default_differences(layer.kind, defaults, naive)
     after_defaults = _kind_part("differences_after_defaults", layer.kind)
     if after_defaults is not None:
         out += after_defaults(facts)

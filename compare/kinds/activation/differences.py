@@ -1,19 +1,47 @@
 """Named differences and naive-port checks of the activation kind.
 
 Registered for ``activation``: the default fields a naive twin tries
-(``negative_slope``, ``alpha``), and the softmax-axis check and difference.
+(``negative_slope``, ``alpha``), the softmax-axis check and difference, the rows
+derived from the spec (``approximate``, ``axis``) and why each default matters.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from compare.core.registry import ANY, register_part
 from compare.differences import LayerFacts, measured
 from compare.naive import Context, NaiveResult, measure_error
 from compare.records import Difference
 
-__all__ = ["softmax_axis", "softmax_differences"]
+__all__ = ["derived_values", "softmax_axis", "softmax_differences"]
 
 register_part(ANY, "default_fields", "activation")(("negative_slope", "alpha"))
+
+register_part(ANY, "explain", "activation")(
+    {
+        "negative_slope": "the slope of leaky_relu for negative inputs",
+        "alpha": "the saturation value of elu for negative inputs",
+        "approximate": "gelu as the exact erf form or the tanh approximation",
+        "axis": (
+            "the axis softmax normalises; Keras' -1 is the channels in its channels-last "
+            "layout, PyTorch's nn.Softmax() without dim picks one implicitly (deprecated)"
+        ),
+    }
+)
+
+
+@register_part(ANY, "spec_values", "activation")
+def derived_values(layer: Any) -> dict[str, Any]:
+    """The defaults rows an activation derives from its spec: ``approximate``
+    (gelu_tanh) and ``axis`` (softmax acts on the channels).
+
+    Example:
+        >>> from compare.spec_layers import Activation
+        >>> derived_values(Activation(activation="gelu"))
+        {'approximate': False, 'axis': 'channels'}
+    """
+    return {"approximate": layer.activation == "gelu_tanh", "axis": "channels"}
 
 
 def softmax_axis(ctx: Context) -> NaiveResult | None:

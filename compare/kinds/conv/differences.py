@@ -1,9 +1,10 @@
-"""Naive-port checks of the convolution kinds (conv, conv_transpose, depthwise_conv,
-separable_conv).
+"""Named differences and naive-port checks of the convolution kinds (conv,
+conv_transpose, depthwise_conv, separable_conv).
 
 Their kernel layout and TF's asymmetric 'same' padding are measured by the generic
 checks; registered here: a transposed conv's own padding check (its integer padding
-crops the output, which a port to Keras' 'same' gets wrong).
+crops the output, which a port to Keras' 'same' gets wrong) and why each default
+matters.
 """
 
 from __future__ import annotations
@@ -15,6 +16,24 @@ from compare.naive import Context, NaiveResult, naive_twin
 from compare.spec import ConvTranspose
 
 __all__ = ["transpose_padding"]
+
+CONVS = ("conv", "conv_transpose", "depthwise_conv", "separable_conv")
+
+register_part(ANY, "explain", *CONVS)(
+    {
+        "strides": "the step between windows (both default to the window)",
+        "padding": "PyTorch's padding is an integer (0), Keras' a mode ('valid')",
+        "dilation": "the spacing between kernel taps",
+        "use_bias": "whether the layer adds a learned bias",
+        "activation": "the function applied to the layer's output",
+        "groups": "number of channel groups",
+        "output_padding": (
+            "rows added at the end of a transposed conv's output; Keras' None infers them "
+            "(max(kernel, stride) - kernel with 'valid'), PyTorch's 0 adds none: a port that "
+            "leaves both unset gets different output sizes when kernel < stride"
+        ),
+    }
+)
 
 
 def transpose_padding(ctx: Context) -> NaiveResult | None:

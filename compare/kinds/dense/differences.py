@@ -15,6 +15,13 @@ from compare.records import Difference
 
 __all__ = ["flatten_dense", "flatten_dense_differences"]
 
+register_part(ANY, "explain", "dense")(
+    {
+        "use_bias": "whether the layer adds a learned bias",
+        "activation": "the function applied to the layer's output",
+    }
+)
+
 
 def flatten_dense(ctx: Context) -> NaiveResult | None:
     """Port a Dense after Flatten with a plain transpose, rows left in C,H,W order.

@@ -1,4 +1,5 @@
-"""Named differences of the dropout kind: how it behaves in training."""
+"""Named differences of the dropout kind: how it behaves in training, and why its
+default rate matters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from compare.differences import LayerFacts, measured
 from compare.records import Difference
 
 __all__ = ["dropout_differences"]
+
+register_part(ANY, "explain", "dropout")({"rate": "the fraction of units dropped in training"})
 
 _TRAINING = (
     "the identity in inference in both; in training both zero a random fraction "

@@ -3,8 +3,9 @@ layer_norm, group_norm).
 
 Registered by kind: the default fields a naive twin tries (``epsilon``), the batch
 norm's running statistics and training-mode differences with their measurements
-(``default_momentum``, ``training_mode``), and the random ranges the fresh scale,
-shift and statistics get before porting (ones and zeros would let a wrong port pass).
+(``default_momentum``, ``training_mode``), why each default matters, and the random
+ranges the fresh scale, shift and statistics get before porting (ones and zeros would
+let a wrong port pass).
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ register_part(ANY, "state_ranges", *NORMS)(
         "beta": (-0.5, 0.5),
         "moving_mean": (-0.5, 0.5),
         "moving_variance": (0.5, 2.0),
+    }
+)
+
+register_part(ANY, "explain", *NORMS)(
+    {
+        "momentum": (
+            "the spec's momentum is the weight of the new batch statistic (PyTorch's "
+            "convention); Keras' momentum weighs the old running value, so Keras gets "
+            "1 - momentum. It acts only in training: inference uses the stored statistics"
+        ),
+        "epsilon": "added to the variance before the square root; it changes every output",
+        "center": "whether a learned shift beta exists",
+        "scale": "whether a learned scale gamma exists",
+        "axes": "the axes a layer norm normalises over",
+        "groups": "number of channel groups",
     }
 )
 
