@@ -58,7 +58,14 @@ NaiveResult = tuple[float | None, str]
 
 @dataclasses.dataclass
 class Context:
-    """One layer's correct run: inputs and outputs in both layouts."""
+    """One layer's correct run: inputs and outputs in both layouts.
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> ctx.weights("torch")["kernel"].shape, ctx.x_keras.shape
+        ((2, 3), (2, 3))
+    """
 
     pair: Pair
     index: int
@@ -246,7 +253,14 @@ def reshaped_kernel(ctx: Context, *, through_torch: bool = True) -> NaiveResult 
 
 
 def asymmetric_same(ctx: Context) -> NaiveResult | None:
-    """TF 'same' with an odd total pad, ported as symmetric integer padding in torch."""
+    """TF 'same' with an odd total pad, ported as symmetric integer padding in torch.
+
+    Example:
+        >>> from compare.spec import Conv, Input, Model
+        >>> layer = Conv(filters=1, kernel_size=2, padding="same")
+        >>> asymmetric_same(context_of(Model("m", Input(1, (4,)), (layer,))))[1]
+        "symmetric padding=[1] instead of TF's (0, 1); the naive port cannot even run ..."
+    """
     pads = ctx.formula.pads
     layer = ctx.layer
     if getattr(layer, "padding", None) != "same":
