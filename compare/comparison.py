@@ -4,15 +4,17 @@
 unsupported layer, a parity mismatch or a framework error becomes a status in the
 result, so one bad model never sinks a batch.
 
-A normalisation layer's fresh scale, shift and running statistics (ones and zeros)
-would let a wrong port pass, so the PyTorch side gets random values
-(``STATE_RANGES``) before they are ported; initialisers are measured before that.
+A layer's fresh constant weights (a norm's scale, shift and running statistics: ones
+and zeros) would let a wrong port pass, so the PyTorch side gets random values before
+they are ported, in the ranges its family registers by kind
+(``register_part(ANY, "state_ranges", kind)``: role -> (low, high)); initialisers
+are measured before that.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ import numpy as np
 from compare import layouts
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
+from compare.core.registry import differences_part
 from compare.defaults import default_rows, spec_values, user_set
 from compare.differences import layer_differences
 from compare.errors import SpecError
@@ -36,7 +39,7 @@ from compare.records import (
     Status,
 )
 
-__all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model"]
+__all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model", "state_ranges"]
 
 #: The parity detail of a shape-only comparison.
 SHAPE_ONLY = "shape-only: weights never allocated, nothing ported or run"
@@ -82,25 +85,34 @@ def _initialisers(adapter: Any, built: Any, fresh: dict[str, np.ndarray]) -> lis
     ]
 
 
-#: Norm roles whose fresh values (ones, zeros) would make a port untested, and the
-#: random values they get before porting: (low, high) of a uniform draw.
-STATE_RANGES = {
-    "gamma": (0.5, 1.5),
-    "beta": (-0.5, 0.5),
-    "moving_mean": (-0.5, 0.5),
-    "moving_variance": (0.5, 2.0),
-}
+def state_ranges(kind: str) -> Mapping[str, tuple[float, float]]:
+    """Role -> (low, high) of the uniform draw a kind's constant fresh weights get
+    before porting (none for most kinds).
+
+    Example:
+        >>> state_ranges("no_such_kind")
+        {}
+    """
+    ranges: Mapping[str, tuple[float, float]] = differences_part("state_ranges", kind) or {}
+    return ranges
 
 
 def _randomise_state(
-    adapter: Any, built: Any, rng: np.random.Generator, dtype: str
+    adapter: Any,
+    built: Any,
+    rng: np.random.Generator,
+    dtype: str,
+    ranges: Mapping[str, tuple[float, float]],
 ) -> dict[str, np.ndarray]:
-    """Give a norm's scale, shift and statistics random non-trivial values (the fresh
-    ones, ones and zeros, would let a wrong port pass); returns the role arrays set."""
+    """Give the roles in ``ranges`` (a norm's scale, shift and statistics) random
+    non-trivial values (the fresh ones, ones and zeros, would let a wrong port pass);
+    returns the role arrays set."""
+    if not ranges:
+        return {}
     new = {
-        role: rng.uniform(*STATE_RANGES[role], size=shape).astype(dtype)
+        role: rng.uniform(*ranges[role], size=shape).astype(dtype)
         for role, shape in adapter.weight_shapes(built).items()
-        if role in STATE_RANGES
+        if role in ranges
     }
     if new:
         adapter.set_weights(built, new)
@@ -227,7 +239,8 @@ def _compare_pair(
                 if pair.weights_from is not None:  # an import keeps its own, already ported
                     read[name] = fresh_weights
                 elif name == "torch":
-                    fresh_weights.update(_randomise_state(adapter, built, state_rng, dtype))
+                    ranges = state_ranges(layer.kind)
+                    fresh_weights.update(_randomise_state(adapter, built, state_rng, dtype, ranges))
                     read[name] = fresh_weights
                 elif "torch" in outputs:  # keras: its fresh weights give way to torch's
                     try:

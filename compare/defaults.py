@@ -4,6 +4,11 @@ Framework-free. Each adapter reads its framework's own defaults (``inspect.signa
 of the class or function it builds, translated into the spec's convention) and the
 initialisers of a freshly built layer; this module turns them into records and names
 the ones that differ.
+
+A family adds to them in its ``differences`` module, by kind:
+``register_part(ANY, "explain", kind)`` maps a hyperparameter to why its default
+matters, and ``register_part(ANY, "spec_values", kind)`` gives the spec's value of
+rows derived from the fields (a function of the layer returning a dict).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import inspect
 import math
 from typing import Any
 
+from compare.core.registry import differences_part
 from compare.records import DefaultValue
 
-__all__ = ["REQUIRED", "default_rows", "same_value"]
+__all__ = ["REQUIRED", "default_rows", "explanation", "same_value", "spec_values", "user_set"]
 
 #: Marker for a framework parameter without a default (the user must give it).
 REQUIRED = "required"
@@ -76,20 +82,20 @@ def default_rows(
 def spec_values(layer: Any) -> dict[str, Any]:
     """The spec's value of every hyperparameter a defaults row may name.
 
-    Besides the fields, an activation has derived rows: ``approximate`` (gelu_tanh)
-    and ``axis`` (softmax acts on the channels).
+    Besides the fields, a kind may derive rows of its own (``spec_values`` it
+    registers); a post-activation that is 'linear' is named too.
 
     Example:
-        >>> from compare.spec_layers import Activation
-        >>> spec_values(Activation(activation="gelu"))["approximate"]
-        False
+        >>> from compare.spec import Dense
+        >>> spec_values(Dense(units=2))
+        {'kind': 'dense', 'units': 2, 'use_bias': True, 'activation': 'linear'}
     """
     out = layer.to_dict()
     if getattr(layer, "post_activation", False):  # to_dict leaves out a 'linear' activation
         out.setdefault("activation", getattr(layer, "activation", "linear"))
-    if getattr(layer, "kind", "") == "activation":
-        out["approximate"] = layer.activation == "gelu_tanh"
-        out["axis"] = "channels"
+    derived = differences_part("spec_values", getattr(layer, "kind", ""))
+    if derived is not None:
+        out.update(derived(layer))
     if "strides" in out and out.get("strides") == out.get("pool_size"):
         out["strides"] = "pool_size"
     for name, value in out.items():
@@ -102,9 +108,9 @@ def user_set(layer: Any) -> set[str]:
     """Fields whose value differs from the spec's own default (what the user chose).
 
     Example:
-        >>> from compare.spec_layers import BatchNorm
-        >>> sorted(user_set(BatchNorm(epsilon=1e-3)))
-        ['epsilon']
+        >>> from compare.spec import Dense
+        >>> sorted(user_set(Dense(units=2, use_bias=False)))  # units: the field default is 0
+        ['units', 'use_bias']
     """
     import dataclasses
 
@@ -122,41 +128,13 @@ def user_set(layer: Any) -> set[str]:
     return out
 
 
-#: Why each named default matters, for the layer's differences.
-EXPLAIN: dict[str, str] = {
-    "momentum": (
-        "the spec's momentum is the weight of the new batch statistic (PyTorch's "
-        "convention); Keras' momentum weighs the old running value, so Keras gets "
-        "1 - momentum. It acts only in training: inference uses the stored statistics"
-    ),
-    "epsilon": "added to the variance before the square root; it changes every output",
-    "center": "whether a learned shift beta exists",
-    "scale": "whether a learned scale gamma exists",
-    "axes": "the axes a layer norm normalises over",
-    "groups": "number of channel groups",
-    "pool_size": "the pooling window",
-    "strides": "the step between windows (both default to the window)",
-    "padding": "PyTorch's padding is an integer (0), Keras' a mode ('valid')",
-    "ceil_mode": "PyTorch can add a last, partial window; Keras has no such option",
-    "count_include_pad": (
-        "whether padded zeros count in the average's divisor; Keras has no parameter: "
-        "its 'same' always excludes them"
-    ),
-    "keepdims": "whether the pooled spatial axes stay as size-1 axes",
-    "dilation": "the spacing between kernel taps",
-    "use_bias": "whether the layer adds a learned bias",
-    "activation": "the function applied to the layer's output",
-    "output_padding": (
-        "rows added at the end of a transposed conv's output; Keras' None infers them "
-        "(max(kernel, stride) - kernel with 'valid'), PyTorch's 0 adds none: a port that "
-        "leaves both unset gets different output sizes when kernel < stride"
-    ),
-    "rate": "the fraction of units dropped in training",
-    "negative_slope": "the slope of leaky_relu for negative inputs",
-    "alpha": "the saturation value of elu for negative inputs",
-    "approximate": "gelu as the exact erf form or the tanh approximation",
-    "axis": (
-        "the axis softmax normalises; Keras' -1 is the channels in its channels-last "
-        "layout, PyTorch's nn.Softmax() without dim picks one implicitly (deprecated)"
-    ),
-}
+def explanation(kind: str, name: str) -> str:
+    """Why the default of hyperparameter ``name`` matters for ``kind`` ('' when its
+    family says nothing about it).
+
+    Example:
+        >>> explanation("no_such_kind", "epsilon")
+        ''
+    """
+    texts: dict[str, str] = differences_part("explain", kind) or {}
+    return texts.get(name, "")

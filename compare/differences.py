@@ -1,39 +1,117 @@
 """Name and explain every difference between the two frameworks for one layer.
 
 Framework-free: works on the facts the adapters read back (``FrameworkLayer``), the
-notes they made about how they realised the spec, and the naive-port measurements.
+notes they made about how they realised the spec, the defaults rows and the
+naive-port measurements.
+
+The differences every kind can have are named here, by a property of the layer: a
+weight whose axes differ between the frameworks, the activation layout, the adapters'
+notes, padding a naive port gets wrong, a framework default that differs, parameter
+and buffer counts. A family names its own in its ``differences`` module, registered
+by kind, each a function of the layer's ``LayerFacts`` returning a list of
+``Difference``:
+
+* ``register_part(ANY, "weight_differences", kind)`` replaces the generic
+  weight-layout differences (recurrent gates and biases, embeddings);
+* ``register_part(ANY, "differences", kind)`` is listed after the notes, before the
+  defaults;
+* ``register_part(ANY, "differences_after_defaults", kind)`` after the defaults.
+
+A layer's differences are always listed in that fixed order.
 """
 
 from __future__ import annotations
 
-from compare import layouts, sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from compare import layouts
+from compare.core.registry import differences_part
+from compare.defaults import explanation
 from compare.formulas import LayerFormula
 from compare.naive import NaiveResult
 from compare.records import DefaultValue, Difference, FrameworkLayer
-from compare.spec import Dense, Flatten, Layer
+from compare.spec import Layer
 
-__all__ = ["layer_differences"]
+__all__ = [
+    "KindDifferences",
+    "LayerFacts",
+    "layer_differences",
+    "measured",
+    "shape_text",
+    "weight_layouts",
+]
 
 Notes = dict[str, tuple[tuple[str, str], ...]]
 
 
-def _shape(shape: tuple[int, ...] | tuple[int | None, ...] | None) -> str:
+@dataclass(frozen=True)
+class LayerFacts:
+    """What a layer's differences are named from: its spec and formula, what each
+    framework built (read back), and the naive-port measurements by check name."""
+
+    layer: Layer
+    formula: LayerFormula
+    torch: FrameworkLayer
+    keras: FrameworkLayer
+    naive: Mapping[str, NaiveResult]
+
+
+#: A family's named differences of one layer.
+KindDifferences = Callable[[LayerFacts], list[Difference]]
+
+
+def shape_text(shape: tuple[int, ...] | tuple[int | None, ...] | None) -> str:
+    """A shape as the differences print it; '?' when unknown.
+
+    Example:
+        >>> shape_text((None, 8, 3)), shape_text(None)
+        ('(None, 8, 3)', '?')
+    """
     if shape is None:
         return "?"
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def _naive(diff: Difference, result: NaiveResult | None) -> Difference:
+def measured(
+    diff: Difference, result: NaiveResult | None, *, why_in_detail: bool = False
+) -> Difference:
+    """``diff`` with a naive port's measurement attached (unchanged when ``result`` is
+    None); ``why_in_detail`` also appends to the detail why a naive port that cannot
+    run did not.
+
+    Example:
+        >>> d = measured(Difference("padding", "asymmetric"), (0.5, "symmetric padding"))
+        >>> d.naive_max_abs_err, d.measured
+        (0.5, True)
+        >>> measured(Difference("padding", "x"), (None, "no run"), why_in_detail=True).detail
+        'x (no run)'
+    """
     if result is None:
         return diff
     err, detail = result
-    text = diff.detail if err is not None else f"{diff.detail} ({detail})"
+    text = f"{diff.detail} ({detail})" if why_in_detail and err is None else diff.detail
     return Difference(diff.what, text, diff.torch, diff.keras, err, detail, measured=True)
 
 
-def _weight_layouts(
-    layer: Layer, formula: LayerFormula, torch: FrameworkLayer, keras: FrameworkLayer
-) -> list[Difference]:
+def weight_layouts(facts: LayerFacts) -> list[Difference]:
+    """One difference per weight (bias aside) whose layout differs between the
+    frameworks, with the transpose that ports it; ``kernel_layout`` carries the naive
+    reshape's measurement.
+
+    Example:
+        >>> from compare.adapters.base import WeightFact
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Dense, Input, Model
+        >>> m = Model("m", Input(3), (Dense(units=2),))
+        >>> w_t = WeightFact("weight", (2, 3), ("O", "I"), True, "kernel")
+        >>> w_k = WeightFact("kernel", (3, 2), ("I", "O"), True, "kernel")
+        >>> t = FrameworkLayer("torch", True, weights=(w_t,))
+        >>> k = FrameworkLayer("keras", True, weights=(w_k,))
+        >>> [d.torch for d in weight_layouts(LayerFacts(m.layers[0], infer(m)[0], t, k, {}))]
+        ['(2, 3) [O,I]']
+    """
+    layer, formula, torch, keras = facts.layer, facts.formula, facts.torch, facts.keras
     out = []
     keras_by_role = {w.role: w for w in keras.weights if w.role}
     for wt in torch.weights:
@@ -49,16 +127,48 @@ def _weight_layouts(
         split = lay.torch != lay.torch_shown or lay.keras != lay.keras_shown
         how = f"transpose{perm}" + (" of the split axes" if split else "")
         what = "kernel_layout" if wt.role in ("kernel", "depthwise_kernel") else f"{wt.role}_layout"
-        out.append(
-            Difference(
-                what,
-                f"PyTorch holds {wt.name} as {_shape(wt.shape)} [{ta}], Keras {wk.name} as "
-                f"{_shape(wk.shape)} [{ka}]; porting torch->keras is {how}",
-                torch=f"{_shape(wt.shape)} [{ta}]",
-                keras=f"{_shape(wk.shape)} [{ka}]",
-            )
+        diff = Difference(
+            what,
+            f"PyTorch holds {wt.name} as {shape_text(wt.shape)} [{ta}], Keras {wk.name} as "
+            f"{shape_text(wk.shape)} [{ka}]; porting torch->keras is {how}",
+            torch=f"{shape_text(wt.shape)} [{ta}]",
+            keras=f"{shape_text(wk.shape)} [{ka}]",
         )
+        if what == "kernel_layout":
+            diff = measured(diff, facts.naive.get("kernel_layout"), why_in_detail=True)
+        out.append(diff)
     return out
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "(no such parameter)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _default_differences(
+    kind: str, defaults: tuple[DefaultValue, ...], naive: Mapping[str, NaiveResult]
+) -> list[Difference]:
+    out = []
+    for row in defaults:
+        if not row.differs:
+            continue
+        why = explanation(kind, row.name)
+        used = f"the spec's {row.name}={_value(row.spec)} is set explicitly in both"
+        detail = (
+            f"default {row.name}: PyTorch {_value(row.torch)}, Keras {_value(row.keras)} "
+            f"(spec convention){': ' + why if why else ''}; {used}"
+        )
+        diff = Difference(
+            f"default_{row.name}", detail, torch=_value(row.torch), keras=_value(row.keras)
+        )
+        out.append(measured(diff, naive.get(f"default_{row.name}")))
+    return out
+
+
+def _kind_part(what: str, kind: str) -> KindDifferences | None:
+    found: KindDifferences | None = differences_part(what, kind)
+    return found
 
 
 def layer_differences(
@@ -73,8 +183,13 @@ def layer_differences(
     """Every named difference for one layer, with naive-port errors where measured.
 
     Example:
-        >>> layer_differences(layer, formula, t, k, {}, {})  # doctest: +SKIP
-        (Difference(what='kernel_layout', ...), ...)
+        >>> from compare.spec import Flatten, Input, Model
+        >>> from compare.formulas import infer
+        >>> m = Model("m", Input(2, (3,)), (Flatten(),))
+        >>> t = FrameworkLayer("torch", True, output_shape=(None, 6))
+        >>> k = FrameworkLayer("keras", True, output_shape=(None, 6))
+        >>> [d.what for d in layer_differences(m.layers[0], infer(m)[0], t, k, {}, {})]
+        ['flatten_order']
     """
     out: list[Difference] = []
     for fw in (torch, keras):
@@ -89,22 +204,16 @@ def layer_differences(
     if not (torch.supported and keras.supported):
         return tuple(out)
 
-    if layer.kind in sequence.PORTS:  # recurrent families and embedding
-        from compare.sequence_differences import family_differences
-
-        out.extend(family_differences(layer, formula, torch, keras, naive))
-    else:
-        layout_diffs = _weight_layouts(layer, formula, torch, keras)
-        for diff in layout_diffs:
-            measured = diff.what == "kernel_layout"
-            out.append(_naive(diff, naive.get("kernel_layout")) if measured else diff)
+    facts = LayerFacts(layer, formula, torch, keras, naive)
+    own_weights = _kind_part("weight_differences", layer.kind)
+    out.extend(own_weights(facts) if own_weights is not None else weight_layouts(facts))
 
     if formula.output.rank:
         out.append(
             Difference(
                 "activation_layout",
-                f"PyTorch output {_shape(torch.output_shape)} is channels-first, Keras "
-                f"{_shape(keras.output_shape)} channels-last",
+                f"PyTorch output {shape_text(torch.output_shape)} is channels-first, Keras "
+                f"{shape_text(keras.output_shape)} channels-last",
                 torch="N,C," + ",".join(layouts.kernel_axes(formula.output.rank)),
                 keras="N," + ",".join(layouts.kernel_axes(formula.output.rank)) + ",C",
             )
@@ -118,43 +227,19 @@ def layer_differences(
         detail = "; ".join(f"{name}: {text}" for name, text in texts.items())
         diff = Difference(what, detail, torch=texts.get("torch"), keras=texts.get("keras"))
         if what == "padding":
-            diff = _naive(diff, naive.get("padding") or naive.get("transpose_padding"))
+            diff = measured(diff, naive.get("padding"), why_in_detail=True)
         out.append(diff)
-    if "padding" not in by_what and ("padding" in naive or "transpose_padding" in naive):
+    if "padding" not in by_what and "padding" in naive:
         base = Difference("padding", "both frameworks express this padding natively")
-        out.append(_naive(base, naive.get("padding") or naive.get("transpose_padding")))
+        out.append(measured(base, naive["padding"], why_in_detail=True))
 
-    if isinstance(layer, Flatten) and formula.input.rank:
-        axes = ",".join(layouts.kernel_axes(formula.input.rank))
-        out.append(
-            Difference(
-                "flatten_order",
-                f"PyTorch flattens {_shape(formula.input.torch())} in C,{axes} order, Keras "
-                f"{_shape(formula.input.keras())} in {axes},C order: the same "
-                f"{formula.output.channels} features in a different order",
-                torch=f"C,{axes}",
-                keras=f"{axes},C",
-            )
-        )
-    if isinstance(layer, Dense) and formula.input.flattened_from is not None:
-        c, size = formula.input.flattened_from
-        axes = ",".join(layouts.kernel_axes(len(size)))
-        out.append(
-            _naive(
-                Difference(
-                    "flatten_dense",
-                    f"the Dense after Flatten reads {formula.input.channels} features in "
-                    f"C,{axes} order in PyTorch and {axes},C in Keras: porting its kernel "
-                    f"must permute the rows (reshape to ({c}, {', '.join(map(str, size))}), "
-                    "move C last), not only transpose",
-                ),
-                naive.get("flatten_dense"),
-            )
-        )
-
-    from compare.differences_layers import layer_kind_differences
-
-    out += layer_kind_differences(layer, formula, torch, keras, naive, defaults)
+    before_defaults = _kind_part("differences", layer.kind)
+    if before_defaults is not None:
+        out += before_defaults(facts)
+    out += _default_differences(layer.kind, defaults, naive)
+    after_defaults = _kind_part("differences_after_defaults", layer.kind)
+    if after_defaults is not None:
+        out += after_defaults(facts)
 
     for key, label in (("params", "parameters"), ("buffers", "buffer elements")):
         tv, kv = getattr(torch, key), getattr(keras, key)

@@ -6,6 +6,16 @@ frameworks saw and their correct outputs, does the naive thing with the real lay
 result is ``(max_abs_err or None, detail)``: None when the naive port cannot even
 run, with the reason in the detail.
 
+This module holds the generic machinery: the ``Context`` a check reads, the ways of
+measuring a naive port, and the checks that apply to any kind by a property of its
+layers (a kernel whose layout differs between the frameworks, TF's asymmetric 'same'
+padding, a framework default for a field the kind declares). A family's own checks
+live in its ``differences`` module and are registered by kind:
+``register_part(ANY, "naive_checks", kind)`` maps check names to checks (a name equal
+to a generic check's replaces it for that kind), and
+``register_part(ANY, "default_fields", kind)`` names the fields whose framework
+default is tried on a naive twin.
+
 A naive Keras weight port (a reshape where a transpose is needed, rows left in C,H,W
 order) is evaluated by the real torch layer with those weights moved back to torch's
 layout by an exact permutation: the same function, at the cost of one torch call
@@ -15,26 +25,47 @@ rather than a Keras call and two writes of its variables.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from compare import sequence
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
+from compare.core.registry import differences_part
 from compare.formulas import LayerFormula, layer_formula
 from compare.parity import Pair, max_abs_diff
-from compare.spec import ConvTranspose, Dense, Layer
-from compare.spec_layers import BatchNorm
+from compare.spec import Layer
 
-__all__ = ["NaiveResult", "naive_checks"]
+__all__ = [
+    "Context",
+    "NaiveCheck",
+    "NaiveResult",
+    "checks_for",
+    "context_of",
+    "framework_default",
+    "keras_port_in_torch",
+    "measure_error",
+    "naive_checks",
+    "naive_twin",
+    "reshaped_kernel",
+    "with_keras_weights",
+]
 
 NaiveResult = tuple[float | None, str]
 
 
 @dataclasses.dataclass
 class Context:
-    """One layer's correct run: inputs and outputs in both layouts."""
+    """One layer's correct run: inputs and outputs in both layouts.
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> ctx.weights("torch")["kernel"].shape, ctx.x_keras.shape
+        ((2, 3), (2, 3))
+    """
 
     pair: Pair
     index: int
@@ -66,7 +97,53 @@ class Context:
         return self.read[name]
 
 
-def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
+#: A naive-port check: None when it does not apply to the context's layer.
+NaiveCheck = Callable[[Context], NaiveResult | None]
+
+
+def context_of(model: Any, index: int = 0, *, seed: int = 0) -> Context:
+    """Build ``model`` in both frameworks, port torch's weights to Keras and run it up
+    to layer ``index``: that layer's ``Context``, as a naive check sees it (float
+    inputs drawn from a normal distribution, token ids all 0).
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> ctx.layer.kind, ctx.y_torch.shape
+        ('dense', (2, 2))
+    """
+    from compare import layouts
+    from compare.parity import build
+
+    pair = build(model, seed=seed)
+    pair.port(src="torch")
+    shape = pair.formulas[0].input
+    dims = [int(d) for d in shape.torch()[1:] if d is not None]
+    if shape.dtype == "int":
+        x_t: Any = np.zeros((2, *dims), dtype=np.int64)
+    else:
+        x_t = np.random.default_rng(seed).standard_normal((2, *dims)).astype("float32")
+    x_k = layouts.activation_to_keras(x_t, shape)
+    torch_a, keras_a = get_adapter("torch"), get_adapter("keras")
+    for i in range(index + 1):
+        ctx = Context(pair, i, x_t, x_k, x_t, x_k)
+        y_t = torch_a.run(ctx.built("torch"), x_t)
+        y_k = keras_a.run(ctx.built("keras"), x_k)
+        if i < index:
+            x_t, x_k = y_t, y_k
+    return Context(pair, index, x_t, x_k, y_t, y_k)
+
+
+def measure_error(correct: np.ndarray, naive: np.ndarray) -> NaiveResult:
+    """A naive output against the correct one: ``(max abs diff, "")``, or ``(None,
+    why)`` when the naive port does not even give the output's shape.
+
+    Example:
+        >>> measure_error(np.zeros(3), np.ones(3))
+        (1.0, '')
+        >>> measure_error(np.zeros(3), np.ones(2))[1]
+        'the naive port cannot even run as intended: output shape (2,) instead of (3,)'
+    """
     if correct.shape != naive.shape:
         return None, (
             f"the naive port cannot even run as intended: output shape "
@@ -75,8 +152,16 @@ def _err(correct: np.ndarray, naive: np.ndarray) -> NaiveResult | None:
     return max_abs_diff(correct, naive), ""
 
 
-def _with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndarray:
-    """The Keras layer's output with ``weights`` (Keras layout) swapped in, then restored."""
+def with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndarray:
+    """The Keras layer's output with ``weights`` (Keras layout) swapped in, then restored.
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> zero = {role: 0 * w for role, w in ctx.weights("keras").items()}
+        >>> float(abs(with_keras_weights(ctx, zero)).max())
+        0.0
+    """
     adapter = get_adapter("keras")
     built = ctx.built("keras")
     saved = ctx.weights("keras")
@@ -87,12 +172,20 @@ def _with_keras_weights(ctx: Context, weights: dict[str, np.ndarray]) -> np.ndar
         adapter.set_weights(built, saved)
 
 
-def _keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np.ndarray:
+def keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np.ndarray:
     """The output the Keras layer gives with the weights ``naive_keras`` (Keras layout),
     computed by the real torch layer it is equivalent to: the weights are moved back
     to torch's layout (an exact permutation) and the torch layer runs with them, its
     own weights untouched. One torch call instead of a Keras call and two writes of
-    Keras variables; the error is then measured against torch's correct output."""
+    Keras variables; the error is then measured against torch's correct output.
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> y = keras_port_in_torch(ctx, ctx.weights("keras"))  # the correct port
+        >>> measure_error(ctx.y_torch, y)
+        (0.0, '')
+    """
     from compare.parity import port_weights
 
     torch_adapter = get_adapter("torch")
@@ -102,45 +195,17 @@ def _keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np
     return torch_adapter.run_with(built, weights, ctx.x_torch)
 
 
-def kernel_layout(ctx: Context) -> NaiveResult | None:
-    """Reshape the torch kernel into Keras' shape instead of transposing it."""
-    keras_shapes = get_adapter("keras").weight_shapes(ctx.built("keras"))
-    role = next((r for r in ("kernel", "depthwise_kernel") if r in keras_shapes), None)
-    if role is None:
-        return None
-    torch_w = ctx.weights("torch")[role]
-    # only the kernel is naive: the other weights keep their correct port
-    naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
-    if ctx.layer.kind in sequence.PORTS:
-        # recurrent ports move several arrays at once (gates, biases): run Keras itself
-        keras_w = ctx.weights("keras")
-        result = _err(ctx.y_keras, _with_keras_weights(ctx, {**keras_w, **naive}))
-    else:
-        result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
-    assert result is not None
-    err, why = result
-    detail = why or (
-        f"{role} reshaped from torch {tuple(torch_w.shape)} to Keras "
-        f"{tuple(keras_shapes[role])} instead of transposed"
-    )
-    return err, detail
-
-
-def flatten_dense(ctx: Context) -> NaiveResult | None:
-    """Port a Dense after Flatten with a plain transpose, rows left in C,H,W order."""
-    flat = ctx.formula.input.flattened_from
-    if not isinstance(ctx.layer, Dense) or flat is None:
-        return None
-    naive = {"kernel": ctx.weights("torch")["kernel"].T}
-    result = _err(ctx.y_torch, _keras_port_in_torch(ctx, naive))
-    assert result is not None
-    err, why = result
-    return err, why or "Dense kernel transposed but its rows not permuted from C,H,W to H,W,C"
-
-
-def _naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None:
+def naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None:
     """Build ``layer`` (a naive respelling of the spec) in ``framework`` with the
-    correct layer's weights and measure it on the same input."""
+    correct layer's weights and measure it on the same input.
+
+    Example:
+        >>> import dataclasses
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> naive_twin(ctx, "keras", dataclasses.replace(ctx.layer, activation="relu"))[0] > 0
+        True
+    """
     adapter = get_adapter(framework)
     formula = layer_formula(layer, ctx.formula.input)
     try:
@@ -149,20 +214,62 @@ def _naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | Non
         return None, f"the naive port cannot be built: {exc}"
     adapter.set_weights(twin, ctx.weights(framework))
     x, y = (ctx.x_torch, ctx.y_torch) if framework == "torch" else (ctx.x_keras, ctx.y_keras)
-    return _err(y, adapter.run(twin, x))
+    return measure_error(y, adapter.run(twin, x))
+
+
+# -- generic checks: by a property of the layer, for any kind ---------------------------
+
+
+def reshaped_kernel(ctx: Context, *, through_torch: bool = True) -> NaiveResult | None:
+    """Reshape the torch kernel into Keras' shape instead of transposing it.
+
+    The naive Keras layer is evaluated by torch (``keras_port_in_torch``), or, with
+    ``through_torch=False``, by Keras itself with the naive kernel swapped in (for
+    kinds whose port moves several arrays at once).
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> reshaped_kernel(ctx, through_torch=False)[1]
+        'kernel reshaped from torch (2, 3) to Keras (3, 2) instead of transposed'
+    """
+    keras_shapes = get_adapter("keras").weight_shapes(ctx.built("keras"))
+    role = next((r for r in ("kernel", "depthwise_kernel") if r in keras_shapes), None)
+    if role is None:
+        return None
+    torch_w = ctx.weights("torch")[role]
+    # only the kernel is naive: the other weights keep their correct port
+    naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
+    if through_torch:
+        err, why = measure_error(ctx.y_torch, keras_port_in_torch(ctx, naive))
+    else:
+        keras_w = ctx.weights("keras")
+        err, why = measure_error(ctx.y_keras, with_keras_weights(ctx, {**keras_w, **naive}))
+    detail = why or (
+        f"{role} reshaped from torch {tuple(torch_w.shape)} to Keras "
+        f"{tuple(keras_shapes[role])} instead of transposed"
+    )
+    return err, detail
 
 
 def asymmetric_same(ctx: Context) -> NaiveResult | None:
-    """TF 'same' with an odd total pad, ported as symmetric integer padding in torch."""
+    """TF 'same' with an odd total pad, ported as symmetric integer padding in torch.
+
+    Example:
+        >>> from compare.spec import Conv, Input, Model
+        >>> layer = Conv(filters=1, kernel_size=2, padding="same")
+        >>> asymmetric_same(context_of(Model("m", Input(1, (4,)), (layer,))))[1]
+        "symmetric padding=[1] instead of TF's (0, 1); the naive port cannot even run ..."
+    """
     pads = ctx.formula.pads
     layer = ctx.layer
-    if isinstance(layer, ConvTranspose) or getattr(layer, "padding", None) != "same":
+    if getattr(layer, "padding", None) != "same":
         return None
     if pads is None or all(a == b for a, b in pads):
         return None
     symmetric = tuple(max(a, b) for a, b in pads)
     naive = dataclasses.replace(layer, padding=symmetric)  # type: ignore[call-arg]
-    result = _naive_twin(ctx, "torch", naive)
+    result = naive_twin(ctx, "torch", naive)
     if result is None:
         return None
     err, why = result
@@ -171,30 +278,6 @@ def asymmetric_same(ctx: Context) -> NaiveResult | None:
         f"symmetric padding={list(symmetric)} instead of TF's {tf_pads}"
         + (f"; {why}" if why else "")
     )
-
-
-def transpose_padding(ctx: Context) -> NaiveResult | None:
-    """A torch transposed conv with integer padding ported as Keras padding='same'."""
-    layer = ctx.layer
-    if not isinstance(layer, ConvTranspose) or isinstance(layer.padding, str):
-        return None
-    if not any(layer.padding):  # type: ignore[arg-type]
-        return None
-    assert isinstance(layer.padding, tuple)
-    zeros = (0,) * len(layer.padding)
-    naive = dataclasses.replace(layer, padding="same", output_padding=zeros)
-    result = _naive_twin(ctx, "keras", naive)
-    if result is None:
-        return None
-    err, why = result
-    text = f"Keras padding='same' instead of cropping {list(layer.padding)}"
-    return err, text + (f"; {why}" if why else "")
-
-
-# -- defaults left unset, softmax axis (normalisation, pooling, activation kinds) ------
-
-#: hyperparameters whose framework default can be tried on a naive twin
-DEFAULT_FIELDS = ("epsilon", "count_include_pad", "negative_slope", "alpha")
 
 
 _FIELDS: dict[type, frozenset[str]] = {}
@@ -208,9 +291,17 @@ def _field_names(layer: Layer) -> frozenset[str]:
     return _FIELDS[kind]
 
 
-def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None]:
+@functools.cache
+def framework_default(field_name: str) -> NaiveCheck:
     """A check: build the layer with a framework's own default for ``field_name``
-    (what a port that leaves the argument out gets) and measure it."""
+    (what a port that leaves the argument out gets) and measure it.
+
+    Example:
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> framework_default("use_bias")(ctx) is None  # both default to the spec's True
+        True
+    """
 
     def check(ctx: Context) -> NaiveResult | None:
         from compare.defaults import same_value
@@ -228,7 +319,7 @@ def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None
             if same_value(default, spec):
                 continue
             twin = dataclasses.replace(layer, **{field_name: default})  # type: ignore[arg-type]
-            result = _naive_twin(ctx, framework, twin)
+            result = naive_twin(ctx, framework, twin)
             if result is None:
                 continue
             err, why = result
@@ -242,111 +333,41 @@ def framework_default(field_name: str) -> Callable[[Context], NaiveResult | None
     return check
 
 
-_STATISTICS = ("moving_mean", "moving_variance")
-
-
-def _after_training_batch(framework: str, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
-    """The running statistics after one training-mode batch (the layer is restored)."""
-    adapter = get_adapter(framework)
-    saved = adapter.get_weights(built)
-    try:
-        adapter.run(built, x, training=True)
-        after = adapter.get_weights(built)
-        return {role: after[role] for role in _STATISTICS}
-    finally:
-        adapter.set_weights(built, saved)
-
-
-def _stats_err(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
-    return max(float(np.max(np.abs(a[r].astype(np.float64) - b[r]))) for r in _STATISTICS)
-
-
-def momentum_in_training(ctx: Context) -> NaiveResult | None:
-    """A batch norm left at a framework's default momentum: its running statistics
-    after one training batch, against the correct layer's (inference is unaffected)."""
-    from compare.defaults import same_value
-
-    layer = ctx.layer
-    if not isinstance(layer, BatchNorm):
-        return None
-    for framework in ("keras", "torch"):
-        adapter = get_adapter(framework)
-        default = adapter.defaults(layer, ctx.formula).get("momentum")
-        if not isinstance(default, float) or same_value(default, layer.momentum):
-            continue
-        twin_spec = dataclasses.replace(layer, momentum=default)
-        correct = ctx.built(framework)
-        try:
-            twin = adapter.build(twin_spec, ctx.formula, ctx.index, ctx.pair.dtype)
-        except Unsupported as exc:
-            return None, f"the naive port cannot be built: {exc}"
-        adapter.set_weights(twin, ctx.weights(framework))
-        x = ctx.x_torch if framework == "torch" else ctx.x_keras
-        err = _stats_err(
-            _after_training_batch(framework, correct, x), _after_training_batch(framework, twin, x)
-        )
-        return err, (
-            f"{framework} left at its default momentum={default} instead of "
-            f"{layer.momentum}: no effect in inference; after one training batch the running "
-            "statistics differ by this much"
-        )
-    return None
-
-
-def running_variance_update(ctx: Context) -> NaiveResult | None:
-    """One training batch in both correctly ported batch norms: PyTorch updates the
-    running variance with the unbiased batch variance, Keras with the biased one."""
-    layer = ctx.layer
-    if not isinstance(layer, BatchNorm) or layer.momentum == 0.0:
-        return None
-    torch_stats = _after_training_batch("torch", ctx.built("torch"), ctx.x_torch)
-    keras_stats = _after_training_batch("keras", ctx.built("keras"), ctx.x_keras)
-    n = ctx.x_torch.size // ctx.formula.input.channels
-    return _stats_err(torch_stats, keras_stats), (
-        f"running statistics after one training batch of {n} values per channel, ported "
-        f"layers with momentum={layer.momentum}: PyTorch's running_var uses the batch "
-        f"variance times {n}/{n - 1}, Keras' moving_variance the biased one"
-    )
-
-
-def softmax_axis(ctx: Context) -> NaiveResult | None:
-    """Keras' softmax(axis=-1) ported literally to a channels-first torch tensor."""
-    layer = ctx.layer
-    if getattr(layer, "activation", None) != "softmax" or not ctx.formula.output.rank:
-        return None
-    if layer.kind != "activation":
-        return None  # inside a conv/dense the pre-activation output is not at hand
-    import torch
-
-    x = ctx.x_torch
-    naive = torch.softmax(torch.from_numpy(x), dim=-1).numpy()
-    result = _err(ctx.y_torch, naive)
-    assert result is not None
-    err, why = result
-    return err, why or "torch.softmax(dim=-1) (Keras' axis=-1) on a channels-first tensor"
-
-
-CHECKS: dict[str, Callable[[Context], NaiveResult | None]] = {
-    "kernel_layout": kernel_layout,
-    "flatten_dense": flatten_dense,
+#: Checks tried on every layer; each returns None where it does not apply.
+GENERIC_CHECKS: Mapping[str, NaiveCheck] = {
+    "kernel_layout": reshaped_kernel,
     "padding": asymmetric_same,
-    "transpose_padding": transpose_padding,
-    **{f"default_{name}": framework_default(name) for name in DEFAULT_FIELDS},
-    "default_momentum": momentum_in_training,
-    "training_mode": running_variance_update,
-    "softmax_axis": softmax_axis,
 }
+
+
+def checks_for(kind: str) -> dict[str, NaiveCheck]:
+    """Every naive-port check of a kind, by name: the generic ones, a framework-default
+    check ``default_<field>`` per field the kind declares, then the kind's own (a
+    kind's check replaces the generic one of the same name).
+
+    Example:
+        >>> list(checks_for("no_such_kind"))
+        ['kernel_layout', 'padding']
+    """
+    checks = dict(GENERIC_CHECKS)
+    for name in differences_part("default_fields", kind) or ():
+        checks[f"default_{name}"] = framework_default(name)
+    checks.update(differences_part("naive_checks", kind) or {})
+    return checks
 
 
 def naive_checks(ctx: Context) -> dict[str, NaiveResult]:
     """Run every naive-port check that applies to this layer.
 
     Example:
-        >>> naive_checks(ctx)["flatten_dense"]  # doctest: +SKIP
-        (2.1, 'Dense kernel transposed but its rows not permuted ...')
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> err, detail = naive_checks(ctx)["kernel_layout"]
+        >>> err > 0, detail
+        (True, 'kernel reshaped from torch (2, 3) to Keras (3, 2) instead of transposed')
     """
     out = {}
-    for what, check in CHECKS.items():
+    for what, check in checks_for(ctx.layer.kind).items():
         try:
             result = check(ctx)
         except Exception as exc:  # a naive port may break in any framework-specific way
@@ -354,7 +375,3 @@ def naive_checks(ctx: Context) -> dict[str, NaiveResult]:
         if result is not None:
             out[what] = result
     return out
-
-
-# Families kept in their own modules register their checks in CHECKS when imported.
-import compare.sequence_differences  # noqa: E402, F401  (gate_order, biases)

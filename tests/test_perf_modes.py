@@ -321,7 +321,7 @@ def test_naive_keras_port_through_torch_equals_running_keras(index):
 
     from compare import layouts
     from compare.adapters import get_adapter
-    from compare.naive import Context, _keras_port_in_torch
+    from compare.naive import Context, keras_port_in_torch
     from compare.parity import build
 
     pair = build(compare.seed_model())
@@ -339,7 +339,7 @@ def test_naive_keras_port_through_torch_equals_running_keras(index):
     naive["kernel"] = torch_a.get_weights(built_t)["kernel"].reshape(keras_w["kernel"].shape)
     by_keras = keras_a.run_with(built_k, naive, x_k)
     by_torch = layouts.activation_to_keras(
-        _keras_port_in_torch(ctx, naive), pair.formulas[index].output
+        keras_port_in_torch(ctx, naive), pair.formulas[index].output
     )
     assert np.abs(by_keras - y_k).max() > 0.1  # the naive port is really wrong
     np.testing.assert_allclose(by_torch, by_keras, rtol=1e-4, atol=1e-4)

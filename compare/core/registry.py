@@ -30,12 +30,16 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 __all__ = [
+    "ANY",
+    "DIFFERENCES",
     "RegistryError",
+    "differences_part",
     "family_of",
     "find_part",
     "kind_class",
     "kinds",
     "load_families",
+    "load_family_modules",
     "part",
     "parts",
     "register_kind",
@@ -57,6 +61,13 @@ _FAMILIES_LOADED = False
 
 #: The package whose sub-packages are the built-in families.
 KINDS_PACKAGE = "compare.kinds"
+
+#: The framework of a framework-free part: ``register_part(ANY, "naive_checks", kind)``.
+ANY = "any"
+#: A family's framework-free module of named differences and naive-port checks.
+DIFFERENCES = "differences"
+#: framework-free family modules already imported for every built-in family
+_MODULES_LOADED: set[str] = set()
 
 
 class RegistryError(Exception):
@@ -279,3 +290,46 @@ def parts(framework: str, what: str, families: Iterable[str] | None = None) -> d
     for kind in families if families is not None else kinds():
         _load_framework(framework, kind)
     return {key: obj for (fw, w, key), obj in _PARTS.items() if fw == framework and w == what}
+
+
+def load_family_modules(module: str) -> None:
+    """Import ``module`` of every built-in family (``compare.kinds.conv.differences``
+    ...), once; a family without such a module is skipped.
+
+    Example:
+        >>> load_family_modules("no_such_module")
+    """
+    if module in _MODULES_LOADED:
+        return
+    _MODULES_LOADED.add(module)
+    package = importlib.import_module(KINDS_PACKAGE)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.ispkg:
+            name = f"{KINDS_PACKAGE}.{info.name}.{module}"
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+
+
+def differences_part(what: str, kind: str) -> Any | None:
+    """``kind``'s framework-free diagnostic ``what`` (its naive checks, differences,
+    explanations ...), registered as ``register_part(ANY, what, kind)`` by its family's
+    ``differences`` module; or None. The ``differences`` module of every built-in
+    family is imported first (once), and that of a kind registered elsewhere.
+
+    Example:
+        >>> @register_part(ANY, "doctest_hint", "doctest_kind")
+        ... def hint() -> str:
+        ...     return "look here"
+        >>> differences_part("doctest_hint", "doctest_kind")()
+        'look here'
+        >>> differences_part("doctest_hint", "no_such_kind") is None
+        True
+    """
+    slot = (ANY, what, kind)
+    if slot not in _PARTS:
+        load_family_modules(DIFFERENCES)
+        _load_framework(DIFFERENCES, kind)
+    return _PARTS.get(slot)
