@@ -478,7 +478,7 @@ def test_tensorflow_float64_activation_precision_limits_are_real():
     import torch
 
     from compare.adapters.keras_layers import activation_layer
-    from compare.adapters.torch_layers import activation_module
+    from compare.kinds.activation.torch import activation_module
 
     x = np.linspace(-3.0, 3.0, 13).reshape(1, 13)
     erf = np.vectorize(math.erf)

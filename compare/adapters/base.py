@@ -14,13 +14,29 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from compare.adapters import parts
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 
-__all__ = ["Adapter", "Built", "LayerTables", "Notes", "Unsupported", "WeightFact"]
+__all__ = [
+    "Adapter",
+    "Built",
+    "KindDefaults",
+    "LayerTables",
+    "Made",
+    "Notes",
+    "Unsupported",
+    "WeightFact",
+]
 
 #: (what, text) pairs an adapter records about how it realised a spec.
 Notes = tuple[tuple[str, str], ...]
+
+#: What a kind's ``"build"`` part returns: the framework object(s), role -> reference,
+#: and notes. PyTorch: ``(nn.Module, {role: (module, attribute)}, notes)`` from
+#: ``build(layer, formula)``; Keras: ``([layer, ...], {role: (layer, attribute, shape or
+#: None)}, notes)`` from ``build(layer, formula, name, dtype)``.
+Made = tuple[Any, dict[str, Any], Notes]
 
 
 class Unsupported(Exception):
@@ -53,7 +69,8 @@ class Built:
     """A layer built by one framework: the object, its classes, and its weight roles.
 
     ``roles`` maps a neutral role name (``kernel``, ``bias``, ``depthwise_kernel`` ...)
-    to whatever the adapter needs to read and write that weight.
+    to whatever the adapter needs to read and write that weight; ``kind`` is the spec's
+    kind it was built for (empty for a user's own layers read by an importer).
 
     Example:
         >>> Built(framework="torch", obj=None, classes=("Conv2d",)).classes
@@ -65,6 +82,28 @@ class Built:
     classes: tuple[str, ...]
     roles: dict[str, Any] = field(default_factory=dict)
     notes: Notes = ()
+    kind: str = ""
+
+
+class KindDefaults:
+    """An adapter's ``defaults``: the ``"defaults"`` part its framework module of the
+    layer's family registers (``compare.core.registry``), or nothing.
+
+    Example:
+        >>> from compare.adapters import get_adapter
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Dense, Input, Model
+        >>> m = Model("m", Input(4), (Dense(units=2),))
+        >>> get_adapter("keras").defaults(m.layers[0], infer(m)[0])["use_bias"]
+        True
+    """
+
+    name: str
+
+    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+        """Spec field -> this framework's own default for it, in the spec's convention."""
+        read = parts.find(self.name, "defaults", layer.kind)
+        return read(layer, formula) if read is not None else {}
 
 
 class LayerTables:
