@@ -8,7 +8,6 @@ to adapters only through this contract.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,16 +17,7 @@ from compare.adapters import parts
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 
-__all__ = [
-    "Adapter",
-    "Built",
-    "KindDefaults",
-    "LayerTables",
-    "Made",
-    "Notes",
-    "Unsupported",
-    "WeightFact",
-]
+__all__ = ["Adapter", "Built", "KindDefaults", "Made", "Notes", "Unsupported", "WeightFact"]
 
 #: (what, text) pairs an adapter records about how it realised a spec.
 Notes = tuple[tuple[str, str], ...]
@@ -106,38 +96,12 @@ class KindDefaults:
         return read(layer, formula) if read is not None else {}
 
 
-class LayerTables:
-    """An adapter's ``defaults`` and ``initialisers``, read from the tables of its
-    ``*_layers`` module (``tables``: ``DEFAULTS`` by kind, and ``initialisers``). The
-    module is imported on first use: it imports the adapter itself.
-
-    Example:
-        >>> from compare.adapters import get_adapter
-        >>> from compare.formulas import infer
-        >>> from compare.spec import Dense, Input, Model
-        >>> m = Model("m", Input(4), (Dense(units=2),))
-        >>> get_adapter("keras").defaults(m.layers[0], infer(m)[0])["use_bias"]
-        True
-    """
-
-    tables: str
-
-    def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
-        """Spec field -> this framework's own default for it, in the spec's convention."""
-        read = importlib.import_module(self.tables).DEFAULTS.get(layer.kind)
-        return read(layer, formula) if read is not None else {}
-
-    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
-        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
-        return importlib.import_module(self.tables).initialisers(built)
-
-
 class Adapter(Protocol):
     """What ``compare`` needs from a framework.
 
     Example:
         >>> from compare.adapters import get_adapter
-        >>> get_adapter("torch").name  # doctest: +SKIP
+        >>> get_adapter("torch").name
         'torch'
     """
 
