@@ -88,6 +88,6 @@ def keras_refuses(model: Model) -> str | None:
     if isinstance(layer, ConvTranspose) and layer.groups > 1:
         reasons.append("keyword arguments.*'groups'")
     if isinstance(layer, ConvTranspose) and max(dilation) > 1 and not reasons:
-        # TensorFlow's CPU kernel refuses it (compare.adapters.keras.DILATED_TRANSPOSE)
+        # TensorFlow's CPU kernel refuses it (compare.kinds.conv.keras.DILATED_TRANSPOSE)
         reasons.append("CPU kernel for transposed convolutions refuses dilation_rate > 1")
     return "|".join(reasons) or None

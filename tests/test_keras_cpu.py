@@ -1,7 +1,7 @@
 """What TensorFlow's CPU kernels really refuse, checked on the machine the suite runs on.
 
 ``compare`` refuses a dilated transposed convolution on the Keras side on every
-machine (``compare.adapters.keras.DILATED_TRANSPOSE``) so that reports do not depend on
+machine (``compare.kinds.conv.keras.DILATED_TRANSPOSE``) so that reports do not depend on
 the CPU. This test holds that refusal against the real kernel: where TensorFlow runs it
 (a CPU on which it enables oneDNN) the test is skipped, saying so.
 """

@@ -477,8 +477,8 @@ def test_tensorflow_float64_activation_precision_limits_are_real():
     float64 precision; this holds on the installed versions (PyTorch's do not)."""
     import torch
 
-    from compare.adapters.keras_layers import activation_layer
-    from compare.adapters.torch_layers import activation_module
+    from compare.kinds.activation.keras import activation_layer
+    from compare.kinds.activation.torch import activation_module
 
     x = np.linspace(-3.0, 3.0, 13).reshape(1, 13)
     erf = np.vectorize(math.erf)

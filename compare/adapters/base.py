@@ -8,20 +8,26 @@ to adapters only through this contract.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from compare.adapters import parts
 from compare.formulas import LayerFormula
 from compare.records import WeightFact
 from compare.spec import Layer
 
-__all__ = ["Adapter", "Built", "LayerTables", "Notes", "Unsupported", "WeightFact"]
+__all__ = ["Adapter", "Built", "KindDefaults", "Made", "Notes", "Unsupported", "WeightFact"]
 
 #: (what, text) pairs an adapter records about how it realised a spec.
 Notes = tuple[tuple[str, str], ...]
+
+#: What a kind's ``"build"`` part returns: the framework object(s), role -> reference,
+#: and notes. PyTorch: ``(nn.Module, {role: (module, attribute)}, notes)`` from
+#: ``build(layer, formula)``; Keras: ``([layer, ...], {role: (layer, attribute, shape or
+#: None)}, notes)`` from ``build(layer, formula, name, dtype)``.
+Made = tuple[Any, dict[str, Any], Notes]
 
 
 class Unsupported(Exception):
@@ -38,7 +44,8 @@ class Built:
     """A layer built by one framework: the object, its classes, and its weight roles.
 
     ``roles`` maps a neutral role name (``kernel``, ``bias``, ``depthwise_kernel`` ...)
-    to whatever the adapter needs to read and write that weight.
+    to whatever the adapter needs to read and write that weight; ``kind`` is the spec's
+    kind it was built for (empty for a user's own layers read by an importer).
 
     Example:
         >>> Built(framework="torch", obj=None, classes=("Conv2d",)).classes
@@ -50,12 +57,12 @@ class Built:
     classes: tuple[str, ...]
     roles: dict[str, Any] = field(default_factory=dict)
     notes: Notes = ()
+    kind: str = ""
 
 
-class LayerTables:
-    """An adapter's ``defaults`` and ``initialisers``, read from the tables of its
-    ``*_layers`` module (``tables``: ``DEFAULTS`` by kind, and ``initialisers``). The
-    module is imported on first use: it imports the adapter itself.
+class KindDefaults:
+    """An adapter's ``defaults``: the ``"defaults"`` part its framework module of the
+    layer's family registers (``compare.core.registry``), or nothing.
 
     Example:
         >>> from compare.adapters import get_adapter
@@ -66,16 +73,12 @@ class LayerTables:
         True
     """
 
-    tables: str
+    name: str
 
     def defaults(self, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         """Spec field -> this framework's own default for it, in the spec's convention."""
-        read = importlib.import_module(self.tables).DEFAULTS.get(layer.kind)
+        read = parts.find(self.name, "defaults", layer.kind)
         return read(layer, formula) if read is not None else {}
-
-    def initialisers(self, built: Built) -> dict[str, tuple[str, float | None]]:
-        """Role -> (default initialiser, theoretical std) of a freshly built layer."""
-        return importlib.import_module(self.tables).initialisers(built)
 
 
 class Adapter(Protocol):
@@ -83,7 +86,7 @@ class Adapter(Protocol):
 
     Example:
         >>> from compare.adapters import get_adapter
-        >>> get_adapter("torch").name  # doctest: +SKIP
+        >>> get_adapter("torch").name
         'torch'
     """
 

@@ -1,50 +1,48 @@
-"""Keras builders for the sequence families: ``LSTM`` / ``GRU`` / ``SimpleRNN`` and
-``Embedding`` (layouts and porting: ``compare.sequence``).
+"""Keras builder of the recurrent family: ``lstm``, ``gru`` and ``simple_rnn`` as
+``LSTM`` / ``GRU`` / ``SimpleRNN`` (layouts and porting: ``compare.sequence``).
 
 Keras activations are channels-last, so a (steps, features) sequence is already the
 (N, steps, features) its RNN layers take: each spec is one Keras layer. The defaults
 reported in the notes are read back from the built layer's ``get_config()``.
-Each builder returns (parts, roles, notes) for ``KerasAdapter`` to wrap.
+
+Example:
+    >>> from compare.formulas import infer
+    >>> from compare.spec import LSTM, Input, Model
+    >>> m = Model("m", Input(3, (5,)), (LSTM(units=4),))
+    >>> build_recurrent(m.layers[0], infer(m)[0], "r", "float32")[0][0].units
+    4
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from compare.adapters._keras_import import keras
-from compare.adapters.base import Notes
+from compare.adapters.base import Made, Notes
+from compare.adapters.keras_defaults import initializer_name
+from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import GRU, LSTM, Embedding, Layer, SimpleRNN
+from compare.spec import GRU, LSTM, SimpleRNN
 
-__all__ = ["BUILDERS"]
+__all__ = ["build_recurrent"]
 
 L = keras.layers
 _RNN: dict[str, Any] = {"lstm": L.LSTM, "gru": L.GRU, "simple_rnn": L.SimpleRNN}
 
-Made = tuple[list[Any], dict[str, Any], Notes]
 
-
-def initializer_name(config: Any) -> str:
-    """The class name (and arguments) of a serialised initializer.
+@register_part("keras", "build", "lstm", "gru", "simple_rnn")
+def build_recurrent(
+    layer: LSTM | GRU | SimpleRNN, formula: LayerFormula, name: str, dtype: str
+) -> Made:
+    """The Keras RNN layer, its cell's weights as roles, its configuration as notes.
 
     Example:
-        >>> initializer_name({"class_name": "RandomUniform",
-        ...                   "config": {"minval": -0.05, "maxval": 0.05, "seed": None}})
-        'RandomUniform(minval=-0.05, maxval=0.05)'
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Input, Model
+        >>> m = Model("m", Input(3, (5,)), (GRU(units=4),))
+        >>> [what for what, _ in build_recurrent(m.layers[0], infer(m)[0], "r", "float32")[2]]
+        ['sequence_layout', 'initializers', 'activations', 'training', 'buffers', 'reset_after']
     """
-    if not isinstance(config, dict):
-        return str(config)
-    args = ", ".join(
-        f"{key}={value}"
-        for key, value in (config.get("config") or {}).items()
-        if key != "seed" and value is not None
-    )
-    name = str(config.get("class_name", config))
-    return f"{name}({args})" if args else name
-
-
-def _recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula, name: str, dtype: str) -> Made:
     extra: dict[str, Any] = {}
     if isinstance(layer, GRU):
         extra["reset_after"] = layer.reset_after
@@ -114,36 +112,3 @@ def _recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula, name: str, 
         )
         notes += (("reset_after", text),)
     return [rnn], roles, notes
-
-
-def _embedding(layer: Embedding, formula: LayerFormula, name: str, dtype: str) -> Made:
-    emb = L.Embedding(layer.input_dim, layer.output_dim, name=name, dtype=dtype)
-    cfg = emb.get_config()
-    notes: Notes = (
-        (
-            "sequence_layout",
-            f"Embedding returns the channels-last (N, {formula.input.size[0]}, "
-            f"{layer.output_dim}) as it is",
-        ),
-        (
-            "initializers",
-            f"embeddings_initializer={initializer_name(cfg['embeddings_initializer'])}",
-        ),
-        (
-            "input_dtype",
-            "ids of any integer dtype are cast to int32 (a float input is cast too); an id "
-            f"outside [0, {layer.input_dim}) raises on CPU (tf.gather; TensorFlow documents "
-            "zeros instead on GPU)",
-        ),
-        ("masking", f"mask_zero={cfg['mask_zero']}: id 0 is an ordinary row, no mask is made"),
-    )
-    return [emb], {"embeddings": (emb, "embeddings", None)}, notes
-
-
-#: spec class -> builder(layer, formula, name, dtype) -> (parts, roles, notes)
-BUILDERS: dict[type[Layer], Callable[..., Made]] = {
-    LSTM: _recurrent,
-    GRU: _recurrent,
-    SimpleRNN: _recurrent,
-    Embedding: _embedding,
-}

@@ -1,0 +1,127 @@
+"""PyTorch builder of the recurrent family: ``lstm``, ``gru`` and ``simple_rnn`` as
+``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (layouts and porting: ``compare.sequence``).
+
+Every rank-1 activation is channels-first here, (N, features, steps), while the RNN
+modules run with ``batch_first=True`` on (N, steps, features) and return a tuple. The
+faithful realisation is therefore ``MoveAxis(1, -1)``, the RNN, ``RnnOutput`` (the
+output at every step, or the last step) and, with ``return_sequences``,
+``MoveAxis(-1, 1)``.
+
+Example:
+    >>> from compare.formulas import infer
+    >>> from compare.spec import LSTM, Input, Model
+    >>> m = Model("m", Input(3, (5,)), (LSTM(units=4),))
+    >>> [type(p).__name__ for p in build_recurrent(m.layers[0], infer(m)[0])[0]]
+    ['MoveAxis', 'LSTM', 'RnnOutput']
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from compare.adapters.base import Made, Notes, Unsupported
+from compare.adapters.torch_modules import MoveAxis
+from compare.core.registry import register_part
+from compare.formulas import LayerFormula
+from compare.spec import GRU, LSTM, SimpleRNN
+
+__all__ = ["RnnOutput", "build_recurrent"]
+
+_RNN: dict[str, type[nn.Module]] = {"lstm": nn.LSTM, "gru": nn.GRU, "simple_rnn": nn.RNN}
+_ACTIVATIONS = {
+    "lstm": "fixed: sigmoid gates, tanh cell input and output (nn.LSTM takes no activation)",
+    "gru": "fixed: sigmoid gates, tanh candidate (nn.GRU takes no activation)",
+}
+
+
+class RnnOutput(nn.Module):
+    """Keep the output sequence of a ``batch_first`` RNN's ``(output, state)`` tuple,
+    or only its last step (which equals the final hidden state of a one-layer RNN).
+
+    Example:
+        >>> rnn = nn.LSTM(3, 4, batch_first=True)
+        >>> RnnOutput(return_sequences=False)(rnn(torch.zeros(2, 5, 3))).shape
+        torch.Size([2, 4])
+    """
+
+    def __init__(self, return_sequences: bool) -> None:
+        super().__init__()
+        self.return_sequences = return_sequences
+
+    def forward(self, result: tuple[torch.Tensor, Any]) -> torch.Tensor:
+        output = result[0]
+        return output if self.return_sequences else output[:, -1]
+
+    def extra_repr(self) -> str:
+        return f"return_sequences={self.return_sequences}"
+
+
+@register_part("torch", "build", "lstm", "gru", "simple_rnn")
+def build_recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Made:
+    """The RNN module between the moves to and from (N, steps, features).
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Input, Model
+        >>> m = Model("m", Input(3, (5,)), (GRU(units=4, reset_after=False),))
+        >>> build_recurrent(m.layers[0], infer(m)[0])
+        Traceback (most recent call last):
+        ...
+        compare.adapters.base.Unsupported: nn.GRU has only the reset_after=True formulation ...
+    """
+    if isinstance(layer, GRU) and not layer.reset_after:
+        raise Unsupported(
+            "nn.GRU has only the reset_after=True formulation (reset gate applied after "
+            "the recurrent matmul, n = tanh(W_in x + b_in + r*(W_hn h + b_hn))); "
+            "reset_after=False (r applied to h before the matmul) has no PyTorch equivalent"
+        )
+    extra = {"nonlinearity": layer.activation} if isinstance(layer, SimpleRNN) else {}
+    features, steps = formula.input.channels, formula.input.size[0]
+    rnn = _RNN[layer.kind](features, layer.units, batch_first=True, bias=layer.use_bias, **extra)
+    parts: list[nn.Module] = [MoveAxis(1, -1), rnn, RnnOutput(layer.return_sequences)]
+    kept = "every step of output" if layer.return_sequences else "the last step of output"
+    layout = (
+        f"{type(rnn).__name__}(batch_first=True) takes (N, steps, features) and returns "
+        f"a tuple (output, state); MoveAxis(1, -1) turns the channels-first (N, {features}, "
+        f"{steps}) into (N, {steps}, {features}), RnnOutput keeps {kept}"
+    )
+    if layer.return_sequences:
+        parts.append(MoveAxis(-1, 1))
+        layout += ", MoveAxis(-1, 1) makes it channels-first again"
+    roles: dict[str, Any] = {
+        "kernel": (rnn, "weight_ih_l0"),
+        "recurrent_kernel": (rnn, "weight_hh_l0"),
+    }
+    if layer.use_bias:
+        roles["bias"] = (rnn, "bias_ih_l0")
+        roles["recurrent_bias"] = (rnn, "bias_hh_l0")
+    bound = 1 / math.sqrt(layer.units)
+    largest = max(float(p.detach().abs().max()) for p in rnn.parameters())
+    init = (
+        f"reset_parameters draws every weight and bias from U(-k, k), k = 1/sqrt(units) "
+        f"= {bound:.4g} (largest initial |value| read back: {largest:.4g})"
+    )
+    activation = _ACTIVATIONS.get(layer.kind) or f"nonlinearity={rnn.nonlinearity!r}"
+    training = (
+        f"dropout={rnn.dropout} acts only between stacked layers "
+        f"(num_layers={rnn.num_layers}): training mode computes what inference does"
+    )
+    notes: Notes = (
+        ("sequence_layout", layout),
+        ("initializers", init),
+        ("activations", activation),
+        ("training", training),
+    )
+    if isinstance(layer, GRU):
+        notes += (
+            (
+                "reset_after",
+                "nn.GRU applies the reset gate after the recurrent matmul: "
+                "n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), with both biases",
+            ),
+        )
+    return nn.Sequential(*parts), roles, notes
