@@ -36,6 +36,7 @@ __all__ = [
     "kind_class",
     "kinds",
     "load_families",
+    "load_modules",
     "part",
     "parts",
     "register_kind",
@@ -136,6 +137,34 @@ def load_families() -> None:
             except ModuleNotFoundError as exc:
                 if exc.name != name:  # a family whose spec imports something missing
                     raise
+
+
+def load_modules(module: str) -> None:
+    """Import the module named ``module`` of every family, once each, in name order: every
+    sub-package of ``compare.kinds`` and the package of every kind registered elsewhere.
+
+    A family without such a module is skipped. Engines use it to load the parts they
+    look up by a framework class rather than by kind (an importer's ``from_torch``).
+
+    Example:
+        >>> load_modules("no_such_module")  # no family has one: nothing to import
+    """
+    package = importlib.import_module(KINDS_PACKAGE)
+    names = [
+        f"{KINDS_PACKAGE}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+        if info.ispkg
+    ]
+    names += sorted({family_of(kind) for kind in kinds()} - set(names))
+    for family in names:
+        if (family, module) in _LOADED:
+            continue
+        _LOADED.add((family, module))
+        try:
+            importlib.import_module(f"{family}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{family}.{module}", family):
+                raise
 
 
 def kinds() -> dict[str, type]:
