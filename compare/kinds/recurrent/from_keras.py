@@ -1,0 +1,79 @@
+"""What the Keras importer maps to the recurrent kinds: ``LSTM`` / ``GRU`` / ``SimpleRNN``.
+
+Keras' RNN layers take and return channels-last (N, steps, features), which is the
+layout every Keras activation has, so each layer is one spec layer. Options the spec
+has no field for (running backwards, state kept across batches, dropout masks, other
+activations) are named as unmappable rather than dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import keras
+
+from compare.core.registry import register_part
+from compare.importers.base import Piece, Refuse
+from compare.spec import GRU, LSTM, RECURRENT_ACTIVATIONS, SimpleRNN
+
+__all__: list[str] = []
+
+L = keras.layers
+
+#: Keras RNN class -> spec class.
+_SPECS: dict[type, Any] = {L.LSTM: LSTM, L.GRU: GRU, L.SimpleRNN: SimpleRNN}
+
+#: Option -> (the value the spec means, why another value has no spec equivalent).
+_OPTIONS: dict[str, tuple[Any, str]] = {
+    "go_backwards": (False, "the spec's recurrent layer reads the steps forward"),
+    "stateful": (False, "the spec's recurrent layer starts every batch from a zero state"),
+    "return_state": (False, "the spec's recurrent layer returns one tensor"),
+    "dropout": (0.0, "the spec has no dropout on the inputs of a recurrent layer"),
+    "recurrent_dropout": (0.0, "the spec has no dropout on the recurrent state"),
+}
+
+
+def _name(fn: Any) -> str:
+    return str(getattr(fn, "__name__", fn))
+
+
+@register_part("keras", "layer", *_SPECS)
+def _recurrent(layer: Any, piece: Piece) -> Piece:
+    cls = next(c for c in type(layer).__mro__ if c in _SPECS)
+    config = layer.get_config()
+    for option, (want, why) in _OPTIONS.items():
+        value = config.get(option, want)
+        if value != want:
+            raise Refuse(f"{option}={value!r}: {why}")
+    activation = _name(layer.cell.activation)
+    extra: dict[str, Any] = {}
+    if cls is L.SimpleRNN:
+        if activation not in RECURRENT_ACTIVATIONS:
+            raise Refuse(
+                f"activation={activation!r}; the spec's simple_rnn has "
+                f"{', '.join(map(repr, RECURRENT_ACTIVATIONS))} (the ones nn.RNN offers)"
+            )
+        extra["activation"] = activation
+    else:
+        recurrent = _name(layer.cell.recurrent_activation)
+        if (activation, recurrent) != ("tanh", "sigmoid"):
+            raise Refuse(
+                f"activation={activation!r}, recurrent_activation={recurrent!r}; the spec's "
+                f"{_SPECS[cls].kind} has tanh and sigmoid gates (as nn.{cls.__name__} does)"
+            )
+    if cls is L.GRU:
+        extra["reset_after"] = bool(layer.cell.reset_after)
+    spec = _SPECS[cls](
+        units=int(layer.units),
+        return_sequences=bool(layer.return_sequences),
+        use_bias=bool(layer.cell.use_bias),
+        **extra,
+    )
+    cell = layer.cell
+    roles = {
+        role: (cell, role, None)
+        for role in ("kernel", "recurrent_kernel", "bias")
+        if getattr(cell, role, None) is not None
+    }
+    return replace(piece, layer=spec, roles=roles)
