@@ -55,6 +55,8 @@ _PARTS: dict[tuple[str, str, Any], Any] = {}
 #: framework modules already imported, by family package
 _LOADED: set[tuple[str, str]] = set()
 _FAMILIES_LOADED = False
+#: the built-in family packages, listed once
+_PACKAGES: list[str] | None = None
 
 #: The package whose sub-packages are the built-in families.
 KINDS_PACKAGE = "compare.kinds"
@@ -149,13 +151,15 @@ def load_modules(module: str) -> None:
     Example:
         >>> load_modules("no_such_module")  # no family has one: nothing to import
     """
-    package = importlib.import_module(KINDS_PACKAGE)
-    names = [
-        f"{KINDS_PACKAGE}.{info.name}"
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
-        if info.ispkg
-    ]
-    names += sorted({family_of(kind) for kind in kinds()} - set(names))
+    global _PACKAGES
+    if _PACKAGES is None:
+        package = importlib.import_module(KINDS_PACKAGE)
+        _PACKAGES = [
+            f"{KINDS_PACKAGE}.{info.name}"
+            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+            if info.ispkg
+        ]
+    names = _PACKAGES + sorted({family_of(kind) for kind in kinds()} - set(_PACKAGES))
     for family in names:
         if (family, module) in _LOADED:
             continue

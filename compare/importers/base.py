@@ -448,7 +448,14 @@ def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported
     framework's own adapter, and the ``Built`` views of the user's layers it read from.
 
     Example:
-        >>> imported, builts = read_weights(model, parts, "torch")  # doctest: +SKIP
+        >>> import torch.nn as nn
+        >>> from compare.spec import Flatten
+        >>> p = Piece("f", "torch.nn.Flatten", Shape(2, (3,)), Shape(6), nn.Flatten(),
+        ...           layer=Flatten())
+        >>> model, parts = assemble([p], Shape(2, (3,)), name="m", source="torch")
+        >>> imported, builts = read_weights(model, parts, "torch")
+        >>> imported.weights, imported.paths
+        (({},), (('f',),))
     """
     from compare.adapters import get_adapter
     from compare.adapters.base import Built

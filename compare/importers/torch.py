@@ -397,24 +397,24 @@ def _tuple_readers(steps: list[_Step], index: int, found: Tables) -> int:
     return used
 
 
-def _fuse(rnn: _Step, readers: list[_Step]) -> _Step:
+def _fuse(opener: _Step, readers: list[_Step]) -> _Step:
     """The module that returns a tuple and the steps that read it, as one step."""
     if not readers:
         problem = "its (output, state) tuple is not reduced to one tensor"
         try:  # the module's own options first: they say more
-            assert rnn.mapper is not None
-            rnn.mapper(rnn.obj, Piece(rnn.path, rnn.cls, Shape(1), Shape(1)))
+            assert opener.mapper is not None
+            opener.mapper(opener.obj, Piece(opener.path, opener.cls, Shape(1), Shape(1)))
         except Refuse as exc:
             problem = str(exc)
-        return replace(rnn, problem=problem)
+        return replace(opener, problem=problem)
 
     def run(x: torch.Tensor) -> Any:
-        y: Any = rnn.run(x)
+        y: Any = opener.run(x)
         for reader in readers:
             y = reader.run(y)
         return y
 
-    return replace(rnn, run=run)
+    return replace(opener, run=run)
 
 
 def _sequence_layout(
