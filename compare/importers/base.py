@@ -323,8 +323,8 @@ def absorbers(what: str) -> dict[str, Absorb]:
 
 
 def _names(found: dict[str, Absorb]) -> str:
-    """The absorbing kinds as a message names them: 'convolution or pool'."""
-    return " or ".join(dict.fromkeys(a.what for a in found.values())) or "no layer"
+    """The absorbing kinds as a message names them, in name order: 'convolution or pool'."""
+    return " or ".join(sorted({a.what for a in found.values()})) or "no layer"
 
 
 def _absorber(found: dict[str, Absorb], piece: Piece | None) -> Absorb | None:

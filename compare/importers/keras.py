@@ -94,7 +94,7 @@ class Tables:
     """
 
     layers: dict[Any, Mapper] = field(default_factory=dict)
-    refines: list[Mapper] = field(default_factory=list)
+    refines: list[Mapper] = field(default_factory=list)  # by name
     id_ranges: dict[Any, Callable[[Any], int]] = field(default_factory=dict)
 
 
@@ -110,7 +110,8 @@ def tables() -> Tables:
     def found(what: str) -> dict[Any, Any]:
         return registry.parts("keras", what, families=())
 
-    return Tables(found("layer"), list(found("refine").values()), found("id_range"))
+    refines = [refine for _, refine in sorted(found("refine").items())]
+    return Tables(found("layer"), refines, found("id_range"))
 
 
 def _mapper(layer: Any, layers: dict[Any, Mapper]) -> Mapper | None:
