@@ -71,3 +71,31 @@ def test_a_registered_fold_runs_on_the_assembled_parts(halve_mapped):
     finally:
         registry.unregister_kind("test_record")
     assert seen == [["torch:flatten", "torch:dropout"]]
+
+
+def test_a_grouped_conv_read_as_depthwise_keeps_its_activation():
+    model = keras.Sequential(
+        [keras.Input((8, 8, 4)), keras.layers.Conv2D(4, 3, groups=4, activation="relu")]
+    )
+    (layer,) = from_keras(model).model.layers
+    assert (layer.kind, layer.activation) == ("depthwise_conv", "relu")
+
+
+def test_separable_keeps_the_pointwise_activation_and_not_a_depthwise_one():
+    def read(depthwise_activation):
+        return from_keras(
+            keras.Sequential(
+                [
+                    keras.Input((8, 8, 4)),
+                    keras.layers.DepthwiseConv2D(
+                        3, use_bias=False, activation=depthwise_activation
+                    ),
+                    keras.layers.Conv2D(6, 1, activation="tanh"),
+                ]
+            )
+        ).model.layers
+
+    (separable,) = read(None)
+    assert (separable.kind, separable.activation) == ("separable_conv", "tanh")
+    depthwise, pointwise = read("relu")  # relu between the two: not one separable conv
+    assert (depthwise.activation, pointwise.kind, pointwise.activation) == ("relu", "conv", "tanh")

@@ -7,11 +7,13 @@ Framework-free, registered for ``compare.importers.base.assemble``:
   becomes ``'same'``; any other asymmetric padding has no spec equivalent and is named;
 * a crop after a ``conv_transpose`` joins it, by the same rule;
 * a convolution whose ``groups`` equal its input channels (> 1) is a depthwise
-  convolution (the same function: output channel ``c*M + m`` reads input channel ``c``);
+  convolution (the same function: output channel ``c*M + m`` reads input channel ``c``),
+  with the same activation;
   each framework's importer says how its kernel reads as the depthwise one
   (``(framework, "depthwise_roles", "depthwise_conv")``);
-* a bias-free depthwise convolution followed by a 1x1 convolution (stride 1, no padding,
-  no groups) is a separable convolution.
+* a bias-free depthwise convolution without an activation, followed by a 1x1
+  convolution (stride 1, no padding, no groups), is a separable convolution with the
+  1x1 convolution's activation.
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ def to_depthwise(parts: list[Part], source: str) -> list[Part]:
                 padding=layer.padding,
                 dilation=layer.dilation,
                 use_bias=layer.use_bias,
+                activation=layer.activation,
                 depth_multiplier=m,
             )
             roles = dict(one.roles)
@@ -166,6 +169,7 @@ def separable(parts: list[Part], source: str) -> list[Part]:
             prev is not None
             and isinstance(prev.layer, DepthwiseConv)
             and not prev.layer.use_bias
+            and prev.layer.activation == "linear"
             and _is_pointwise(one.layer)
         ):
             pointwise = one.layer
@@ -178,6 +182,7 @@ def separable(parts: list[Part], source: str) -> list[Part]:
                 padding=d.padding,
                 dilation=d.dilation,
                 use_bias=pointwise.use_bias,
+                activation=pointwise.activation,
                 depth_multiplier=d.depth_multiplier,
             )
             roles = {"depthwise_kernel": prev.roles["depthwise_kernel"]}
