@@ -39,7 +39,7 @@ __all__ = [
     "kind_class",
     "kinds",
     "load_families",
-    "load_family_modules",
+    "load_modules",
     "part",
     "parts",
     "register_kind",
@@ -58,6 +58,8 @@ _PARTS: dict[tuple[str, str, Any], Any] = {}
 #: framework modules already imported, by family package
 _LOADED: set[tuple[str, str]] = set()
 _FAMILIES_LOADED = False
+#: the built-in family packages, listed once
+_PACKAGES: list[str] | None = None
 
 #: The package whose sub-packages are the built-in families.
 KINDS_PACKAGE = "compare.kinds"
@@ -67,7 +69,6 @@ ANY = "any"
 #: A family's framework-free module of named differences and naive-port checks.
 DIFFERENCES = "differences"
 #: framework-free family modules already imported for every built-in family
-_MODULES_LOADED: set[str] = set()
 
 
 class RegistryError(Exception):
@@ -147,6 +148,36 @@ def load_families() -> None:
             except ModuleNotFoundError as exc:
                 if exc.name != name:  # a family whose spec imports something missing
                     raise
+
+
+def load_modules(module: str) -> None:
+    """Import the module named ``module`` of every family, once each, in name order: every
+    sub-package of ``compare.kinds`` and the package of every kind registered elsewhere.
+
+    A family without such a module is skipped. Engines use it to load the parts they
+    look up by a framework class rather than by kind (an importer's ``from_torch``).
+
+    Example:
+        >>> load_modules("no_such_module")  # no family has one: nothing to import
+    """
+    global _PACKAGES
+    if _PACKAGES is None:
+        package = importlib.import_module(KINDS_PACKAGE)
+        _PACKAGES = [
+            f"{KINDS_PACKAGE}.{info.name}"
+            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+            if info.ispkg
+        ]
+    names = _PACKAGES + sorted({family_of(kind) for kind in kinds()} - set(_PACKAGES))
+    for family in names:
+        if (family, module) in _LOADED:
+            continue
+        _LOADED.add((family, module))
+        try:
+            importlib.import_module(f"{family}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{family}.{module}", family):
+                raise
 
 
 def kinds() -> dict[str, type[Any]]:
@@ -292,27 +323,6 @@ def parts(framework: str, what: str, families: Iterable[str] | None = None) -> d
     return {key: obj for (fw, w, key), obj in _PARTS.items() if fw == framework and w == what}
 
 
-def load_family_modules(module: str) -> None:
-    """Import ``module`` of every built-in family (``compare.kinds.conv.differences``
-    ...), once; a family without such a module is skipped.
-
-    Example:
-        >>> load_family_modules("no_such_module")
-    """
-    if module in _MODULES_LOADED:
-        return
-    _MODULES_LOADED.add(module)
-    package = importlib.import_module(KINDS_PACKAGE)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.ispkg:
-            name = f"{KINDS_PACKAGE}.{info.name}.{module}"
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-
-
 def differences_part(what: str, kind: str) -> Any | None:
     """``kind``'s framework-free diagnostic ``what`` (its naive checks, differences,
     explanations ...), registered as ``register_part(ANY, what, kind)`` by its family's
@@ -330,6 +340,5 @@ def differences_part(what: str, kind: str) -> Any | None:
     """
     slot = (ANY, what, kind)
     if slot not in _PARTS:
-        load_family_modules(DIFFERENCES)
-        _load_framework(DIFFERENCES, kind)
+        load_modules(DIFFERENCES)
     return _PARTS.get(slot)

@@ -1,24 +1,21 @@
-"""Reading real models into specs: the records and the framework-free folding rules.
+"""Reading real models into specs: the records and the framework-free assembly.
 
 A framework importer (``compare.importers.torch`` / ``.keras``) walks a real model as a
 chain of steps, runs a probe through them to read every step's real input and output
-shape, and maps each step through a table (class -> mapper) into a ``Piece``.
-``assemble`` then folds pieces into spec layers, the same way for both frameworks:
+shape, and maps each step through the parts the kinds register for its class into a
+``Piece``: a spec layer with its weight roles, or a structural piece (explicit
+padding, a crop, the channel axis moved last or back, an identity). ``assemble`` then
+folds the pieces into spec layers, the same way for both frameworks and knowing no
+kind by name:
 
-* explicit zero padding (``nn.ZeroPad2d``, ``ZeroPadding2D`` ...) joins the convolution
-  that follows: symmetric pads become integer padding, TensorFlow's asymmetric split
-  becomes ``'same'``; any other asymmetric padding has no spec equivalent and is named;
-* a crop (``Cropping2D`` ...) joins the transposed convolution before it, by the same rule;
-* a convolution whose ``groups`` equal its input channels (> 1) is a depthwise
-  convolution (the same function: output channel ``c*M + m`` reads input channel ``c``);
-* a bias-free depthwise convolution followed by a 1x1 convolution (stride 1, no padding,
-  no groups) is a separable convolution.
+* padding joins the layer after it, a crop the layer before it, a channel move the
+  layer it surrounds, when that layer's kind registers an ``Absorb`` for it
+  (``("any", "pad" | "crop" | "move", kind)``); anything else is named as unmappable;
+* then every ``Fold`` registered as ``("any", "fold", name)`` rewrites the parts (a
+  grouped conv that is a depthwise one, an activation joining the layer before it ...).
 
-The normalisation, pooling and activation kinds add their own rules
-(``compare.importers.fold_layers``): padding into pools, a global pool and flatten,
-an activation into the conv or dense layer before it.
-
-Nothing here imports torch or keras.
+The kinds' absorbers and folds are framework-free and live in each family's ``folds``
+module (``compare.kinds.<family>.folds``). Nothing here imports torch or keras.
 """
 
 from __future__ import annotations
@@ -30,28 +27,25 @@ from typing import Any
 
 import numpy as np
 
+from compare.core import registry
 from compare.errors import SpecError
-from compare.formulas import LayerFormula, Shape, infer, layer_formula, same_pads
-from compare.importers.fold_layers import POOLS, fold_layers, fold_pool_pad
-from compare.spec import (
-    Conv,
-    ConvTranspose,
-    Dense,
-    DepthwiseConv,
-    Input,
-    Layer,
-    Model,
-    SeparableConv,
-)
-from compare.spec_layers import LayerNorm
+from compare.formulas import LayerFormula, Shape, infer, layer_formula
+from compare.spec import Input, Layer, Model
 
 __all__ = [
+    "FOLDS",
+    "Absorb",
+    "Fold",
     "Imported",
     "Mismatch",
+    "Part",
     "Piece",
     "Reading",
+    "Refuse",
     "UnmappableError",
     "Unmapped",
+    "absorbers",
+    "add_pads",
     "assemble",
     "parse_input",
     "parse_input_shape",
@@ -59,7 +53,9 @@ __all__ = [
 ]
 
 Pads = tuple[tuple[int, int], ...]
-_PADDED = (Conv, DepthwiseConv, SeparableConv)
+
+#: The module of every family that holds its framework-free absorbers and folds.
+FOLDS = "folds"
 
 
 @dataclass(frozen=True)
@@ -268,88 +264,80 @@ def parse_input_shape(value: Any) -> Shape:
     return Shape(dims[0], dims[1:])
 
 
-def _tf_same(layer: Layer, shape: Shape) -> Pads:
-    resolved: Any = layer.resolved(shape.rank)
-    return tuple(
-        same_pads(n, k, s, d)
-        for n, k, s, d in zip(shape.size, resolved.kernel_size, resolved.strides, resolved.dilation)
-    )
+def add_pads(a: Pads, b: Pads) -> Pads:
+    """Two explicit paddings applied one after the other, as one.
+
+    Example:
+        >>> add_pads(((1, 0), (0, 2)), ((1, 1), (0, 0)))
+        ((2, 1), (0, 2))
+    """
+    return tuple((p + r, q + s) for (p, q), (r, s) in zip(a, b))
 
 
-def _express(pads: Pads, same: Pads) -> str | tuple[int, ...]:
-    """Spec padding for explicit pads: 'valid', symmetric ints, or TF 'same'."""
-    if all(a == 0 and b == 0 for a, b in pads):
-        return "valid"
-    if all(a == b for a, b in pads):
-        return tuple(a for a, _ in pads)
-    if pads == same:
-        return "same"
-    raise Refuse(
-        f"pads {pads} (before, after per spatial axis) are asymmetric and not "
-        f"TensorFlow's 'same' split {same}; the spec pads symmetrically or as 'same'"
-    )
+@dataclass(frozen=True)
+class Absorb:
+    """How a kind takes a neighbouring structural piece into its own layer.
+
+    Registered as ``("any", "pad", kind)`` (explicit padding before the layer: ``fold``
+    is ``(layer, pads, pad values, input shape) -> layer``), ``("any", "crop", kind)``
+    (a crop after it: ``(layer, crop, input shape) -> layer``) or ``("any", "move", kind)``
+    (the channels moved last before it and back after it; ``fold`` is None: the layer is
+    unchanged). ``fold`` raises ``Refuse`` with the reason when the spec cannot say it;
+    ``what`` names the kinds that absorb in the messages about a piece that nothing
+    absorbs ("convolution").
+
+    Example:
+        >>> Absorb("doctest layer").what
+        'doctest layer'
+    """
+
+    what: str
+    fold: Callable[..., Layer] | None = None
 
 
-def _fold_pad(layer: Any, pad: Pads, shape: Shape) -> Layer:
-    """The convolution ``layer`` on ``shape`` after explicit zero padding ``pad``."""
-    if len(pad) != shape.rank:
-        raise Refuse(f"pads {pad} do not have one (before, after) pair per spatial axis")
-    padded = Shape(shape.channels, tuple(n + a + b for n, (a, b) in zip(shape.size, pad)))
-    try:
-        own = layer_formula(layer.resolved(shape.rank), padded).pads
-    except SpecError as exc:
-        raise Refuse(str(exc)) from exc
-    assert own is not None
-    total = tuple((a + c, b + d) for (a, b), (c, d) in zip(pad, own))
-    return dataclasses.replace(layer, padding=_express(total, _tf_same(layer, shape)))
+@dataclass(frozen=True)
+class Fold:
+    """A rewrite of the assembled parts, registered as ``("any", "fold", name)``.
+
+    ``apply(parts, source)`` returns the new parts (``source`` is the framework the
+    model was read from); folds run by ``order``, then name.
+
+    Example:
+        >>> Fold(10, lambda parts, source: parts).apply([], "torch")
+        []
+    """
+
+    order: int
+    apply: Callable[[list[Part], str], list[Part]]
 
 
-def _fold_crop(layer: ConvTranspose, crop: Pads, shape: Shape) -> ConvTranspose:
-    """The transposed convolution ``layer`` on ``shape`` followed by a crop ``crop``."""
-    if len(crop) != shape.rank:
-        raise Refuse(f"crop {crop} does not have one (start, end) pair per spatial axis")
-    try:
-        formula = layer_formula(layer.resolved(shape.rank), shape)
-        same_layer = dataclasses.replace(layer, padding="same", output_padding=0)
-        same = layer_formula(same_layer.resolved(shape.rank), shape)
-    except SpecError as exc:
-        raise Refuse(str(exc)) from exc
-    assert formula.pads is not None and formula.extend is not None
-    total = tuple((a + c, b + d) for (a, b), (c, d) in zip(crop, formula.pads))
-    if all(a == b for a, b in total):
-        padding: Any = tuple(a for a, _ in total)
-        if not any(padding):
-            padding = "valid"
-        return dataclasses.replace(layer, padding=padding)
-    if total == same.pads and formula.extend == same.extend:
-        return dataclasses.replace(layer, padding="same", output_padding=0)
-    raise Refuse(
-        f"the crop {total} of the transposed output is asymmetric and not what "
-        f"padding='same' crops here {same.pads}; the spec crops symmetrically or as 'same'"
-    )
+def absorbers(what: str) -> dict[str, Absorb]:
+    """Kind -> its ``Absorb`` of a structural piece (``"pad"``, ``"crop"``, ``"move"``).
+
+    Example:
+        >>> isinstance(absorbers("no_such_piece"), dict)
+        True
+    """
+    registry.load_modules(FOLDS)
+    return registry.parts("any", what, families=())
 
 
-def _is_pointwise(layer: Layer) -> bool:
-    if not isinstance(layer, Conv) or layer.groups != 1:
-        return False
-    ones = (layer.kernel_size, layer.strides, layer.dilation)
-    flat = [v for value in ones for v in ((value,) if isinstance(value, int) else value)]
-    padding = layer.padding
-    no_pad = padding == "valid" or (not isinstance(padding, str) and not any(_ints(padding)))
-    return all(v == 1 for v in flat) and no_pad
+def _names(found: dict[str, Absorb]) -> str:
+    """The absorbing kinds as a message names them, in name order: 'convolution or pool'."""
+    return " or ".join(sorted({a.what for a in found.values()})) or "no layer"
 
 
-def _ints(value: int | tuple[int, ...]) -> tuple[int, ...]:
-    return (value,) if isinstance(value, int) else value
-
-
-DepthwiseRoles = Callable[[dict[str, Any], tuple[int, ...], int, int], dict[str, Any]]
+def _absorber(found: dict[str, Absorb], piece: Piece | None) -> Absorb | None:
+    if piece is None or piece.problem is not None or piece.layer is None:
+        return None
+    return found.get(piece.layer.kind)
 
 
 def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
     """Pass 1: fold pads, crops and channel moves into the layers they belong to."""
     parts: list[Part] = []
     i, n = 0, len(pieces)
+    pad_folds, crop_folds, move_folds = absorbers("pad"), absorbers("crop"), absorbers("move")
 
     def refuse(group: list[Piece], reason: str) -> None:
         problems.append(
@@ -363,7 +351,7 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             i += 1
             continue
         if p.pad is not None:
-            pads = [p]  # consecutive zero paddings add up
+            pads = [p]  # consecutive explicit paddings add up
             while i + len(pads) < n and pieces[i + len(pads)].pad is not None:
                 if pieces[i + len(pads)].problem is not None:
                     break
@@ -371,45 +359,32 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             total: Pads = p.pad
             for more in pads[1:]:
                 assert more.pad is not None
-                total = tuple((a + c, b + d) for (a, b), (c, d) in zip(total, more.pad))
+                total = add_pads(total, more.pad)
             k = i + len(pads)
-            conv = pieces[k] if k < n else None
-            pool = conv is not None and type(conv.layer) in POOLS and conv.problem is None
-            if pool:
-                assert conv is not None
-                if any(q.pad_value != p.pad_value for q in pads):
-                    refuse([*pads, conv], "consecutive paddings pad with different values")
-                    i = k + 1
-                    continue
-            elif conv is None or conv.problem is not None or not isinstance(conv.layer, _PADDED):
-                what = "nothing" if conv is None else conv.cls
+            owner = pieces[k] if k < n else None
+            absorb = _absorber(pad_folds, owner)
+            if owner is None or absorb is None or absorb.fold is None:
+                what = "nothing" if owner is None else owner.cls
                 refuse(
                     pads,
-                    f"explicit padding is read as part of the convolution or pool that "
+                    f"explicit padding is read as part of the {_names(pad_folds)} that "
                     f"follows it, but {what} follows",
                 )
                 i = k
                 continue
-            elif any(q.pad_value != 0 for q in pads):
-                refuse([*pads, conv], f"pads with {p.pad_value}; a convolution pads with zeros")
-                i = k + 1
-                continue
-            assert conv is not None
             try:
-                if pool:
-                    layer = fold_pool_pad(conv.layer, total, p.pad_value, p.in_shape)
-                else:
-                    layer = _fold_pad(conv.layer, total, p.in_shape)
+                values = tuple(q.pad_value for q in pads)
+                layer = absorb.fold(owner.layer, total, values, p.in_shape)
             except Refuse as exc:
-                refuse([*pads, conv], str(exc))
+                refuse([*pads, owner], str(exc))
             else:
-                parts.append(Part(layer, conv.roles, [*pads, conv], p.in_shape, conv.out_shape))
+                parts.append(Part(layer, owner.roles, [*pads, owner], p.in_shape, owner.out_shape))
             i = k + 1
             continue
         if p.crop is not None:
             refuse(
                 [p],
-                "a crop is read as part of the transposed convolution before it, "
+                f"a crop is read as part of the {_names(crop_folds)} before it, "
                 "and none precedes it",
             )
             i += 1
@@ -418,12 +393,11 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             after = pieces[i + 2] if i + 2 < n else None
             if (
                 p.move == "last"
-                and nxt is not None
-                and isinstance(nxt.layer, Dense | LayerNorm)
-                and nxt.problem is None
+                and _absorber(move_folds, nxt) is not None
                 and after is not None
                 and after.move == "first"
             ):
+                assert nxt is not None and nxt.layer is not None
                 parts.append(
                     Part(nxt.layer, nxt.roles, [p, nxt, after], p.in_shape, after.out_shape)
                 )
@@ -431,8 +405,8 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 continue
             refuse(
                 [p],
-                "moving the channel axis is read only around a dense layer or a layer "
-                "norm (channels last, the layer, channels first)",
+                f"moving the channel axis is read only around {_names(move_folds)} "
+                "(channels last, the layer, channels first)",
             )
             i += 1
             continue
@@ -443,14 +417,14 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
             refuse(
                 [p],
                 f"it acts on the last axis of a {p.in_shape.torch()[1:]} "
-                f"channels-first map, while the spec's {getattr(p.layer, 'kind', 'dense')} "
-                "acts on the channels",
+                f"channels-first map, while the spec's {p.layer.kind} acts on the channels",
             )
             i += 1
             continue
-        if isinstance(p.layer, ConvTranspose) and nxt is not None and nxt.crop is not None:
+        crop = _absorber(crop_folds, p)
+        if crop is not None and crop.fold is not None and nxt is not None and nxt.crop is not None:
             try:
-                layer = _fold_crop(p.layer, nxt.crop, p.in_shape)
+                layer = crop.fold(p.layer, nxt.crop, p.in_shape)
             except Refuse as exc:
                 refuse([p, nxt], str(exc))
             else:
@@ -462,57 +436,11 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
     return parts
 
 
-def _canonical(parts: list[Part], depthwise_roles: DepthwiseRoles) -> list[Part]:
-    """Pass 2 and 3: grouped conv with groups == channels -> depthwise; + 1x1 -> separable."""
-    out: list[Part] = []
-    for part in parts:
-        layer, c = part.layer, part.in_shape.channels
-        if isinstance(layer, Conv) and layer.groups == c > 1:
-            m = layer.filters // c
-            kernel = _ints(layer.kernel_size)
-            depthwise = DepthwiseConv(
-                kernel_size=layer.kernel_size,
-                strides=layer.strides,
-                padding=layer.padding,
-                dilation=layer.dilation,
-                use_bias=layer.use_bias,
-                depth_multiplier=m,
-            )
-            roles = dict(part.roles)
-            roles.update(depthwise_roles({"kernel": roles.pop("kernel")}, kernel, c, m))
-            part = Part(depthwise, roles, part.pieces, part.in_shape, part.out_shape)
-        out.append(part)
-    fused: list[Part] = []
-    for part in out:
-        prev = fused[-1] if fused else None
-        if (
-            prev is not None
-            and isinstance(prev.layer, DepthwiseConv)
-            and not prev.layer.use_bias
-            and _is_pointwise(part.layer)
-        ):
-            pointwise = part.layer
-            assert isinstance(pointwise, Conv)
-            d = prev.layer
-            separable = SeparableConv(
-                filters=pointwise.filters,
-                kernel_size=d.kernel_size,
-                strides=d.strides,
-                padding=d.padding,
-                dilation=d.dilation,
-                use_bias=pointwise.use_bias,
-                depth_multiplier=d.depth_multiplier,
-            )
-            roles = {"depthwise_kernel": prev.roles["depthwise_kernel"]}
-            roles["pointwise_kernel"] = part.roles["kernel"]
-            if "bias" in part.roles:
-                roles["bias"] = part.roles["bias"]
-            fused[-1] = Part(
-                separable, roles, prev.pieces + part.pieces, prev.in_shape, part.out_shape
-            )
-            continue
-        fused.append(part)
-    return fused
+def _folds() -> list[Fold]:
+    """Every registered fold, in the order they run."""
+    registry.load_modules(FOLDS)
+    found: dict[str, Fold] = registry.parts("any", "fold", families=())
+    return [fold for _, fold in sorted(found.items(), key=lambda kv: (kv[1].order, kv[0]))]
 
 
 def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported, list[Any]]:
@@ -520,7 +448,14 @@ def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported
     framework's own adapter, and the ``Built`` views of the user's layers it read from.
 
     Example:
-        >>> imported, builts = read_weights(model, parts, "torch")  # doctest: +SKIP
+        >>> import torch.nn as nn
+        >>> from compare.spec import Flatten
+        >>> p = Piece("f", "torch.nn.Flatten", Shape(2, (3,)), Shape(6), nn.Flatten(),
+        ...           layer=Flatten())
+        >>> model, parts = assemble([p], Shape(2, (3,)), name="m", source="torch")
+        >>> imported, builts = read_weights(model, parts, "torch")
+        >>> imported.weights, imported.paths
+        (({},), (('f',),))
     """
     from compare.adapters import get_adapter
     from compare.adapters.base import Built
@@ -543,22 +478,23 @@ def assemble(
     *,
     name: str,
     source: str,
-    depthwise_roles: DepthwiseRoles,
 ) -> tuple[Model, list[Part]]:
     """Fold ``pieces`` into a validated ``Model``; raise ``UnmappableError`` naming every
     piece that has no faithful spec (a step's own problem, a fold that cannot be
-    expressed, a layer whose spec output differs from the real one).
+    expressed, a layer whose spec output differs from the real one). The structural
+    pieces join the layers that ``absorbers`` name; then every registered ``Fold`` runs.
 
     Example:
         >>> from compare.spec import Flatten
         >>> p = Piece("flat", "torch.nn.Flatten", Shape(2, (3,)), Shape(6), layer=Flatten())
-        >>> model, parts = assemble([p], Shape(2, (3,)), name="m", source="torch",
-        ...                         depthwise_roles=lambda r, k, c, m: r)
+        >>> model, parts = assemble([p], Shape(2, (3,)), name="m", source="torch")
         >>> [layer.kind for layer in model.layers]
         ['flatten']
     """
     problems = [Unmapped(p.path, p.cls, p.problem) for p in pieces if p.problem is not None]
-    parts = fold_layers(_canonical(_structural(pieces, problems), depthwise_roles))
+    parts = _structural(pieces, problems)
+    for fold in _folds():
+        parts = fold.apply(parts, source)
     checked: list[Part] = []
     for part in parts:
         where = " + ".join(part.paths)

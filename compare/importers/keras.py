@@ -3,8 +3,12 @@
 The model's layers are taken in order (nested models are opened); a probe runs through
 them one after another to read each layer's real input and output shape, and the result
 must equal the model's own output on the same random input, which proves the graph is
-the chain the walk assumed. Each layer is mapped through ``LAYERS`` (class -> mapper),
-and the pieces are folded by ``compare.importers.base.assemble``. Only public Keras API.
+the chain the walk assumed. Each layer is mapped through what the kinds register
+(``compare.kinds.<family>.from_keras``): ``("keras", "layer", cls)`` maps a layer class,
+every ``("keras", "refine", name)`` then reads what a mapped layer carries inside (the
+``activation=`` of a conv or dense layer), and ``("keras", "id_range", cls)`` tells how
+many token ids a layer takes (the probe's integer inputs stay below it). The pieces are
+folded by ``compare.importers.base.assemble``. Only public Keras API.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -21,6 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 
+from compare.core import registry
+from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
@@ -33,30 +39,37 @@ from compare.importers.base import (
     read_weights,
     step_ends,
 )
-from compare.importers.keras_sequence import SEQUENCE_LAYERS
-from compare.spec import (
-    Conv,
-    ConvTranspose,
-    Dense,
-    DepthwiseConv,
-    Flatten,
-    SeparableConv,
-    prod,
-)
 
-__all__ = ["LAYERS", "from_keras", "read_keras"]
+__all__ = ["FROM_KERAS", "Tables", "channels_last", "from_keras", "read_keras", "roles", "tables"]
 
 L = keras.layers
 Mapper = Callable[[Any, Piece], Piece]
 
+#: The module of every family that maps Keras layers to its specs.
+FROM_KERAS = "from_keras"
 
-def _checks(layer: Any) -> None:
+
+def channels_last(layer: Any) -> None:
+    """``Refuse`` a layer whose ``data_format`` is not ``channels_last``.
+
+    Example:
+        >>> channels_last(keras.layers.Flatten())  # channels_last: nothing to refuse
+    """
     fmt = getattr(layer, "data_format", "channels_last")
     if fmt != "channels_last":
         raise Refuse(f"data_format={fmt!r}; compare reads channels_last Keras models")
 
 
-def _roles(layer: Any, **names: str) -> dict[str, Any]:
+def roles(layer: Any, **names: str) -> dict[str, Any]:
+    """role -> (layer, attribute, None) for the weights the layer really has (the third
+    item is the shape to read a weight as; None: as it is).
+
+    Example:
+        >>> layer = keras.layers.Dense(2, use_bias=False)
+        >>> layer.build((None, 3))
+        >>> sorted(roles(layer, kernel="kernel", bias="bias"))
+        ['kernel']
+    """
     return {
         role: (layer, attr, None)
         for role, attr in names.items()
@@ -64,168 +77,50 @@ def _roles(layer: Any, **names: str) -> dict[str, Any]:
     }
 
 
-def _padding(layer: Any) -> str:
-    if layer.padding not in ("valid", "same"):
-        raise Refuse(f"padding={layer.padding!r}; the spec has 'valid', 'same' or explicit pads")
-    return str(layer.padding)
-
-
-def _conv(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    spec = Conv(
-        filters=layer.filters,
-        kernel_size=tuple(layer.kernel_size),
-        strides=tuple(layer.strides),
-        padding=_padding(layer),
-        dilation=tuple(layer.dilation_rate),
-        groups=layer.groups,
-        use_bias=bool(layer.use_bias),
-    )
-    return replace(piece, layer=spec, roles=_roles(layer, kernel="kernel", bias="bias"))
-
-
-def _conv_transpose(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    padding = _padding(layer)
-    kernel, strides = tuple(layer.kernel_size), tuple(layer.strides)
-    dilation = tuple(layer.dilation_rate)
-    if layer.output_padding is None:
-        # Keras' own rule: 'valid' gives (n-1)*s + max(k_eff, s), 'same' gives n*s.
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-        extend = (
-            tuple(max(s - e, 0) for s, e in zip(strides, effective))
-            if padding == "valid"
-            else (0,) * len(kernel)
-        )
-    elif padding == "same":
-        raise Refuse(
-            f"padding='same' with output_padding={layer.output_padding}; the spec's 'same' "
-            "transposed conv has no output_padding"
-        )
-    else:
-        extend = tuple(layer.output_padding)
-    spec = ConvTranspose(
-        filters=layer.filters,
-        kernel_size=kernel,
-        strides=strides,
-        padding=padding,
-        output_padding=extend,
-        dilation=dilation,
-        use_bias=bool(layer.use_bias),
-        groups=getattr(layer, "groups", 1) or 1,
-    )
-    return replace(piece, layer=spec, roles=_roles(layer, kernel="kernel", bias="bias"))
-
-
-def _depthwise(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    spec = DepthwiseConv(
-        kernel_size=tuple(layer.kernel_size),
-        strides=tuple(layer.strides),
-        padding=_padding(layer),
-        dilation=tuple(layer.dilation_rate),
-        use_bias=bool(layer.use_bias),
-        depth_multiplier=layer.depth_multiplier,
-    )
-    roles = _roles(layer, depthwise_kernel="kernel", bias="bias")
-    return replace(piece, layer=spec, roles=roles)
-
-
-def _separable(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    spec = SeparableConv(
-        filters=layer.filters,
-        kernel_size=tuple(layer.kernel_size),
-        strides=tuple(layer.strides),
-        padding=_padding(layer),
-        dilation=tuple(layer.dilation_rate),
-        use_bias=bool(layer.use_bias),
-        depth_multiplier=layer.depth_multiplier,
-    )
-    roles = _roles(
-        layer,
-        depthwise_kernel="depthwise_kernel",
-        pointwise_kernel="pointwise_kernel",
-        bias="bias",
-    )
-    return replace(piece, layer=spec, roles=roles)
-
-
-def _dense(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    spec = Dense(units=layer.units, use_bias=bool(layer.use_bias))
-    return replace(piece, layer=spec, roles=_roles(layer, kernel="kernel", bias="bias"))
-
-
-def _flatten(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    return replace(piece, layer=Flatten())
-
-
-def _pairs(value: Any) -> tuple[tuple[int, int], ...]:
-    if isinstance(value[0], int):  # 1-d layers hold one (before, after) pair
-        return ((int(value[0]), int(value[1])),)
-    return tuple((int(a), int(b)) for a, b in value)
-
-
-def _reshape(layer: Any, piece: Piece) -> Piece:
-    """``Reshape((-1,))`` and the like: a flatten when it merges every non-batch axis
-    (a row-major reshape orders them *size, C, as ``Flatten`` does)."""
-    inp, out = piece.in_shape, piece.out_shape
-    features = inp.channels * prod(inp.size)
-    if out.size or out.channels != features:
-        raise Refuse(
-            f"reshapes {inp.keras()[1:]} to {out.keras()[1:]}; only a reshape to "
-            f"({features},) is read, as a flatten"
-        )
-    return replace(piece, layer=Flatten())
-
-
-def _zero_padding(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    return replace(piece, pad=_pairs(layer.padding))
-
-
-def _cropping(layer: Any, piece: Piece) -> Piece:
-    _checks(layer)
-    return replace(piece, crop=_pairs(layer.cropping))
-
-
 def _identity(layer: Any, piece: Piece) -> Piece:
     return piece
 
 
-#: Layer class -> mapper. Other kinds plug in here.
-LAYERS: dict[type, Mapper] = {
-    **dict.fromkeys((L.Conv1D, L.Conv2D, L.Conv3D), _conv),
-    **dict.fromkeys((L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose), _conv_transpose),
-    **dict.fromkeys((L.DepthwiseConv1D, L.DepthwiseConv2D), _depthwise),
-    **dict.fromkeys((L.SeparableConv1D, L.SeparableConv2D), _separable),
-    L.Dense: _dense,
-    L.Flatten: _flatten,
-    L.Reshape: _reshape,
-    **dict.fromkeys((L.ZeroPadding1D, L.ZeroPadding2D, L.ZeroPadding3D), _zero_padding),
-    **dict.fromkeys((L.Cropping1D, L.Cropping2D, L.Cropping3D), _cropping),
-    L.Identity: _identity,
-}
-# Sequence layers (LSTM / GRU / SimpleRNN / Embedding): compare.importers.keras_sequence
-LAYERS.update(SEQUENCE_LAYERS)
+register_part("keras", "layer", L.Identity)(_identity)
 
 
-# -- normalisation, pooling, dropout and activation kinds (their own module) ----------
-from compare.importers import keras_layers as _layers  # noqa: E402
+@dataclass(frozen=True)
+class Tables:
+    """What the kinds register for the Keras importer, read once per import.
 
-LAYERS.update(_layers.LAYERS)
-# -- end of the layer kinds ----------------------------------------------------------
+    Example:
+        >>> keras.layers.Identity in tables().layers
+        True
+    """
+
+    layers: dict[Any, Mapper] = field(default_factory=dict)
+    refines: list[Mapper] = field(default_factory=list)  # by name
+    id_ranges: dict[Any, Callable[[Any], int]] = field(default_factory=dict)
 
 
-def _mapper(layer: Any) -> Mapper | None:
+def tables() -> Tables:
+    """Every family's ``from_keras`` module imported, and what they registered.
+
+    Example:
+        >>> keras.layers.Flatten in tables().layers
+        True
+    """
+    registry.load_modules(FROM_KERAS)
+
+    def found(what: str) -> dict[Any, Any]:
+        return registry.parts("keras", what, families=())
+
+    refines = [refine for _, refine in sorted(found("refine").items())]
+    return Tables(found("layer"), refines, found("id_range"))
+
+
+def _mapper(layer: Any, layers: dict[Any, Mapper]) -> Mapper | None:
     cls: Any = type(layer)
-    if cls in LAYERS:
-        return LAYERS[cls]
+    if cls in layers:
+        return layers[cls]
     for base in cls.__mro__[1:]:
-        if base in LAYERS and cls.call is base.call:
-            return LAYERS[base]
+        if base in layers and cls.call is base.call:
+            return layers[base]
     return None
 
 
@@ -239,14 +134,14 @@ def _qualname(layer: Any) -> str:
     )
 
 
-def _leaves(model: Any, prefix: str) -> list[tuple[str, Any]]:
+def _leaves(model: Any, prefix: str, found: Tables) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for layer in model.layers:
         if isinstance(layer, L.InputLayer):
             continue
         path = f"{prefix}{layer.name}"
-        if isinstance(layer, keras.Model) and _mapper(layer) is None:
-            out += _leaves(layer, f"{path}/")
+        if isinstance(layer, keras.Model) and _mapper(layer, found.layers) is None:
+            out += _leaves(layer, f"{path}/", found)
         else:
             out.append((path, layer))
     return out
@@ -295,17 +190,25 @@ def _input_shape(model: Any, input: Any) -> Shape:
     return given
 
 
-def _probe(model: Any, shape: Shape, leaves: list[tuple[str, Any]]) -> np.ndarray:
-    """A random input: normal floats, or token ids below the first embedding's vocabulary."""
+def _id_range(layer: Any, found: Tables) -> int | None:
+    """How many token ids ``layer`` takes, if its class (or a base) registers it."""
+    cls = next((c for c in type(layer).__mro__ if c in found.id_ranges), None)
+    return None if cls is None else int(found.id_ranges[cls](layer))
+
+
+def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.ndarray:
+    """A random input: normal floats, or token ids below the first vocabulary (the first
+    layer that registers an ``id_range``: an embedding)."""
     rng = np.random.default_rng(0)
     if shape.dtype == "int":
-        vocab = next((int(ly.input_dim) for _, ly in leaves if isinstance(ly, L.Embedding)), 2)
+        ranges = (_id_range(ly, found) for _, ly in leaves)
+        vocab = next((r for r in ranges if r is not None), 2)
         return rng.integers(0, vocab, (2, *shape.size)).astype("int32")
     return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
 
 
-def _known() -> str:
-    return ", ".join(sorted({k.__name__ for k in LAYERS}))
+def _known(found: Tables) -> str:
+    return ", ".join(sorted({k.__name__ for k in found.layers}))
 
 
 def read_keras(model: Any, input: Any = None, name: str | None = None) -> Reading:
@@ -322,8 +225,9 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     input_shape = _input_shape(model, input)
     if not model.built:
         model.build(input_shape.keras())
-    leaves = _leaves(model, "")
-    probe = _probe(model, input_shape, leaves)
+    found = tables()
+    leaves = _leaves(model, "", found)
+    probe = _probe(input_shape, leaves, found)
     x: Any = probe
     pieces: list[Piece] = []
     for path, layer in leaves:
@@ -342,12 +246,14 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
             break
         piece = Piece(path, _qualname(layer), in_shape, _shape(y), layer)
         x = y
-        mapper = _mapper(layer)
+        mapper = _mapper(layer, found.layers)
         if mapper is None:
-            piece.problem = f"no importer maps this class (mapped: {_known()})"
+            piece.problem = f"no importer maps this class (mapped: {_known(found)})"
         else:
             try:
-                piece = _layers.fuse_activation(layer, mapper(layer, piece))
+                piece = mapper(layer, piece)
+                for refine in found.refines:
+                    piece = refine(layer, piece)
             except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                 piece.problem = str(exc)
         pieces.append(piece)
@@ -366,16 +272,11 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
                 )
             )
 
-    def depthwise_roles(roles: dict[str, Any], kernel: tuple[int, ...], c: int, m: int) -> dict:
-        layer, attr, _ = roles["kernel"]
-        return {"depthwise_kernel": (layer, attr, (*kernel, c, m))}
-
     spec, parts = assemble(
         pieces,
         input_shape,
         name=name or model.name,
         source="keras",
-        depthwise_roles=depthwise_roles,
     )
     imported, builts = read_weights(spec, parts, "keras")
     runs = [layer for _, layer in leaves]

@@ -4,10 +4,17 @@ The module is walked as a chain of steps: an ``nn.Sequential`` by its children (
 ones too), a mapped or built-in ``torch.nn`` module as one step, any other module by
 tracing its ``forward`` with ``torch.fx`` (which must be a straight chain: every
 operation uses only the one before it). A probe tensor runs through the steps to read
-every step's real input and output shape. Each step is then mapped through a table
-(``MODULES`` by class, ``FUNCTIONS`` for traced functions and tensor methods), and the
-pieces are folded by ``compare.importers.base.assemble``. The user's module is never
-changed: the walk works on a deep copy in eval mode.
+every step's real input and output shape. Each step is then mapped through what the
+kinds register (``compare.kinds.<family>.from_torch``): ``("torch", "module", cls)``
+for a module class, ``("torch", "function", fn)`` for a traced function or a tensor
+method's name, and the pieces are folded by ``compare.importers.base.assemble``. The
+user's module is never changed: the walk works on a deep copy in eval mode.
+
+Sequences. A module registered as ``("torch", "sequence_opener", cls)`` (a
+``batch_first`` RNN) takes (N, steps, features) and returns a tuple that the steps
+after it (``("torch", "tuple_reader", cls)`` modules, traced indexing or ``squeeze``)
+reduce to one tensor; the walk tracks whether the running tensor is in that layout,
+and a kind's ``("torch", "sequence_layout", kind)`` says how its piece meets it.
 """
 
 from __future__ import annotations
@@ -15,15 +22,15 @@ from __future__ import annotations
 import copy
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 from torch import fx, nn
-from torch.nn import functional as F
 
-from compare.adapters.torch import Crop, MoveAxis
-from compare.adapters.torch_sequence import RnnOutput
+from compare.adapters.torch_modules import MoveAxis
+from compare.core import registry
+from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
@@ -36,109 +43,41 @@ from compare.importers.base import (
     read_weights,
     step_ends,
 )
-from compare.importers.torch_sequence import RNN_CLASSES, SEQUENCE_MODULES, pick
-from compare.spec import Conv, ConvTranspose, Dense, Embedding, Flatten, prod
 
-__all__ = ["FUNCTIONS", "MODULES", "from_torch", "read_torch"]
+__all__ = ["FROM_TORCH", "Tables", "arg", "from_torch", "read_torch", "roles", "tables"]
 
 Mapper = Callable[[Any, Piece], Piece]
+#: (piece, features last?, the step's input, the step's module or node, its run)
+#: -> (the piece, features last after it)
+Layout = Callable[[Piece, bool, torch.Tensor, Any, Callable[[Any], Any]], tuple[Piece, bool]]
 
-_CONV_RANK = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
-_CONV_T_RANK = {nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2, nn.ConvTranspose3d: 3}
+#: The module of every family that maps torch modules and functions to its specs.
+FROM_TORCH = "from_torch"
 
 
-def _roles(module: nn.Module, **names: str) -> dict[str, Any]:
-    """role -> (module, attribute) for the parameters the module really has."""
+def roles(module: nn.Module, **names: str) -> dict[str, Any]:
+    """role -> (module, attribute) for the parameters the module really has.
+
+    Example:
+        >>> sorted(roles(nn.Linear(2, 3, bias=False), kernel="weight", bias="bias"))
+        ['kernel']
+    """
     return {
         role: (module, attr) for role, attr in names.items() if getattr(module, attr) is not None
     }
 
 
-def _zeros_only(module: nn.Module) -> None:
-    mode = getattr(module, "padding_mode", "zeros")
-    if mode != "zeros":
-        raise Refuse(f"padding_mode={mode!r}; the spec pads with zeros only")
+def arg(node: fx.Node, index: int, name: str, default: Any) -> Any:
+    """Argument ``name`` of a traced call (after the chain value), positional or keyword.
 
-
-def _conv(module: Any, piece: Piece) -> Piece:
-    _zeros_only(module)
-    padding = module.padding
-    if not isinstance(padding, str):
-        padding = tuple(padding) if any(padding) else "valid"
-    layer = Conv(
-        filters=module.out_channels,
-        kernel_size=tuple(module.kernel_size),
-        strides=tuple(module.stride),
-        padding=padding,
-        dilation=tuple(module.dilation),
-        groups=module.groups,
-        use_bias=module.bias is not None,
-    )
-    return replace(piece, layer=layer, roles=_roles(module, kernel="weight", bias="bias"))
-
-
-def _conv_transpose(module: Any, piece: Piece) -> Piece:
-    _zeros_only(module)
-    layer = ConvTranspose(
-        filters=module.out_channels,
-        kernel_size=tuple(module.kernel_size),
-        strides=tuple(module.stride),
-        padding=tuple(module.padding) if any(module.padding) else "valid",
-        output_padding=tuple(module.output_padding),
-        dilation=tuple(module.dilation),
-        groups=module.groups,
-        use_bias=module.bias is not None,
-    )
-    return replace(piece, layer=layer, roles=_roles(module, kernel="weight", bias="bias"))
-
-
-def _linear(module: Any, piece: Piece) -> Piece:
-    layer = Dense(units=module.out_features, use_bias=module.bias is not None)
-    roles = _roles(module, kernel="weight", bias="bias")
-    return replace(piece, layer=layer, roles=roles, last_axis=True)
-
-
-def _flatten_dims(start: int, end: int) -> None:
-    if start != 1 or end != -1:
-        raise Refuse(
-            f"flattens dims {start}..{end}; the spec's flatten keeps the batch axis and "
-            "flattens all others (start_dim=1, end_dim=-1)"
-        )
-
-
-def _flatten(module: Any, piece: Piece) -> Piece:
-    _flatten_dims(module.start_dim, module.end_dim)
-    return replace(piece, layer=Flatten())
-
-
-def _pairs(flat: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    """torch's (last before, last after, previous before, ...) -> per-axis (before, after)."""
-    pairs = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
-    return tuple(reversed(pairs))
-
-
-def _pad_piece(piece: Piece, flat: tuple[int, ...], value: float) -> Piece:
-    if value not in (0, float("-inf")):
-        raise Refuse(
-            f"pads with value={value}; the spec pads with zeros (convolutions, average "
-            "pools) or -inf (max pools) only"
-        )
-    if any(p < 0 for p in flat):
-        raise Refuse(f"negative padding {flat} crops; the spec has no crop before a conv")
-    pads = _pairs(tuple(flat))
-    if len(pads) > piece.in_shape.rank:
-        raise Refuse(f"pads {flat} reach the channel or batch axis; only spatial axes pad")
-    # torch pads the last axes; leading spatial axes it leaves alone get (0, 0).
-    pads = ((0, 0),) * (piece.in_shape.rank - len(pads)) + pads
-    return replace(piece, pad=pads, pad_value=value)
-
-
-def _constant_pad(module: Any, piece: Piece) -> Piece:
-    return _pad_piece(piece, tuple(module.padding), float(module.value))
-
-
-def _crop(module: Any, piece: Piece) -> Piece:
-    return replace(piece, crop=tuple(tuple(c) for c in module.crops))
+    Example:
+        >>> graph = fx.symbolic_trace(lambda x: torch.flatten(x, 1)).graph
+        >>> node = next(n for n in graph.nodes if n.op == "call_function")
+        >>> arg(node, 0, "start_dim", 0), arg(node, 1, "end_dim", -1)
+        (1, -1)
+    """
+    args = node.args[1:]
+    return node.kwargs.get(name, args[index] if len(args) > index else default)
 
 
 def _move(module: Any, piece: Piece) -> Piece:
@@ -153,56 +92,9 @@ def _identity(module: Any, piece: Piece) -> Piece:
     return piece
 
 
-#: Module class -> mapper. Other kinds plug in here (and in FUNCTIONS).
-MODULES: dict[type[nn.Module], Mapper] = {
-    **dict.fromkeys(_CONV_RANK, _conv),
-    **dict.fromkeys(_CONV_T_RANK, _conv_transpose),
-    nn.Linear: _linear,
-    nn.Flatten: _flatten,
-    **dict.fromkeys((nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d), _constant_pad),
-    **dict.fromkeys((nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d), _constant_pad),
-    nn.Identity: _identity,
-    Crop: _crop,
-    MoveAxis: _move,
-}
-# Sequence modules (nn.LSTM / nn.GRU / nn.RNN / nn.Embedding): compare.importers.torch_sequence
-MODULES.update(SEQUENCE_MODULES)
-
-
-def _fn_flatten(node: fx.Node, piece: Piece) -> Piece:
-    args: list[Any] = list(node.args[1:])
-    start: Any = node.kwargs.get("start_dim", args[0] if args else 0)
-    end: Any = node.kwargs.get("end_dim", args[1] if len(args) > 1 else -1)
-    _flatten_dims(start, end)
-    return replace(piece, layer=Flatten())
-
-
-def _fn_pad(node: fx.Node, piece: Piece) -> Piece:
-    args: list[Any] = list(node.args[1:])
-    flat: Any = node.kwargs.get("pad", args[0] if args else None)
-    mode = node.kwargs.get("mode", args[1] if len(args) > 1 else "constant")
-    value: Any = node.kwargs.get("value", args[2] if len(args) > 2 else None)
-    if mode != "constant":
-        raise Refuse(f"mode={mode!r}; the spec pads with zeros only")
-    return _pad_piece(piece, tuple(flat), float(value or 0))
-
-
-def _fn_reshape(node: fx.Node, piece: Piece) -> Piece:
-    """``x.view(x.size(0), -1)`` and the like: a flatten when it keeps the batch axis and
-    merges all others (a row-major reshape orders them C, *size, as ``nn.Flatten`` does)."""
-    inp, out = piece.in_shape, piece.out_shape
-    features = inp.channels * prod(inp.size)
-    if out.size or out.channels != features:
-        raise Refuse(
-            f"reshapes {inp.torch()[1:]} to {out.torch()[1:]}; only a reshape to "
-            f"(batch, {features}) is read, as a flatten"
-        )
-    return replace(piece, layer=Flatten())
-
-
 def _fn_move(node: fx.Node, piece: Piece) -> Piece:
     """``x.permute(0, 2, 3, 1)`` / ``torch.movedim(x, 1, -1)`` (channels last) and back:
-    read around an ``nn.Linear``, they make a dense layer acting on the channels."""
+    a structural piece that a kind may take in (``Absorb`` ``"move"``)."""
     args: list[Any] = list(node.args[1:])
     kwargs: dict[str, Any] = dict(node.kwargs)
     n = piece.in_shape.rank + 2
@@ -223,29 +115,55 @@ def _fn_move(node: fx.Node, piece: Piece) -> Piece:
     return replace(piece, move=moves[order])
 
 
-#: Traced function or tensor-method name -> mapper (``torch.flatten`` / ``x.flatten``).
-FUNCTIONS: dict[Any, Mapper] = {
-    torch.flatten: _fn_flatten,
-    "flatten": _fn_flatten,
-    F.pad: _fn_pad,
-    torch.reshape: _fn_reshape,
-    "view": _fn_reshape,
-    "reshape": _fn_reshape,
-    torch.permute: _fn_move,
-    "permute": _fn_move,
-    torch.movedim: _fn_move,
-    torch.moveaxis: _fn_move,
-    "movedim": _fn_move,
-    "moveaxis": _fn_move,
-}
+register_part("torch", "module", nn.Identity)(_identity)
+register_part("torch", "module", MoveAxis)(_move)
+register_part(
+    "torch",
+    "function",
+    torch.permute,
+    "permute",
+    torch.movedim,
+    torch.moveaxis,
+    "movedim",
+    "moveaxis",
+)(_fn_move)
 
 
-# -- normalisation, pooling, dropout and activation kinds (their own module) ----------
-from compare.importers import torch_layers as _layers  # noqa: E402
+@dataclass(frozen=True)
+class Tables:
+    """What the kinds register for the torch importer, read once per import.
 
-MODULES.update(_layers.MODULES)
-FUNCTIONS.update(_layers.FUNCTIONS)
-# -- end of the layer kinds ----------------------------------------------------------
+    Example:
+        >>> nn.Identity in tables().modules
+        True
+    """
+
+    modules: dict[Any, Mapper] = field(default_factory=dict)
+    functions: dict[Any, Mapper] = field(default_factory=dict)
+    openers: dict[Any, Any] = field(default_factory=dict)
+    readers: dict[Any, Any] = field(default_factory=dict)
+    layouts: dict[str, Layout] = field(default_factory=dict)
+
+
+def tables() -> Tables:
+    """Every family's ``from_torch`` module imported, and what they registered.
+
+    Example:
+        >>> "flatten" in tables().functions
+        True
+    """
+    registry.load_modules(FROM_TORCH)
+
+    def found(what: str) -> dict[Any, Any]:
+        return registry.parts("torch", what, families=())
+
+    return Tables(
+        found("module"),
+        found("function"),
+        found("sequence_opener"),
+        found("tuple_reader"),
+        found("sequence_layout"),
+    )
 
 
 def _qualname(obj: Any) -> str:
@@ -256,24 +174,35 @@ def _qualname(obj: Any) -> str:
     return f"{module}.{cls.__qualname__}"
 
 
-def _mapper(module: nn.Module) -> Mapper | None:
+def _mapper(module: nn.Module, modules: dict[Any, Mapper]) -> Mapper | None:
     """The mapper of the module's class, or of a base class whose forward it keeps."""
     cls = type(module)
-    if cls in MODULES:
-        return MODULES[cls]
+    if cls in modules:
+        return modules[cls]
     for base in cls.__mro__[1:]:
-        if base in MODULES and cls.forward is base.forward:  # type: ignore[attr-defined]
-            return MODULES[base]
+        if base in modules and cls.forward is base.forward:  # type: ignore[attr-defined]
+            return modules[base]
     return None
+
+
+def _registered(obj: Any, table: dict[Any, Any]) -> bool:
+    """Whether ``obj`` is an instance of a class in ``table`` (subclasses too)."""
+    return any(cls in table for cls in type(obj).__mro__)
 
 
 class _Tracer(fx.Tracer):
     """Keeps mapped modules (and built-in ones) whole, so each is one step."""
 
+    def __init__(self, modules: dict[Any, Mapper]) -> None:
+        super().__init__()
+        self.modules = modules
+
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward:
             return False
-        return _mapper(m) is not None or super().is_leaf_module(m, module_qualified_name)
+        return _mapper(m, self.modules) is not None or super().is_leaf_module(
+            m, module_qualified_name
+        )
 
 
 @dataclass
@@ -371,17 +300,19 @@ def _needed(node: fx.Node, sides: list[fx.Node]) -> set[fx.Node]:
     return out
 
 
-def _steps(module: nn.Module, path: str) -> list[_Step]:
+def _steps(module: nn.Module, path: str, found: Tables) -> list[_Step]:
     cls = _qualname(module)
     if isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward:
         return [
-            s for name, child in module.named_children() for s in _steps(child, _join(path, name))
+            s
+            for name, child in module.named_children()
+            for s in _steps(child, _join(path, name), found)
         ]
-    mapper = _mapper(module)
-    if mapper is not None or _Tracer().is_leaf_module(module, path):
+    mapper = _mapper(module, found.modules)
+    if mapper is not None or _Tracer(found.modules).is_leaf_module(module, path):
         return [_Step(path or type(module).__name__, cls, module, module, mapper)]
     try:
-        graph = _Tracer().trace(module)
+        graph = _Tracer(found.modules).trace(module)
     except Exception as exc:
         reason = f"not an nn.Sequential, and torch.fx cannot trace its forward: {exc}"
         return [
@@ -398,13 +329,15 @@ def _steps(module: nn.Module, path: str) -> list[_Step]:
     out: list[_Step] = []
     for node, current, sides in chain:
         if node.op == "call_module":
-            out += _steps(module.get_submodule(str(node.target)), _join(path, str(node.target)))
+            sub = module.get_submodule(str(node.target))
+            out += _steps(sub, _join(path, str(node.target)), found)
         else:
             key = node.target
             name = key if isinstance(key, str) else getattr(key, "__name__", str(key))
             fn_cls = f"Tensor.{name}" if node.op == "call_method" else _fn_name(key)
             runner = _fn_runner(node, current, sides)
-            out.append(_Step(_join(path, node.name), fn_cls, runner, node, FUNCTIONS.get(key)))
+            mapper = found.functions.get(key)
+            out.append(_Step(_join(path, node.name), fn_cls, runner, node, mapper))
     return out
 
 
@@ -417,16 +350,17 @@ def _shape(t: torch.Tensor) -> Shape:
     return Shape(int(t.shape[1]), tuple(int(d) for d in t.shape[2:]))
 
 
-def _no_mapper(obj: Any) -> str:
+def _no_mapper(obj: Any, found: Tables) -> str:
     if isinstance(obj, fx.Node):
-        known = sorted({k if isinstance(k, str) else k.__name__ for k in FUNCTIONS})
+        known = sorted({k if isinstance(k, str) else k.__name__ for k in found.functions})
         return f"no importer maps this function or method (mapped: {', '.join(known)})"
-    return f"no importer maps this class (mapped: {', '.join(sorted(k.__name__ for k in MODULES))})"
+    names = ", ".join(sorted(k.__name__ for k in found.modules))
+    return f"no importer maps this class (mapped: {names})"
 
 
-# -- sequences (nn.LSTM / nn.GRU / nn.RNN / nn.Embedding: importers.torch_sequence) ----
-def _opens_rnn(steps: list[_Step], index: int) -> bool:
-    return index < len(steps) and isinstance(steps[index].obj, tuple(RNN_CLASSES))
+# -- sequences: a module that takes (N, steps, features) and returns a tuple ----------
+def _opens(steps: list[_Step], index: int, found: Tables) -> bool:
+    return index < len(steps) and _registered(steps[index].obj, found.openers)
 
 
 def _read_shape(t: torch.Tensor, last: bool) -> Shape:
@@ -446,65 +380,53 @@ def _steps_last(t: torch.Tensor) -> torch.Tensor:
     return torch.movedim(t, 1, -1)
 
 
-def _reads_tuple(step: _Step) -> bool:
-    """A step that picks a tensor out of an RNN's (output, state): ``RnnOutput``, an
-    index (``out[0]``, ``out[:, -1]``, ``h_n[-1]``) or ``h_n.squeeze(0)``."""
-    if isinstance(step.obj, RnnOutput):
+def _reads_tuple(step: _Step, found: Tables) -> bool:
+    """A step that picks a tensor out of an RNN's (output, state): a registered tuple
+    reader (``RnnOutput``), an index (``out[0]``, ``out[:, -1]``, ``h_n[-1]``) or
+    ``h_n.squeeze(0)``."""
+    if _registered(step.obj, found.readers):
         return True
     node = step.obj
     return isinstance(node, fx.Node) and node.target in (operator.getitem, "squeeze")
 
 
-def _tuple_readers(steps: list[_Step], index: int) -> int:
+def _tuple_readers(steps: list[_Step], index: int, found: Tables) -> int:
     used = 0
-    while index + used < len(steps) and _reads_tuple(steps[index + used]):
+    while index + used < len(steps) and _reads_tuple(steps[index + used], found):
         used += 1
     return used
 
 
-def _fuse(rnn: _Step, readers: list[_Step]) -> _Step:
-    """The RNN and the steps that read its tuple, as one step."""
+def _fuse(opener: _Step, readers: list[_Step]) -> _Step:
+    """The module that returns a tuple and the steps that read it, as one step."""
     if not readers:
         problem = "its (output, state) tuple is not reduced to one tensor"
         try:  # the module's own options first: they say more
-            assert rnn.mapper is not None
-            rnn.mapper(rnn.obj, Piece(rnn.path, rnn.cls, Shape(1), Shape(1)))
+            assert opener.mapper is not None
+            opener.mapper(opener.obj, Piece(opener.path, opener.cls, Shape(1), Shape(1)))
         except Refuse as exc:
             problem = str(exc)
-        return replace(rnn, problem=problem)
+        return replace(opener, problem=problem)
 
     def run(x: torch.Tensor) -> Any:
-        y: Any = rnn.run(x)
+        y: Any = opener.run(x)
         for reader in readers:
             y = reader.run(y)
         return y
 
-    return replace(rnn, run=run)
+    return replace(opener, run=run)
 
 
 def _sequence_layout(
-    piece: Piece, last: bool, x: torch.Tensor, step: _Step, rnn_next: bool
+    piece: Piece, last: bool, x: torch.Tensor, step: _Step, opener_next: bool, found: Tables
 ) -> tuple[Piece, bool]:
     """Settle a mapped piece in the sequence layout; return it and the layout after it."""
     layer = piece.layer
-    if isinstance(step.obj, tuple(RNN_CLASSES)):
-        if not last:
-            raise Refuse(
-                f"{type(step.obj).__name__}(batch_first=True) takes (N, steps, features), but "
-                f"here it gets a {tuple(x.shape)} tensor that is not a sequence in that layout"
-            )
-        module: Any = step.obj
-        rnn: Any = layer
-        probe = torch.randn((2, *x.shape[1:]), dtype=x.dtype)
-        keeps = pick(module, step.run, probe)
-        piece = replace(piece, layer=replace(rnn, return_sequences=keeps))
-        return piece, keeps
-    if isinstance(layer, Embedding):
-        return piece, True
-    if piece.move is not None and x.dim() == 3 and (last or rnn_next):
+    layout = found.layouts.get(layer.kind) if layer is not None else None
+    if layout is not None:
+        return layout(piece, last, x, step.obj, step.run)
+    if piece.move is not None and x.dim() == 3 and (last or opener_next):
         return replace(piece, move=None), not last  # a layout change only
-    if last and isinstance(layer, Dense):
-        return replace(piece, last_axis=False), True  # nn.Linear acts on the features
     if last and (layer is not None or piece.move or piece.pad or piece.crop):
         raise Refuse(
             f"it gets a (N, steps, features) sequence {tuple(x.shape)}, as a batch_first RNN "
@@ -531,11 +453,13 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
         raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     input_shape = parse_input_shape(input)
     work = copy.deepcopy(module).eval()
-    steps = _steps(work, "")
+    found = tables()
+    steps = _steps(work, "", found)
     param = next(work.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     # -- sequence layout: is the running tensor (N, steps, features)? ------------------
-    last = input_shape.dtype == "float" and input_shape.rank == 1 and _opens_rnn(steps, 0)
+    opens = input_shape.dtype == "float" and input_shape.rank == 1 and _opens(steps, 0, found)
+    last = opens
     if input_shape.dtype == "int":
         x = torch.zeros((1, *input_shape.size), dtype=torch.long)
     elif last:
@@ -552,8 +476,8 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             in_shape = _read_shape(x, last)
             try:
                 y = step.run(x)
-                if isinstance(step.obj, tuple(RNN_CLASSES)) and not isinstance(y, torch.Tensor):
-                    used = _tuple_readers(steps, i)
+                if _registered(step.obj, found.openers) and not isinstance(y, torch.Tensor):
+                    used = _tuple_readers(steps, i, found)
                     step = _fuse(step, steps[i : i + used])
                     i += used
                     y = step.run(x)
@@ -574,12 +498,13 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             out_shape = _read_shape(y, last)
             piece = Piece(step.path, step.cls, in_shape, out_shape, step.obj, problem=step.problem)
             if piece.problem is None and step.mapper is None:
-                piece.problem = _no_mapper(step.obj)
+                piece.problem = _no_mapper(step.obj, found)
             if piece.problem is None:
                 assert step.mapper is not None
                 try:
                     piece = step.mapper(step.obj, piece)
-                    piece, last = _sequence_layout(piece, last, x, step, _opens_rnn(steps, i))
+                    opener_next = _opens(steps, i, found)
+                    piece, last = _sequence_layout(piece, last, x, step, opener_next, found)
                 except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
                     piece.problem = str(exc)
             piece.out_shape = _read_shape(y, last)
@@ -592,12 +517,11 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
         input_shape,
         name=name or type(module).__name__,
         source="torch",
-        depthwise_roles=lambda roles, kernel, c, m: {"depthwise_kernel": roles["kernel"]},
     )
     imported, builts = read_weights(model, parts, "torch")
     ends = step_ends(pieces, parts)
     views: list[Callable[[Any], Any] | None] = [_channels_first if lasts[e] else None for e in ends]
-    if input_shape.dtype == "float" and input_shape.rank == 1 and _opens_rnn(steps, 0):
+    if opens:
         runs, ends = [_steps_last, *runs], [e + 1 for e in ends]
     return Reading(imported, builts, runs, ends, views)
 

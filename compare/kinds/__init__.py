@@ -7,6 +7,8 @@ A family package holds everything about its kinds and nothing about another's:
 * ``torch.py`` / ``keras.py`` -- the builders, fact and defaults readers of that
   framework (``@register_part(framework, ...)``), imported on first use;
 * ``from_torch.py`` / ``from_keras.py`` -- what the importers map to the family's specs;
+* ``folds.py`` -- framework-free: the padding, crops and neighbours the importers fold
+  into the family's kinds (``compare.importers.base.Absorb`` / ``Fold``);
 * ``differences.py`` -- the named differences and naive-port checks of the family.
 
 The registry finds the families by listing this package's sub-packages, so a new kind

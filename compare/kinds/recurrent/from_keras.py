@@ -1,10 +1,9 @@
-"""Mappers for Keras' sequence layers: ``LSTM`` / ``GRU`` / ``SimpleRNN`` and
-``Embedding`` (registered into ``compare.importers.keras.LAYERS``).
+"""What the Keras importer maps to the recurrent kinds: ``LSTM`` / ``GRU`` / ``SimpleRNN``.
 
 Keras' RNN layers take and return channels-last (N, steps, features), which is the
 layout every Keras activation has, so each layer is one spec layer. Options the spec
 has no field for (running backwards, state kept across batches, dropout masks, other
-activations, a mask from id 0) are named as unmappable rather than dropped.
+activations) are named as unmappable rather than dropped.
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ from dataclasses import replace
 from typing import Any
 
 from compare.adapters._keras_import import keras
+from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.kinds.embedding.spec import Embedding
 from compare.kinds.recurrent.spec import GRU, LSTM, RECURRENT_ACTIVATIONS, SimpleRNN
 
-__all__ = ["SEQUENCE_LAYERS"]
+__all__: list[str] = []
 
 L = keras.layers
 
@@ -38,6 +37,7 @@ def _name(fn: Any) -> str:
     return str(getattr(fn, "__name__", fn))
 
 
+@register_part("keras", "layer", *_SPECS)
 def _recurrent(layer: Any, piece: Piece) -> Piece:
     cls = next(c for c in type(layer).__mro__ if c in _SPECS)
     config = layer.get_config()
@@ -76,20 +76,3 @@ def _recurrent(layer: Any, piece: Piece) -> Piece:
         if getattr(cell, role, None) is not None
     }
     return replace(piece, layer=spec, roles=roles)
-
-
-def _embedding(layer: Any, piece: Piece) -> Piece:
-    if layer.mask_zero:
-        raise Refuse(
-            "mask_zero=True makes id 0 a mask that later layers skip; the spec's embedding "
-            "treats id 0 as an ordinary row"
-        )
-    spec = Embedding(input_dim=int(layer.input_dim), output_dim=int(layer.output_dim))
-    return replace(piece, layer=spec, roles={"embeddings": (layer, "embeddings", None)})
-
-
-#: Layer class -> mapper, merged into ``compare.importers.keras.LAYERS``.
-SEQUENCE_LAYERS: dict[type, Any] = {
-    **dict.fromkeys(_SPECS, _recurrent),
-    L.Embedding: _embedding,
-}

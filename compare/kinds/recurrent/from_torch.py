@@ -1,32 +1,34 @@
-"""Mappers for PyTorch's sequence modules: ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` and
-``nn.Embedding`` (registered into ``compare.importers.torch.MODULES``).
+"""What the torch importer maps to the recurrent kinds: ``nn.LSTM`` / ``nn.GRU`` /
+``nn.RNN`` (one layer, one direction, ``batch_first=True``) and compare's own
+``RnnOutput``.
 
-A recurrent module returns a tuple ``(output, state)``; ``read_torch`` runs it together
-with the steps that pick a tensor out of that tuple (``RnnOutput``, or a traced
-``out[0]`` / ``out[:, -1]`` / ``h_n[-1]``) and calls ``pick`` to learn, from the real
-values, whether they keep every step of the output or only the last one (the spec's
-``return_sequences``). Only ``batch_first=True``, one layer, one direction is read.
+A recurrent module returns a tuple ``(output, state)``; it is registered as a
+``sequence_opener``, so ``read_torch`` runs it together with the steps that pick a
+tensor out of that tuple (``RnnOutput``, a ``tuple_reader``, or a traced ``out[0]`` /
+``out[:, -1]`` / ``h_n[-1]``), and ``pick`` learns, from the real values, whether they
+keep every step of the output or only the last one (the spec's ``return_sequences``).
 
 Layout. A ``batch_first`` RNN takes and returns (N, steps, features), the layout Keras
 uses, while the spec's PyTorch realisation keeps rank-1 activations channels-first,
 (N, features, steps), with ``MoveAxis`` around each RNN. ``read_torch`` tracks which of
-the two layouts the running tensor is in; ``nn.Linear`` on (N, steps, features) is a
-dense layer on the features, and an embedding's output is (N, steps, features) too.
+the two layouts the running tensor is in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import torch
 from torch import nn
 
-from compare.adapters.torch_sequence import RnnOutput
+from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.spec import GRU, LSTM, Embedding, SimpleRNN
+from compare.kinds.recurrent.torch import RnnOutput
+from compare.spec import GRU, LSTM, SimpleRNN
 
-__all__ = ["RNN_CLASSES", "SEQUENCE_MODULES", "pick"]
+__all__ = ["RNN_CLASSES", "pick"]
 
 #: torch RNN class -> spec class.
 RNN_CLASSES: dict[type[nn.Module], Any] = {
@@ -36,6 +38,12 @@ RNN_CLASSES: dict[type[nn.Module], Any] = {
 }
 
 
+def _base(module: nn.Module) -> type[nn.Module]:
+    return next(cls for cls in type(module).__mro__ if cls in RNN_CLASSES)
+
+
+@register_part("torch", "sequence_opener", *RNN_CLASSES)
+@register_part("torch", "module", *RNN_CLASSES)
 def _rnn(module: Any, piece: Piece) -> Piece:
     name = type(module).__name__
     unsupported = {
@@ -68,45 +76,13 @@ def _rnn(module: Any, piece: Piece) -> Piece:
     return replace(piece, layer=layer, roles=roles)
 
 
-def _base(module: nn.Module) -> type[nn.Module]:
-    return next(cls for cls in type(module).__mro__ if cls in RNN_CLASSES)
-
-
-def _embedding(module: Any, piece: Piece) -> Piece:
-    options = {
-        "padding_idx": (
-            module.padding_idx,
-            "the row it names gets no gradient (and starts at zero); the spec's embedding "
-            "trains every row",
-        ),
-        "max_norm": (
-            module.max_norm,
-            "rows are renormalised in place at lookup; the spec's embedding returns them as "
-            "they are",
-        ),
-    }
-    for field, (value, why) in options.items():
-        if value is not None:
-            raise Refuse(f"{field}={value}: {why}")
-    if module.scale_grad_by_freq:
-        raise Refuse("scale_grad_by_freq=True changes training; the spec's embedding has no such")
-    layer = Embedding(input_dim=module.num_embeddings, output_dim=module.embedding_dim)
-    return replace(piece, layer=layer, roles={"embeddings": (module, "weight")})
-
-
+@register_part("torch", "tuple_reader", RnnOutput)
+@register_part("torch", "module", RnnOutput)
 def _rnn_output(module: Any, piece: Piece) -> Piece:
     raise Refuse(
         "it takes the (output, state) tuple of an RNN and is read only right after "
         "nn.LSTM / nn.GRU / nn.RNN"
     )
-
-
-#: Module class -> mapper, merged into ``compare.importers.torch.MODULES``.
-SEQUENCE_MODULES: dict[type[nn.Module], Any] = {
-    **dict.fromkeys(RNN_CLASSES, _rnn),
-    nn.Embedding: _embedding,
-    RnnOutput: _rnn_output,
-}
 
 
 def pick(module: nn.Module, fused: Any, x: torch.Tensor) -> bool:
@@ -131,3 +107,20 @@ def pick(module: nn.Module, fused: Any, x: torch.Tensor) -> bool:
         f"the steps after it keep a {tuple(got.shape)} tensor of its (output, state) tuple; "
         "only the output sequence (out[0]) or its last step (out[0][:, -1], h_n[-1]) is read"
     )
+
+
+@register_part("torch", "sequence_layout", "lstm", "gru", "simple_rnn")
+def _layout(
+    piece: Piece, last: bool, x: torch.Tensor, obj: Any, run: Callable[[Any], Any]
+) -> tuple[Piece, bool]:
+    """A ``batch_first`` RNN needs (N, steps, features); what the steps after it keep of
+    its tuple says its ``return_sequences`` and the layout after it."""
+    if not last:
+        raise Refuse(
+            f"{type(obj).__name__}(batch_first=True) takes (N, steps, features), but "
+            f"here it gets a {tuple(x.shape)} tensor that is not a sequence in that layout"
+        )
+    rnn: Any = piece.layer
+    probe = torch.randn((2, *x.shape[1:]), dtype=x.dtype)
+    keeps = pick(obj, run, probe)
+    return replace(piece, layer=replace(rnn, return_sequences=keeps)), keeps

@@ -1,6 +1,6 @@
-"""Folding rules for the normalisation, pooling, dropout and activation kinds.
+"""How the importers fold structural pieces and neighbours into the pool kinds.
 
-Framework-free, used by ``compare.importers.base.assemble`` for both frameworks:
+Framework-free, registered for ``compare.importers.base.assemble``:
 
 * explicit padding before a pool joins it: ``-inf`` padding before a max pool (what
   the spec's max pool pads with), zero padding before an average pool whose own
@@ -9,12 +9,6 @@ Framework-free, used by ``compare.importers.base.assemble`` for both frameworks:
   pool (a padded zero can win) and is named;
 * a global pool that keeps its size-1 axes, followed by a flatten, is the global pool
   without ``keepdims``;
-* an activation directly after a conv or dense layer that carries none becomes that
-  layer's ``activation`` field, when the field can say it (the field has no
-  ``negative_slope`` / ``alpha``: only their defaults fold). The spec's two spellings,
-  ``Conv(activation="relu")`` and ``Conv`` then ``Activation("relu")``, are one
-  network; an import always gives the first, so a PyTorch ``Conv2d, ReLU`` and a Keras
-  ``Conv2D(activation="relu")`` read as the same spec;
 * an average pool without padding reads with ``count_include_pad=False`` (there is
   nothing to count; PyTorch's default says True, Keras has no such option).
 """
@@ -22,22 +16,19 @@ Framework-free, used by ``compare.importers.base.assemble`` for both frameworks:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape, layer_formula, same_pads
+from compare.importers.base import Absorb, Fold, Pads, Part, Refuse
 from compare.spec import Flatten, Layer
-from compare.spec_layers import Activation, AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 
-if TYPE_CHECKING:
-    from compare.importers.base import Part
-
-__all__ = ["POOLS", "canonical_pool", "fold_layers", "fold_pool_pad"]
-
-Pads = tuple[tuple[int, int], ...]
+__all__ = ["POOL_PADS", "canonical_pool", "canonical_pools", "fold_pool_pad", "global_flatten"]
 
 #: pool class -> the explicit padding value that folds into it
-POOLS: dict[type, float] = {MaxPool: float("-inf"), AvgPool: 0.0}
+POOL_PADS: dict[type, float] = {MaxPool: float("-inf"), AvgPool: 0.0}
 
 
 def canonical_pool(layer: Layer, shape: Shape) -> Layer:
@@ -55,20 +46,19 @@ def canonical_pool(layer: Layer, shape: Shape) -> Layer:
     return layer
 
 
-def fold_pool_pad(layer: Any, pad: Pads, value: float, shape: Shape) -> Layer:
-    """The pool ``layer`` on ``shape`` after explicit padding ``pad`` with ``value``.
-
-    Raises ``Refuse`` (from ``compare.importers.base``) with the reason when the spec
-    cannot say it.
+def fold_pool_pad(layer: Any, pad: Pads, values: tuple[float, ...], shape: Shape) -> Layer:
+    """The pool ``layer`` on ``shape`` after explicit padding ``pad`` (made of paddings
+    with ``values``); ``Refuse`` with the reason when the spec cannot say it.
 
     Example:
-        >>> fold_pool_pad(MaxPool(pool_size=3, strides=2), ((0, 1),), float("-inf"),
+        >>> fold_pool_pad(MaxPool(pool_size=3, strides=2), ((0, 1),), (float("-inf"),),
         ...               Shape(1, (4,))).padding
         'same'
     """
-    from compare.importers.base import Refuse
-
-    want = POOLS[type(layer)]
+    if len(set(values)) > 1:
+        raise Refuse("consecutive paddings pad with different values")
+    value = values[0]
+    want = POOL_PADS[type(layer)]
     if value != want:
         why = " (a padded zero could win)" if isinstance(layer, MaxPool) else ""
         raise Refuse(
@@ -104,45 +94,45 @@ def fold_pool_pad(layer: Any, pad: Pads, value: float, shape: Shape) -> Layer:
     return dataclasses.replace(layer, padding=padding, **extra)
 
 
-def _fusable(owner: Layer, act: Layer) -> bool:
-    return (
-        owner.post_activation
-        and getattr(owner, "activation", None) == "linear"
-        and isinstance(act, Activation)
-        and act.activation != "linear"
-        and act == Activation(activation=act.activation)
-    )
-
-
-def fold_layers(parts: list[Part]) -> list[Part]:
-    """Global pool (keepdims) + flatten -> global pool; conv/dense + activation -> the
-    layer's ``activation`` field (see the module docstring).
+def canonical_pools(parts: list[Part], source: str) -> list[Part]:
+    """``canonical_pool`` on every part.
 
     Example:
-        >>> fold_layers([])
+        >>> canonical_pools([], "torch")
         []
     """
-    from compare.importers.base import Part
+    for one in parts:
+        one.layer = canonical_pool(one.layer, one.in_shape)
+    return parts
 
+
+def global_flatten(parts: list[Part], source: str) -> list[Part]:
+    """A global pool with ``keepdims`` and the flatten after it, as the global pool
+    without ``keepdims``.
+
+    Example:
+        >>> global_flatten([], "keras")
+        []
+    """
     out: list[Part] = []
-    for part in parts:
-        part.layer = canonical_pool(part.layer, part.in_shape)
+    for one in parts:
         prev = out[-1] if out else None
-        if prev is None:
-            out.append(part)
-            continue
-        layer = prev.layer
+        layer = prev.layer if prev is not None else None
         if (
-            isinstance(layer, GlobalAvgPool | GlobalMaxPool)
+            prev is not None
+            and isinstance(layer, GlobalAvgPool | GlobalMaxPool)
             and layer.keepdims
-            and isinstance(part.layer, Flatten)
+            and isinstance(one.layer, Flatten)
         ):
-            merged: Layer = dataclasses.replace(layer, keepdims=False)
-        elif _fusable(layer, part.layer):
-            assert isinstance(part.layer, Activation)
-            merged = dataclasses.replace(layer, activation=part.layer.activation)  # type: ignore[call-arg]
-        else:
-            out.append(part)
+            merged = dataclasses.replace(layer, keepdims=False)
+            out[-1] = Part(
+                merged, prev.roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape
+            )
             continue
-        out[-1] = Part(merged, prev.roles, prev.pieces + part.pieces, prev.in_shape, part.out_shape)
+        out.append(one)
     return out
+
+
+register_part("any", "pad", "max_pool", "avg_pool")(Absorb("pool", fold_pool_pad))
+register_part("any", "fold", "avg_pool")(Fold(30, canonical_pools))
+register_part("any", "fold", "global_pool_flatten")(Fold(30, global_flatten))

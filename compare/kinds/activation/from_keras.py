@@ -1,0 +1,145 @@
+"""What the Keras importer maps to the activation kind: the activation layers
+(``Activation``, ``ReLU``, ``LeakyReLU``, ``Softmax``, ``ELU``) and the ``activation=``
+a Keras conv or dense layer carries inside (a ``refine`` of every mapped layer).
+
+Softmax must act on the channels, the last axis; ``Refuse`` names what the spec cannot
+say. Only public Keras API.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import keras
+
+from compare.core.registry import register_part
+from compare.importers.base import Piece, Refuse
+from compare.spec_layers import Activation
+
+__all__ = ["activation_spec", "fuse_activation"]
+
+L = keras.layers
+
+
+def _defaults(fn: Any) -> dict[str, Any]:
+    return {
+        name: p.default
+        for name, p in inspect.signature(fn).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _relu_spec(params: dict[str, Any]) -> Activation:
+    slope = float(params.get("negative_slope") or 0.0)
+    top, threshold = params.get("max_value"), float(params.get("threshold") or 0.0)
+    if slope == 0 and threshold == 0 and top is None:
+        return Activation(activation="relu")
+    if slope == 0 and threshold == 0 and top is not None and float(top) == 6.0:
+        return Activation(activation="relu6")
+    raise Refuse(
+        f"relu with negative_slope={slope}, max_value={top}, threshold={threshold}; the "
+        "spec has relu, relu6 and leaky_relu (threshold 0)"
+    )
+
+
+def _softmax_spec(params: dict[str, Any]) -> Activation:
+    axis = params.get("axis", -1)
+    if axis not in (-1, [-1], (-1,)):
+        raise Refuse(f"softmax over axis={axis}; the spec's softmax acts on the channels (-1)")
+    return Activation(activation="softmax")
+
+
+def _plain(name: str, params: dict[str, Any]) -> Activation:
+    return Activation(activation=name)
+
+
+#: keras.activations function name -> its spec from the merged keyword arguments
+_FUNCTIONS: dict[str, Callable[[dict[str, Any]], Activation]] = {
+    "relu": _relu_spec,
+    "softmax": _softmax_spec,
+    "gelu": lambda p: Activation(activation="gelu_tanh" if p.get("approximate") else "gelu"),
+    "elu": lambda p: Activation(activation="elu", alpha=float(p.get("alpha", 1.0))),
+    "leaky_relu": lambda p: Activation(
+        activation="leaky_relu", negative_slope=float(p.get("negative_slope", 0.2))
+    ),
+    **{
+        name: functools.partial(_plain, name)
+        for name in ("linear", "relu6", "sigmoid", "tanh", "selu", "silu", "softplus")
+    },
+}
+
+
+def activation_spec(fn: Any) -> Activation:
+    """The spec of a Keras activation callable (a ``keras.activations`` function, maybe
+    bound with ``functools.partial``); ``Refuse`` when the spec has no such activation.
+
+    Example:
+        >>> activation_spec(functools.partial(keras.activations.leaky_relu,
+        ...                                   negative_slope=0.1)).negative_slope
+        0.1
+    """
+    params: dict[str, Any] = {}
+    while isinstance(fn, functools.partial):
+        params = {**fn.keywords, **params}
+        fn = fn.func
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if getattr(keras.activations, name, None) is not fn or name not in _FUNCTIONS:
+        raise Refuse(f"activation {name!r} is not one of keras.activations the spec has")
+    return _FUNCTIONS[name]({**_defaults(fn), **params})
+
+
+#: activation layer class -> its spec, read from the layer
+_ACTIVATION_LAYERS: dict[type, Callable[[Any], Activation]] = {
+    L.Activation: lambda layer: activation_spec(layer.activation),
+    L.ReLU: lambda layer: _relu_spec(
+        {
+            "negative_slope": layer.negative_slope,
+            "max_value": layer.max_value,
+            "threshold": layer.threshold,
+        }
+    ),
+    L.LeakyReLU: lambda layer: Activation(
+        activation="leaky_relu", negative_slope=float(layer.negative_slope)
+    ),
+    L.Softmax: lambda layer: _softmax_spec({"axis": layer.axis}),
+    L.ELU: lambda layer: Activation(activation="elu", alpha=float(layer.alpha)),
+}
+
+
+@register_part("keras", "layer", *_ACTIVATION_LAYERS)
+def _activation(layer: Any, piece: Piece) -> Piece:
+    return replace(piece, layer=_ACTIVATION_LAYERS[type(layer)](layer))
+
+
+@register_part("keras", "refine", "activation")
+def fuse_activation(layer: Any, piece: Piece) -> Piece:
+    """Give ``piece``'s conv or dense spec the ``activation=`` the Keras layer carries.
+
+    The spec's field names the activation only, so a fused leaky_relu or elu must have
+    the spec's defaults (negative_slope 0.01, alpha 1.0); anything else is refused.
+
+    Example:
+        >>> from compare.formulas import Shape
+        >>> from compare.spec import Dense
+        >>> p = Piece("d", "Dense", Shape(3), Shape(2), layer=Dense(units=2))
+        >>> fuse_activation(keras.layers.Dense(2, activation="tanh"), p).layer.activation
+        'tanh'
+    """
+    spec = piece.layer
+    fn = getattr(layer, "activation", None)
+    if spec is None or not spec.post_activation or fn is None:
+        return piece
+    act = activation_spec(fn)
+    if act.activation == "linear":
+        return piece
+    if act != Activation(activation=act.activation):
+        raise Refuse(
+            f"activation={act.activation!r} is fused with negative_slope={act.negative_slope}, "
+            f"alpha={act.alpha}; the spec's activation field carries the defaults only "
+            "(leaky_relu 0.01, elu 1.0): use a separate activation layer"
+        )
+    return replace(piece, layer=replace(spec, activation=act.activation))  # type: ignore[call-arg]
