@@ -37,7 +37,7 @@ def derived_values(layer: Any) -> dict[str, Any]:
     (gelu_tanh) and ``axis`` (softmax acts on the channels).
 
     Example:
-        >>> from compare.spec_layers import Activation
+        >>> from compare.kinds.activation.spec import Activation
         >>> derived_values(Activation(activation="gelu"))
         {'approximate': False, 'axis': 'channels'}
     """
@@ -50,7 +50,7 @@ def softmax_axis(ctx: Context) -> NaiveResult | None:
     Example:
         >>> from compare.naive import context_of
         >>> from compare.spec import Input, Model
-        >>> from compare.spec_layers import Activation
+        >>> from compare.kinds.activation.spec import Activation
         >>> ctx = context_of(Model("m", Input(3, (4,)), (Activation(activation="softmax"),)))
         >>> err, detail = softmax_axis(ctx)
         >>> err > 0, detail
@@ -76,7 +76,7 @@ def softmax_differences(facts: LayerFacts) -> list[Difference]:
         >>> from compare.formulas import infer
         >>> from compare.records import FrameworkLayer
         >>> from compare.spec import Input, Model
-        >>> from compare.spec_layers import Activation
+        >>> from compare.kinds.activation.spec import Activation
         >>> m = Model("m", Input(3, (4,)), (Activation(activation="softmax"),))
         >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
         >>> facts = LayerFacts(m.layers[0], infer(m)[0], t, k, {"softmax_axis": (0.4, "")})

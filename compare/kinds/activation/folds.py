@@ -16,8 +16,8 @@ import dataclasses
 
 from compare.core.registry import register_part
 from compare.importers.base import Fold, Part
+from compare.kinds.activation.spec import Activation
 from compare.spec import Layer
-from compare.spec_layers import Activation
 
 __all__ = ["fold_activations"]
 

@@ -18,7 +18,7 @@ import keras
 
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.spec_layers import Activation
+from compare.kinds.activation.spec import Activation
 
 __all__ = ["activation_spec", "fuse_activation"]
 

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.torch import arg
-from compare.spec_layers import Activation
+from compare.kinds.activation.spec import Activation
 
 __all__ = ["ACTIVATIONS"]
 

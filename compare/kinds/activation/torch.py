@@ -19,8 +19,8 @@ from compare.adapters.base import Built, Made
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
+from compare.kinds.activation.spec import Activation
 from compare.spec import Layer
-from compare.spec_layers import Activation
 
 __all__ = [
     "ACTIVATION_MODULES",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from compare.core.registry import ANY, register_part
+from compare.kinds.conv.spec import ConvTranspose
 from compare.naive import Context, NaiveResult, naive_twin
-from compare.spec import ConvTranspose
 
 __all__ = ["transpose_padding"]
 

@@ -25,7 +25,8 @@ from compare.core.registry import part, register_part
 from compare.errors import SpecError
 from compare.formulas import Shape, layer_formula, same_pads
 from compare.importers.base import Absorb, Fold, Pads, Part, Refuse, add_pads
-from compare.spec import Conv, ConvTranspose, DepthwiseConv, Layer, SeparableConv
+from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from compare.spec import Layer
 
 __all__ = ["fold_crop", "fold_pad", "separable", "to_depthwise"]
 

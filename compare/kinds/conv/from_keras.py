@@ -13,7 +13,7 @@ import keras
 from compare.core.registry import register_part
 from compare.importers.base import Pads, Piece, Refuse
 from compare.importers.keras import channels_last, roles
-from compare.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 
 __all__: list[str] = []
 

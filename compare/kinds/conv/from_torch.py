@@ -18,7 +18,7 @@ from compare.adapters.torch_modules import Crop
 from compare.core.registry import register_part
 from compare.importers.base import Pads, Piece, Refuse
 from compare.importers.torch import roles
-from compare.spec import Conv, ConvTranspose
+from compare.kinds.conv.spec import Conv, ConvTranspose
 
 __all__: list[str] = []
 

@@ -25,9 +25,10 @@ from compare.adapters.base import Made, Notes, Unsupported
 from compare.adapters.keras_defaults import as_int, linear_default
 from compare.adapters.keras_modules import ZERO_PAD, Role, pad_arg
 from compare.core.registry import register_part
+from compare.core.validate import as_tuple
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula, same_pads
-from compare.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 
 #: Why a dilated transposed convolution is refused on the Keras side. TensorFlow's CPU
 #: kernel for it (``Conv2DBackpropInput`` / ``Conv3DBackpropInputV2``) raises
@@ -154,7 +155,7 @@ def build_conv_transpose(
         dtype=dtype,
         **extra,
     )
-    if max(layer.dilation) > 1:  # after Keras' own refusals, which come first
+    if max(as_tuple(layer.dilation)) > 1:  # after Keras' own refusals, which come first
         raise Unsupported(DILATED_TRANSPOSE)
     parts: list[Any] = [conv]
     notes: Notes = ()

@@ -29,7 +29,7 @@ from compare.adapters.torch_modules import ZERO_PAD, Crop, zero_pad_arg
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
+from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 
 __all__ = [
     "build_conv",

@@ -10,7 +10,7 @@ import keras
 from compare.core.registry import register_part
 from compare.importers.base import Piece
 from compare.importers.keras import channels_last, roles
-from compare.spec import Dense
+from compare.kinds.dense.spec import Dense
 
 __all__: list[str] = []
 

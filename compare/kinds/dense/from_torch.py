@@ -18,7 +18,7 @@ from torch import nn
 from compare.core.registry import register_part
 from compare.importers.base import Piece
 from compare.importers.torch import roles
-from compare.spec import Dense
+from compare.kinds.dense.spec import Dense
 
 __all__: list[str] = []
 

@@ -19,7 +19,7 @@ from compare.adapters.keras_defaults import linear_default
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec import Dense
+from compare.kinds.dense.spec import Dense
 
 __all__ = ["build_dense", "dense_defaults"]
 

@@ -21,7 +21,7 @@ from compare.adapters.torch_modules import MoveAxis
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec import Dense
+from compare.kinds.dense.spec import Dense
 
 __all__ = ["build_dense", "dense_defaults"]
 

@@ -27,7 +27,7 @@ def dropout_differences(facts: LayerFacts) -> list[Difference]:
         >>> from compare.formulas import infer
         >>> from compare.records import FrameworkLayer
         >>> from compare.spec import Input, Model
-        >>> from compare.spec_layers import Dropout
+        >>> from compare.kinds.dropout.spec import Dropout
         >>> m = Model("m", Input(3), (Dropout(rate=0.5),))
         >>> t, k = FrameworkLayer("torch", True), FrameworkLayer("keras", True)
         >>> [d.what for d in dropout_differences(LayerFacts(m.layers[0], infer(m)[0], t, k, {}))]

@@ -9,7 +9,7 @@ import keras
 
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.spec_layers import Dropout
+from compare.kinds.dropout.spec import Dropout
 
 __all__: list[str] = []
 

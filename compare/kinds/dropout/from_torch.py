@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from compare.core.registry import register_part
 from compare.importers.base import Piece
 from compare.importers.torch import arg
-from compare.spec_layers import Dropout
+from compare.kinds.dropout.spec import Dropout
 
 __all__: list[str] = []
 

@@ -1,7 +1,7 @@
 """Keras builder and defaults of the ``dropout`` kind: ``Dropout``.
 
 Example:
-    >>> from compare.spec_layers import Dropout
+    >>> from compare.kinds.dropout.spec import Dropout
     >>> build_dropout(Dropout(rate=0.25), None, "d", "float32")[0][0].rate
     0.25
 """
@@ -15,7 +15,7 @@ from compare.adapters.base import Made
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec_layers import Dropout
+from compare.kinds.dropout.spec import Dropout
 
 __all__ = ["build_dropout", "dropout_defaults"]
 

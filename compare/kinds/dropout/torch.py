@@ -1,7 +1,7 @@
 """PyTorch builder and defaults of the ``dropout`` kind: ``nn.Dropout``.
 
 Example:
-    >>> from compare.spec_layers import Dropout
+    >>> from compare.kinds.dropout.spec import Dropout
     >>> build_dropout(Dropout(rate=0.25), None)[0]
     Dropout(p=0.25, inplace=False)
 """
@@ -16,7 +16,7 @@ from compare.adapters.base import Made
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec_layers import Dropout
+from compare.kinds.dropout.spec import Dropout
 
 __all__ = ["build_dropout", "dropout_defaults"]
 

@@ -10,7 +10,7 @@ import keras
 
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.spec import Embedding
+from compare.kinds.embedding.spec import Embedding
 
 __all__: list[str] = []
 

@@ -16,7 +16,7 @@ from compare.adapters.base import Made, Notes
 from compare.adapters.keras_defaults import initializer_name
 from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import Embedding
+from compare.kinds.embedding.spec import Embedding
 
 __all__ = ["build_embedding"]
 

@@ -18,7 +18,7 @@ from compare.adapters.torch_defaults import fan_in_uniform
 from compare.adapters.torch_modules import MoveAxis
 from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import Embedding
+from compare.kinds.embedding.spec import Embedding
 
 __all__ = ["build_embedding"]
 

@@ -11,7 +11,8 @@ import keras
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.keras import channels_last
-from compare.spec import Flatten, prod
+from compare.kinds.flatten.spec import Flatten
+from compare.spec import prod
 
 __all__: list[str] = []
 

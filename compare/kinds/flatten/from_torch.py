@@ -12,7 +12,8 @@ from torch import fx, nn
 
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
-from compare.spec import Flatten, prod
+from compare.kinds.flatten.spec import Flatten
+from compare.spec import prod
 
 __all__: list[str] = []
 

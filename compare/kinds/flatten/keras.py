@@ -12,7 +12,7 @@ from compare.adapters._keras_import import keras
 from compare.adapters.base import Made
 from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import Flatten
+from compare.kinds.flatten.spec import Flatten
 
 __all__ = ["build_flatten"]
 

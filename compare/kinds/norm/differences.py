@@ -19,9 +19,9 @@ from compare.adapters.base import Built, Unsupported
 from compare.core.registry import ANY, register_part
 from compare.defaults import same_value
 from compare.differences import LayerFacts, measured
+from compare.kinds.norm.spec import BatchNorm
 from compare.naive import Context, NaiveResult
 from compare.records import Difference
-from compare.spec_layers import BatchNorm
 
 __all__ = ["batch_norm_differences", "momentum_in_training", "running_variance_update"]
 

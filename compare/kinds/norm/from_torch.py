@@ -13,7 +13,7 @@ from torch import nn
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.torch import roles
-from compare.spec_layers import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
 
 __all__: list[str] = []
 

@@ -7,7 +7,7 @@ layer norm over all axes normalises ``axis=[1, ..., rank + 1]``.
 Example:
     >>> from compare.formulas import infer
     >>> from compare.spec import Input, Model
-    >>> from compare.spec_layers import BatchNorm
+    >>> from compare.kinds.norm.spec import BatchNorm
     >>> m = Model("m", Input(3, (4, 4)), (BatchNorm(momentum=0.1),))
     >>> round(build_batch_norm(m.layers[0], infer(m)[0], "b", "float32")[0][0].momentum, 6)
     0.9
@@ -23,7 +23,7 @@ from compare.adapters.base import Made
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec_layers import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
 
 __all__ = ["build_batch_norm", "build_group_norm", "build_layer_norm"]
 

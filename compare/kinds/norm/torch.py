@@ -8,7 +8,7 @@ without beta) raises ``Unsupported`` with the reason.
 Example:
     >>> from compare.formulas import infer
     >>> from compare.spec import Input, Model
-    >>> from compare.spec_layers import BatchNorm
+    >>> from compare.kinds.norm.spec import BatchNorm
     >>> m = Model("m", Input(3, (4, 4)), (BatchNorm(),))
     >>> build_batch_norm(m.layers[0], infer(m)[0])[0]
     BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
@@ -26,7 +26,7 @@ from compare.adapters.torch_modules import MoveAxis
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec_layers import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
 
 __all__ = [
     "build_batch_norm",

@@ -22,8 +22,9 @@ from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape, layer_formula, same_pads
 from compare.importers.base import Absorb, Fold, Pads, Part, Refuse
-from compare.spec import Flatten, Layer
-from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from compare.kinds.flatten.spec import Flatten
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from compare.spec import Layer
 
 __all__ = ["POOL_PADS", "canonical_pool", "canonical_pools", "fold_pool_pad", "global_flatten"]
 

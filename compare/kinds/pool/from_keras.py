@@ -12,7 +12,7 @@ import keras
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.keras import channels_last
-from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 
 __all__: list[str] = []
 

@@ -18,8 +18,8 @@ from compare.core.registry import register_part
 from compare.formulas import same_pads
 from compare.importers.base import Piece, Refuse
 from compare.importers.torch import arg
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from compare.kinds.pool.torch import ExcludePadAvgPool
-from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 
 __all__: list[str] = []
 

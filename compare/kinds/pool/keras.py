@@ -8,7 +8,7 @@ raises ``Unsupported`` with the reason.
 Example:
     >>> from compare.formulas import infer
     >>> from compare.spec import Input, Model
-    >>> from compare.spec_layers import MaxPool
+    >>> from compare.kinds.pool.spec import MaxPool
     >>> m = Model("m", Input(1, (4, 4)), (MaxPool(pool_size=2),))
     >>> build_max_pool(m.layers[0], infer(m)[0], "p", "float32")[0][0].pool_size
     (2, 2)
@@ -26,7 +26,7 @@ from compare.adapters.keras_modules import ZERO_PAD, pad_arg
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula, same_pads
-from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _Pool
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _Pool
 
 __all__ = ["build_avg_pool", "build_global_pool", "build_max_pool"]
 

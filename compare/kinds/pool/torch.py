@@ -8,7 +8,7 @@ masked mean (``ExcludePadAvgPool``) for an average pool.
 Example:
     >>> from compare.formulas import infer
     >>> from compare.spec import Input, Model
-    >>> from compare.spec_layers import MaxPool
+    >>> from compare.kinds.pool.spec import MaxPool
     >>> m = Model("m", Input(1, (4, 4)), (MaxPool(pool_size=2),))
     >>> build_max_pool(m.layers[0], infer(m)[0])[0]
     MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=1, ceil_mode=False)
@@ -29,7 +29,7 @@ from compare.adapters.torch_modules import ZERO_PAD, zero_pad_arg
 from compare.core.registry import register_part
 from compare.defaults import signature_default
 from compare.formulas import LayerFormula
-from compare.spec_layers import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 
 __all__ = ["ExcludePadAvgPool", "build_avg_pool", "build_global_pool", "build_max_pool"]
 

@@ -13,9 +13,10 @@ their gate blocks, the gate order and the biases. Their naive checks:
 
 from __future__ import annotations
 
-from compare import sequence
 from compare.core.registry import ANY, register_part
 from compare.differences import LayerFacts, measured, shape_text
+from compare.kinds.recurrent import spec as sequence
+from compare.kinds.recurrent.spec import GRU
 from compare.naive import (
     Context,
     NaiveResult,
@@ -24,7 +25,6 @@ from compare.naive import (
     with_keras_weights,
 )
 from compare.records import Difference
-from compare.spec import GRU
 
 __all__ = ["biases", "gate_order", "kernel_in_keras", "recurrent_weights"]
 

@@ -25,8 +25,8 @@ from torch import nn
 
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
+from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN
 from compare.kinds.recurrent.torch import RnnOutput
-from compare.spec import GRU, LSTM, SimpleRNN
 
 __all__ = ["RNN_CLASSES", "pick"]
 

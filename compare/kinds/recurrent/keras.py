@@ -1,5 +1,5 @@
 """Keras builder of the recurrent family: ``lstm``, ``gru`` and ``simple_rnn`` as
-``LSTM`` / ``GRU`` / ``SimpleRNN`` (layouts and porting: ``compare.sequence``).
+``LSTM`` / ``GRU`` / ``SimpleRNN`` (layouts and porting: ``compare.kinds.recurrent.spec``).
 
 Keras activations are channels-last, so a (steps, features) sequence is already the
 (N, steps, features) its RNN layers take: each spec is one Keras layer. The defaults
@@ -22,7 +22,7 @@ from compare.adapters.base import Made, Notes
 from compare.adapters.keras_defaults import initializer_name
 from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import GRU, LSTM, SimpleRNN
+from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN
 
 __all__ = ["build_recurrent"]
 

@@ -1,5 +1,5 @@
 """PyTorch builder of the recurrent family: ``lstm``, ``gru`` and ``simple_rnn`` as
-``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (layouts and porting: ``compare.sequence``).
+``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (layouts and porting: ``compare.kinds.recurrent.spec``).
 
 Every rank-1 activation is channels-first here, (N, features, steps), while the RNN
 modules run with ``batch_first=True`` on (N, steps, features) and return a tuple. The
@@ -27,7 +27,7 @@ from compare.adapters.base import Made, Notes, Unsupported
 from compare.adapters.torch_modules import MoveAxis
 from compare.core.registry import register_part
 from compare.formulas import LayerFormula
-from compare.spec import GRU, LSTM, SimpleRNN
+from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN
 
 __all__ = ["RnnOutput", "build_recurrent"]
 
