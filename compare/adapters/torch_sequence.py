@@ -55,6 +55,11 @@ class RnnOutput(nn.Module):
         return f"return_sequences={self.return_sequences}"
 
 
+def _shape_only(module: nn.Module) -> bool:
+    """Whether ``module`` was built on the ``meta`` device: shapes, no values."""
+    return any(p.is_meta for p in module.parameters())
+
+
 def _recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Made:
     from compare.adapters.torch import MoveAxis
 
@@ -85,11 +90,13 @@ def _recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Made:
         roles["bias"] = (rnn, "bias_ih_l0")
         roles["recurrent_bias"] = (rnn, "bias_hh_l0")
     bound = 1 / math.sqrt(layer.units)
-    largest = max(float(p.detach().abs().max()) for p in rnn.parameters())
     init = (
         f"reset_parameters draws every weight and bias from U(-k, k), k = 1/sqrt(units) "
-        f"= {bound:.4g} (largest initial |value| read back: {largest:.4g})"
+        f"= {bound:.4g}"
     )
+    if not _shape_only(rnn):  # meta tensors (the shape-only mode) have no values to read
+        largest = max(float(p.detach().abs().max()) for p in rnn.parameters())
+        init += f" (largest initial |value| read back: {largest:.4g})"
     activation = _ACTIVATIONS.get(layer.kind) or f"nonlinearity={rnn.nonlinearity!r}"
     training = (
         f"dropout={rnn.dropout} acts only between stacked layers "
@@ -118,6 +125,12 @@ def _embedding(layer: Embedding, formula: LayerFormula) -> Made:
     emb = nn.Embedding(layer.input_dim, layer.output_dim)
     steps = formula.input.size[0]
     weight = emb.weight.detach()
+    read_back = (
+        ""
+        if _shape_only(emb)  # meta tensors (the shape-only mode) have no values to read
+        else f" (read back: mean {float(weight.mean()):.3g}, "
+        f"std {float(weight.std(correction=0)):.3g})"
+    )
     notes: Notes = (
         (
             "sequence_layout",
@@ -126,8 +139,7 @@ def _embedding(layer: Embedding, formula: LayerFormula) -> Made:
         ),
         (
             "initializers",
-            f"reset_parameters draws the table from N(0, 1) (read back: mean "
-            f"{float(weight.mean()):.3g}, std {float(weight.std(correction=0)):.3g})",
+            f"reset_parameters draws the table from N(0, 1){read_back}",
         ),
         (
             "input_dtype",
