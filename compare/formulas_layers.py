@@ -55,6 +55,13 @@ def _layer_norm(layer: LayerNorm, shape: Shape) -> LayerFormula:
 def _group_norm(layer: GroupNorm, shape: Shape) -> LayerFormula:
     if shape.channels % layer.groups:
         raise SpecError(f"groups={layer.groups} must divide channels={shape.channels}")
+    if shape.flattened_from is not None and 1 < layer.groups < shape.channels:
+        # Each framework groups consecutive features of its own flatten order: different sets.
+        raise SpecError(
+            f"groups={layer.groups} on the {shape.channels} features of a flatten would group "
+            "C,H,W-ordered features in PyTorch and H,W,C-ordered ones in Keras (different "
+            "features per group); use groups=1, groups=channels, or normalise before the flatten"
+        )
     params, names = _affine(layer, shape.channels)
     return LayerFormula(params, _norm_text(shape.channels, names, params), shape, shape)
 

@@ -17,12 +17,15 @@ import numpy as np
 
 from compare import sequence
 from compare.formulas import LayerFormula, Shape
-from compare.spec import Dense, Layer
+from compare.spec import Layer
 
 __all__ = [
+    "FEATURE_AXES",
     "WeightLayout",
     "activation_to_keras",
     "activation_to_torch",
+    "flattened_features",
+    "flattened_sizes",
     "inverse",
     "kernel_axes",
     "layout_of",
@@ -77,6 +80,8 @@ def weight_layout(
         >>> weight_layout("dense", "kernel", 0, flattened=2).torch
         ('O', 'C', 'H', 'W')
     """
+    if flattened:
+        return flattened_features(weight_layout(kind, role, rank, groups=groups), flattened)
     k = kernel_axes(rank) if rank else ()
     i = "I/g" if groups > 1 else "I"
     o = "O/g" if groups > 1 else "O"
@@ -92,13 +97,61 @@ def weight_layout(
         ones = ("1",) * rank
         return WeightLayout(("O", "C*M"), ("C*M", "O"), ("O", "C*M", *ones), (*ones, "C*M", "O"))
     if kind == "dense" and role == "kernel":
-        if flattened:
-            m = kernel_axes(flattened)
-            return WeightLayout(
-                ("O", "C", *m), (*m, "C", "O"), ("O", "C*" + "*".join(m)), ("*".join(m) + "*C", "O")
-            )
         return WeightLayout(("O", "I"), ("I", "O"), ("O", "I"), ("I", "O"))
     raise KeyError(f"no layout for role {role!r} of kind {kind!r}")
+
+
+#: Labels of the axis that runs over a layer's input features (a dense kernel's ``I``, a
+#: norm's ``C``). On a vector a Flatten made from a map, that axis is the map's C,*S in
+#: PyTorch and *S,C in Keras, whatever the layer's kind.
+FEATURE_AXES = ("I", "C")
+
+
+@functools.cache
+def flattened_features(layout: WeightLayout, rank: int) -> WeightLayout:
+    """``layout`` of a weight whose input features come from a Flatten of a rank-``rank``
+    map: its feature axis splits into C,*S in PyTorch and *S,C in Keras, so a port
+    permutes it (a dense kernel's rows, a norm's gamma, beta and running statistics).
+
+    Example:
+        >>> norm = WeightLayout(("C",), ("C",), ("C",), ("C",))
+        >>> flat = flattened_features(norm, 2)
+        >>> flat.torch, flat.keras, flat.torch_shown, flat.keras_shown
+        (('C', 'H', 'W'), ('H', 'W', 'C'), ('C*H*W',), ('H*W*C',))
+    """
+    m = kernel_axes(rank)
+
+    def split(labels: tuple[str, ...], keras: bool) -> tuple[str, ...]:
+        out: list[str] = []
+        for label in labels:
+            out += ([*m, "C"] if keras else ["C", *m]) if label in FEATURE_AXES else [label]
+        return tuple(out)
+
+    def shown(labels: tuple[str, ...], keras: bool) -> tuple[str, ...]:
+        joined = "*".join((*m, "C") if keras else ("C", *m))
+        return tuple(joined if label in FEATURE_AXES else label for label in labels)
+
+    return WeightLayout(
+        split(layout.torch, False),
+        split(layout.keras, True),
+        shown(layout.torch_shown, False),
+        shown(layout.keras_shown, True),
+    )
+
+
+def flattened_sizes(
+    sizes: dict[str, int], flattened_from: tuple[int, tuple[int, ...]]
+) -> dict[str, int]:
+    """``sizes`` with the feature axis (``FEATURE_AXES``) split into the flattened map's
+    channels and spatial axes (the labels of ``flattened_features``).
+
+    Example:
+        >>> flattened_sizes({"O": 10, "I": 12}, (3, (2, 2)))
+        {'O': 10, 'C': 3, 'H': 2, 'W': 2}
+    """
+    channels, size = flattened_from
+    out = {label: n for label, n in sizes.items() if label not in FEATURE_AXES}
+    return {**out, "C": channels, **dict(zip(kernel_axes(len(size)), size))}
 
 
 @functools.cache
@@ -203,17 +256,16 @@ def layout_of(layer: Layer, formula: LayerFormula, role: str) -> WeightLayout:
     """
     from compare.layouts_layers import KIND_LAYOUTS
 
+    flat = formula.input.flattened_from
     if layer.kind in KIND_LAYOUTS:
-        return KIND_LAYOUTS[layer.kind](layer, formula, role)[0]
-    flattened = 0
-    if isinstance(layer, Dense) and formula.input.flattened_from is not None:
-        flattened = len(formula.input.flattened_from[1])
+        layout = KIND_LAYOUTS[layer.kind](layer, formula, role)[0]
+        return layout if flat is None else flattened_features(layout, len(flat[1]))
     return weight_layout(
         layer.kind,
         role,
         formula.input.rank,
         groups=getattr(layer, "groups", 1),
-        flattened=flattened,
+        flattened=0 if flat is None else len(flat[1]),
     )
 
 
@@ -250,6 +302,12 @@ def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int
         >>> split_sizes(m.layers[0], infer(m)[0], "kernel")
         {'O': 8, 'I': 40, 'H': 3, 'W': 3}
     """
+    flat = formula.input.flattened_from
+    sizes = _split_sizes(layer, formula, role)
+    return sizes if flat is None else flattened_sizes(sizes, flat)
+
+
+def _split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int]:
     from compare.layouts_layers import KIND_LAYOUTS
 
     if layer.kind in KIND_LAYOUTS:
@@ -276,8 +334,5 @@ def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int
         o = "O/g" if groups > 1 else "O"
         return {"I": c, o: out_c // groups, **spatial}
     if layer.kind == "dense":
-        if shape_in.flattened_from is not None:
-            fc, fsize = shape_in.flattened_from
-            return {"O": out_c, "C": fc, **dict(zip(kernel_axes(len(fsize)), fsize))}
         return {"O": out_c, "I": c}
     raise KeyError(f"no sizes for role {role!r} of kind {layer.kind!r}")
