@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compare.errors import SpecError
+from compare.errors import SpecError, quote
+from compare.limits import INT64_MAX, check_tree
 
 __all__ = [
     "GRU",
@@ -83,11 +84,11 @@ FIELD_ORDER = (
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    """A value as messages quote it: tuples as lists, anything long abbreviated."""
     if isinstance(value, tuple):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return str(value)
+        items = [_fmt(v) if isinstance(v, str | int) else quote(v) for v in value[:8]]
+        return "[" + ", ".join(items) + (", ...]" if len(value) > 8 else "]")
+    return quote(value)
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -96,7 +97,9 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
             f"{name}={_fmt(value)} must be an integer >= {minimum} (got {type(value).__name__})"
         )
     if value < minimum:
-        raise SpecError(f"{name}={value} must be an integer >= {minimum}")
+        raise SpecError(f"{name}={_fmt(value)} must be an integer >= {minimum}")
+    if value > INT64_MAX:
+        raise SpecError(f"{name}={_fmt(value)} must be at most 2**63-1 (the frameworks' int64)")
     return value
 
 
@@ -107,7 +110,11 @@ def _check_ints(name: str, value: Any, minimum: int) -> IntOrInts:
             raise SpecError(f"{name}=[] must be an integer or a non-empty list of integers")
         items = tuple(value)
         for item in items:
-            if isinstance(item, bool) or not isinstance(item, int) or item < minimum:
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, int)
+                or not minimum <= item <= INT64_MAX
+            ):
                 raise SpecError(
                     f"{name}={_fmt(items)} must hold integers >= {minimum} (got {_fmt(item)})"
                 )
@@ -130,7 +137,7 @@ def _check_padding(value: Any) -> Padding:
         low = value.lower()
         if low not in ("valid", "same"):
             raise SpecError(
-                f"padding={value!r} must be 'valid', 'same', an integer or one integer "
+                f"padding={quote(value)} must be 'valid', 'same', an integer or one integer "
                 "per spatial axis"
             )
         return low
@@ -577,9 +584,9 @@ class Model:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise SpecError(f"model name={self.name!r} must be a non-empty string")
+            raise SpecError(f"model name={quote(self.name)} must be a non-empty string")
         if not isinstance(self.input, Input):
-            raise SpecError(f"model '{self.name}': input must be an Input, got {self.input!r}")
+            raise SpecError(f"model '{self.name}': input must be an Input, got {quote(self.input)}")
         layers = tuple(self.layers)
         if not layers:
             raise SpecError(f"model '{self.name}': layers must hold at least one layer")
@@ -587,7 +594,7 @@ class Model:
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise SpecError(
-                    f"model '{self.name}', layer {index}: {layer!r} is not a layer spec"
+                    f"model '{self.name}', layer {index}: {quote(layer)} is not a layer spec"
                 )
             try:
                 resolved.append(layer.resolved(self.input.rank))
@@ -605,12 +612,12 @@ class Model:
 
 def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict[str, Any]]:
     if not isinstance(raw, Mapping):
-        raise SpecError(f"layer {index}: must be a table/object with a 'kind', got {raw!r}")
+        raise SpecError(f"layer {index}: must be a table/object with a 'kind', got {quote(raw)}")
     if "kind" not in raw:
         raise SpecError(f"layer {index}: field 'kind' is missing")
     kind = raw["kind"]
     if not isinstance(kind, str):
-        raise SpecError(f"layer {index}: kind={kind!r} must be a string")
+        raise SpecError(f"layer {index}: kind={quote(kind)} must be a string")
     kind_key = kind.strip().lower()
     rank = None
     if kind_key in _RANKED:
@@ -618,7 +625,7 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
     cls = KINDS.get(kind_key)
     if cls is None:
         known = ", ".join(sorted(KINDS))
-        raise SpecError(f"layer {index}: unknown kind={kind!r}; known kinds: {known}")
+        raise SpecError(f"layer {index}: unknown kind={quote(kind)}; known kinds: {known}")
     names = {f.name for f in dataclasses.fields(cls)} - {"rank"}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
@@ -628,7 +635,8 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
         if canonical not in names:
             known = ", ".join(sorted(names))
             raise SpecError(
-                f"layer {index} ({kind_key}): unknown field {key!r}; fields of {kind_key}: {known}"
+                f"layer {index} ({kind_key}): unknown field {quote(key)}; "
+                f"fields of {kind_key}: {known}"
             )
         if canonical in kwargs:
             raise SpecError(
@@ -669,7 +677,11 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     if not isinstance(raw, Mapping):
         raise SpecError(f"a model must be a table/object, got {type(raw).__name__}")
     name = raw.get("name", default_name)
-    where = f"model '{name}'"
+    where = f"model {quote(name)}" if isinstance(name, str) else f"model {default_name!r}"
+    try:
+        check_tree(raw)  # depth, size, int64, string keys: before any value is quoted
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
     unknown = set(raw) - {"name", "input", "layers", "description"}
     if unknown:
         raise SpecError(
@@ -679,7 +691,7 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     inp = raw.get("input")
     if not isinstance(inp, Mapping):
         raise SpecError(
-            f"{where}: input={inp!r} must be a table like {{channels = 1, size = [28, 28]}}"
+            f"{where}: input={quote(inp)} must be a table like {{channels = 1, size = [28, 28]}}"
         )
     extra = set(inp) - {"channels", "size", "dtype"}
     if extra:

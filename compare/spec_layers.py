@@ -82,7 +82,7 @@ def check_activation(name: str, value: Any) -> str:
     low = ACTIVATION_ALIASES.get(low, low)
     if low not in ACTIVATIONS:
         raise SpecError(
-            f"{name}={value!r} is not a known activation; known: {', '.join(ACTIVATIONS)}"
+            f"{name}={_fmt(value)} is not a known activation; known: {', '.join(ACTIVATIONS)}"
         )
     return low
 
@@ -90,7 +90,11 @@ def check_activation(name: str, value: Any) -> str:
 def _check_float(name: str, value: Any, low: float, high: float, *, closed_high: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SpecError(f"{name}={_fmt(value)} must be a number")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer past float's range
+        bracket = "]" if closed_high else ")"
+        raise SpecError(f"{name}={_fmt(value)} must lie in [{low}, {high}{bracket}") from None
     bad_high = value > high if closed_high else value >= high
     if value < low or bad_high or value != value:
         bracket = "]" if closed_high else ")"
