@@ -14,7 +14,7 @@ the limit, and says how to lift the limits that a legitimate spec may meet.
   256 MiB of float32) when both frameworks allocate and run, int64 in the shape-only
   mode (nothing is allocated there, but the frameworks count bytes in int64).
 * ``max_spec_bytes`` bounds the size of a spec file: ``COMPARE_MAX_SPEC_BYTES``
-  (default 16 MiB).
+  (default 8 MiB).
 
 Example:
     >>> check_tree({"layers": [{"kind": "dense", "units": 2**64}]})
@@ -48,7 +48,7 @@ __all__ = [
 #: Tables and lists nest at most this deep in a spec (a model is 4 levels).
 MAX_DEPTH = 32
 #: Values in one spec document, YAML aliases counted each time they are used.
-MAX_VALUES = 2_000_000
+MAX_VALUES = 1_000_000
 #: Characters of one string (a name, a kind, a description).
 MAX_TEXT = 4096
 #: Every integer of a spec is a count or a size the frameworks hold in int64.
@@ -58,7 +58,7 @@ ELEMENTS_ENV = "COMPARE_MAX_ELEMENTS"
 DEFAULT_MAX_ELEMENTS = 2**26
 #: The environment variable that lifts the spec file size bound, and its default.
 SPEC_BYTES_ENV = "COMPARE_MAX_SPEC_BYTES"
-DEFAULT_MAX_SPEC_BYTES = 16 * 2**20
+DEFAULT_MAX_SPEC_BYTES = 8 * 2**20
 
 
 def _env_limit(name: str, default: int) -> int:
@@ -86,7 +86,7 @@ def max_elements() -> int:
 
 
 def max_spec_bytes() -> int:
-    """The largest spec file read, in bytes (``COMPARE_MAX_SPEC_BYTES``, default 16 MiB).
+    """The largest spec file read, in bytes (``COMPARE_MAX_SPEC_BYTES``, default 8 MiB).
 
     Example:
         >>> max_spec_bytes() >= 1
@@ -95,10 +95,28 @@ def max_spec_bytes() -> int:
     return _env_limit(SPEC_BYTES_ENV, DEFAULT_MAX_SPEC_BYTES)
 
 
-def _child(path: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
+def _path(link: Any) -> str:
+    """``models[0].layers[2]`` from the walk's (parent link, key) chain."""
+    keys = []
+    while link is not None:
+        link, key = link
+        keys.append(key)
+    out = ""
+    for key in reversed(keys):
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "the spec"
+
+
+def _scalar_problem(value: Any) -> str | None:
+    if type(value) is str:
+        if len(value) > MAX_TEXT:
+            return f"={quote(value)} is longer than {MAX_TEXT:,} characters"
+    elif type(value) is int and not -INT64_MAX - 1 <= value <= INT64_MAX:
+        return (
+            f"={quote(value)} is beyond the 64-bit integers every number of a spec must "
+            f"fit in (at most 2**63-1 = {INT64_MAX:,}; write a float as 1e400)"
+        )
+    return None
 
 
 def check_tree(data: Any, path: str = "") -> None:
@@ -116,43 +134,51 @@ def check_tree(data: Any, path: str = "") -> None:
         ...
         compare.errors.SpecError: layers[0]: field name 5 must be a string
     """
-    stack: list[tuple[Any, str, int]] = [(data, path, 0)]
+    root = None if not path else (None, path)
+    if not isinstance(data, Mapping | list | tuple):
+        problem = _scalar_problem(data)
+        if problem is not None:
+            raise SpecError(_path(root) + problem)
+        return
+    stack: list[tuple[Any, int, Any]] = [(data, 0, root)]
     seen = 0
     while stack:
-        value, where, depth = stack.pop()
-        seen += 1
+        value, depth, link = stack.pop()
+        if depth >= MAX_DEPTH:
+            raise SpecError(
+                f"{_path(link)}: tables and lists nest deeper than {MAX_DEPTH} levels "
+                "(a model needs 4)"
+            )
+        if isinstance(value, Mapping):
+            items: Any = value.items()
+            seen += len(value)
+            for key in value:
+                if type(key) is not str:
+                    raise SpecError(f"{_path(link)}: field name {quote(key)} must be a string")
+        else:
+            items = enumerate(value)
+            seen += len(value)
         if seen > MAX_VALUES:
             raise SpecError(
                 f"the spec holds more than {MAX_VALUES:,} values (YAML aliases counted at "
                 "every use): refused as too large to check"
             )
-        shown = where or "the spec"
-        if isinstance(value, Mapping | list | tuple):
-            if depth >= MAX_DEPTH:
-                raise SpecError(
-                    f"{shown}: tables and lists nest deeper than {MAX_DEPTH} levels "
-                    "(a model needs 4)"
-                )
-            if isinstance(value, Mapping):
-                items = list(value.items())
-                for key, _ in items:
-                    if not isinstance(key, str):
-                        raise SpecError(f"{shown}: field name {quote(key)} must be a string")
-            else:
-                items = list(enumerate(value))
-            stack.extend((item, _child(where, key), depth + 1) for key, item in reversed(items))
-        elif isinstance(value, str):
-            if len(value) > MAX_TEXT:
-                raise SpecError(f"{shown}={quote(value)} is longer than {MAX_TEXT:,} characters")
-        elif (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and not -INT64_MAX - 1 <= value <= INT64_MAX
-        ):
-            raise SpecError(
-                f"{shown}={quote(value)} is beyond the 64-bit integers every number of a "
-                f"spec must fit in (at most 2**63-1 = {INT64_MAX:,}; write a float as 1e400)"
-            )
+        for key, item in items:
+            kind = type(item)
+            if kind is str:
+                if len(item) <= MAX_TEXT:
+                    continue
+            elif kind is int:
+                if -INT64_MAX - 1 <= item <= INT64_MAX:
+                    continue
+            elif kind is float or kind is bool or item is None:
+                continue
+            elif isinstance(item, Mapping | list | tuple):
+                stack.append((item, depth + 1, (link, key)))
+                continue
+            problem = _scalar_problem(item)
+            if problem is not None:
+                raise SpecError(_path((link, key)) + problem)
 
 
 def _elements(shape: Any, batch: int) -> int:
