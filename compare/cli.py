@@ -157,8 +157,11 @@ class _ProgressBar:
 
 
 def _error(message: str) -> None:
-    for line in message.splitlines() or [""]:
-        print(f"error: {line}", file=sys.stderr)
+    """Each line of ``message`` on stderr, user text's control characters escaped."""
+    from compare.report.safe import printable
+
+    for line in message.split("\n"):
+        print(f"error: {printable(line)}", file=sys.stderr)
 
 
 def _formats(text: str) -> list[str] | None:
@@ -229,7 +232,7 @@ def _show_objects(args: argparse.Namespace) -> int:
         else:
             imported = from_keras(keras_obj, args.input, name=args.keras)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_FAILED
     result = compare_model(
         imported,
@@ -258,12 +261,14 @@ def _show_objects(args: argparse.Namespace) -> int:
     else:
         from compare.report.text import render_text
 
+        from compare.report.safe import printable
+
         print(render_text([result]))
         print(f"read from {imported.source}:")
         for line in imported.describe():
-            print(f"  {line}")
+            print(f"  {printable(line)}")
         if args.torch and args.keras:
-            print(f"torch vs keras: {verdict}")
+            print(printable(f"torch vs keras: {verdict}", keep="\n"))
     failed = result.status != "ok" or (
         args.torch and args.keras and not (equivalence and equivalence.ok)
     )
@@ -286,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _show_objects(args)
         except UsageError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            _error(str(exc))
             return EXIT_USAGE
     from compare import batch
     from compare.errors import SpecError, SpecFileError
@@ -352,7 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = exc.filename or args.output
             _error(f"{where}: cannot write the report: {exc.strerror or exc}")
             return EXIT_USAGE
-        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+        from compare.report.safe import printable
+
+        print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
     from compare.report.fmt import summary_text
 
     print(summary_text(summary), file=sys.stderr)
