@@ -259,9 +259,8 @@ def _show_objects(args: argparse.Namespace) -> int:
             doc["equivalence"] = verdict
         print(json.dumps(doc, indent=2, allow_nan=False))
     else:
-        from compare.report.text import render_text
-
         from compare.report.safe import printable
+        from compare.report.text import render_text
 
         print(render_text([result]))
         print(f"read from {imported.source}:")
@@ -276,12 +275,25 @@ def _show_objects(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code.
+    """Run the CLI; returns the exit code (130, with a one-line message and no
+    traceback, when interrupted by Ctrl-C).
 
     Example:
         >>> main(["show", "missing.toml"])  # doctest: +SKIP
         2
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:
+        written = getattr(exc, "written", None)  # compare.report.write.ReportInterrupted
+        if written is not None:
+            _error(f"interrupted after the report was written ({len(written)} files)")
+        else:
+            _error("interrupted: no report file was changed")
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "translate":
         from compare.translate import run_cli
