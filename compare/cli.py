@@ -137,23 +137,38 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 class _ProgressBar:
-    """A one-line progress bar redrawn in place; only used when the stream is a terminal."""
+    """``rich``'s progress bar on stderr, redrawn in place; used only on a terminal.
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width, self.drawn = stream, width, False
+    Model names are printed as text (``rich`` markup in a name is not interpreted) with
+    control characters escaped.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(file=stream, highlight=False)
+        self.progress = Progress(
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[name]}", markup=False),
+            console=console,
+            transient=True,  # the bar leaves no line behind: the summary follows
+        )
+        self.task: Any = None
 
     def __call__(self, done: int, total: int, name: str) -> None:
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        label = name if len(name) <= 40 else name[:39] + "…"
-        self.stream.write(f"\r\x1b[2K[{bar}] {done}/{total} {label}")
-        self.stream.flush()
-        self.drawn = True
+        from compare.report.safe import printable
+
+        label = printable(name if len(name) <= 40 else name[:39] + "…")
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("compare", total=total, name=label)
+        self.progress.update(self.task, completed=done, total=total, name=label)
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
+        if self.task is not None:
+            self.progress.stop()
 
 
 def _error(message: str) -> None:
