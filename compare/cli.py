@@ -241,6 +241,22 @@ def _show_objects(args: argparse.Namespace) -> int:
         raise UsageError("--torch needs --input, the channels-first input shape like 1x28x28")
     torch_obj = load_object(args.torch, "--torch") if args.torch else None
     keras_obj = load_object(args.keras, "--keras") if args.keras else None
+    if torch_obj is not None:
+        import torch
+
+        if not isinstance(torch_obj, torch.nn.Module):
+            raise UsageError(
+                f"--torch={args.torch!r} gives a {type(torch_obj).__name__}, not a "
+                "torch.nn.Module (an object, a class or a factory returning one)"
+            )
+    if keras_obj is not None:
+        import keras
+
+        if not isinstance(keras_obj, keras.Model):
+            raise UsageError(
+                f"--keras={args.keras!r} gives a {type(keras_obj).__name__}, not a "
+                "keras.Model (an object or a factory returning one)"
+            )
     try:
         if torch_obj is not None:
             imported = from_torch(torch_obj, args.input, name=args.torch)

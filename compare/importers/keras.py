@@ -24,6 +24,8 @@ import numpy as np
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
+    MAPPED,
+    NO_CLASS,
     Imported,
     Piece,
     Reading,
@@ -304,8 +306,12 @@ def _probe(model: Any, shape: Shape, leaves: list[tuple[str, Any]]) -> np.ndarra
     return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
 
 
-def _known() -> str:
-    return ", ".join(sorted({k.__name__ for k in LAYERS}))
+def _mapped_names() -> dict[str, list[str]]:
+    """The Keras layer classes this importer maps."""
+    return {NO_CLASS: sorted({k.__name__ for k in LAYERS})}
+
+
+MAPPED["keras"] = _mapped_names
 
 
 def read_keras(model: Any, input: Any = None, name: str | None = None) -> Reading:
@@ -344,7 +350,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         x = y
         mapper = _mapper(layer)
         if mapper is None:
-            piece.problem = f"no importer maps this class (mapped: {_known()})"
+            piece.problem = NO_CLASS  # the mapped names are listed once, by UnmappableError
         else:
             try:
                 piece = _layers.fuse_activation(layer, mapper(layer, piece))

@@ -26,7 +26,11 @@ from compare.adapters.torch import Crop, MoveAxis
 from compare.adapters.torch_sequence import RnnOutput
 from compare.errors import SpecError
 from compare.formulas import Shape
+from compare.hints import input_hint
 from compare.importers.base import (
+    MAPPED,
+    NO_CLASS,
+    NO_FUNCTION,
     Imported,
     Piece,
     Reading,
@@ -419,9 +423,18 @@ def _shape(t: torch.Tensor) -> Shape:
 
 def _no_mapper(obj: Any) -> str:
     if isinstance(obj, fx.Node):
-        known = sorted({k if isinstance(k, str) else k.__name__ for k in FUNCTIONS})
-        return f"no importer maps this function or method (mapped: {', '.join(known)})"
-    return f"no importer maps this class (mapped: {', '.join(sorted(k.__name__ for k in MODULES))})"
+        return NO_FUNCTION  # the mapped names are listed once, by UnmappableError
+    return NO_CLASS
+
+
+def _mapped_names() -> dict[str, list[str]]:
+    """The public classes and functions this importer maps (compare's helpers left out)."""
+    classes = {k.__name__ for k in MODULES if not k.__module__.startswith("compare.")}
+    functions = {k if isinstance(k, str) else k.__name__ for k in FUNCTIONS}
+    return {NO_CLASS: sorted(classes), NO_FUNCTION: sorted(functions)}
+
+
+MAPPED["torch"] = _mapped_names
 
 
 # -- sequences (nn.LSTM / nn.GRU / nn.RNN / nn.Embedding: importers.torch_sequence) ----
@@ -565,6 +578,8 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             except Exception as exc:
                 text = " ".join(str(exc).split())[:300]
                 reason = step.problem or f"it fails on an input of shape {tuple(x.shape)}: {text}"
+                if not pieces and step.problem is None:  # the first layer: the input's fault?
+                    reason += input_hint((input_shape.channels, *input_shape.size))
                 pieces.append(
                     Piece(step.path, step.cls, in_shape, in_shape, step.obj, problem=reason)
                 )
