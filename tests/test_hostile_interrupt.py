@@ -98,7 +98,17 @@ def test_sigint_while_staging_exits_130_with_one_line_and_old_files(tmp_path, mo
     assert sorted(p.name for p in out.iterdir()) == sorted(OLD)
 
 
-def test_sigint_during_the_swap_is_held_until_the_set_is_complete(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler, as a CLI process has it (a test run may have another)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_during_the_swap_is_held_until_the_set_is_complete(
+    tmp_path, monkeypatch, capsys, python_sigint
+):
     out = tmp_path / "r"
     _old_report(out)
     real = os.replace
