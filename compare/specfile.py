@@ -2,7 +2,10 @@
 
 A file holds one model (a table with ``layers``), a list of models, or
 ``models = [...]``. Parse errors name the file and the line the parser reports;
-model errors name the file, the model and the layer.
+model errors name the file, the model and the layer. A file is read up to
+``compare.limits.max_spec_bytes()`` and its parsed data checked by
+``compare.limits.check_tree`` (depth, values, strings, int64, string keys) before any
+model is built, so hostile data ends as a ``SpecFileError``, never another exception.
 """
 
 from __future__ import annotations
