@@ -137,28 +137,46 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 class _ProgressBar:
-    """A one-line progress bar redrawn in place; only used when the stream is a terminal."""
+    """``rich``'s progress bar on stderr, redrawn in place; used only on a terminal.
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width, self.drawn = stream, width, False
+    Model names are printed as text (``rich`` markup in a name is not interpreted) with
+    control characters escaped.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(file=stream, highlight=False)
+        self.progress = Progress(
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[name]}", markup=False),
+            console=console,
+            transient=True,  # the bar leaves no line behind: the summary follows
+        )
+        self.task: Any = None
 
     def __call__(self, done: int, total: int, name: str) -> None:
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        label = name if len(name) <= 40 else name[:39] + "…"
-        self.stream.write(f"\r\x1b[2K[{bar}] {done}/{total} {label}")
-        self.stream.flush()
-        self.drawn = True
+        from compare.report.safe import printable
+
+        label = printable(name if len(name) <= 40 else name[:39] + "…")
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("compare", total=total, name=label)
+        self.progress.update(self.task, completed=done, total=total, name=label)
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
+        if self.task is not None:
+            self.progress.stop()
 
 
 def _error(message: str) -> None:
-    for line in message.splitlines() or [""]:
-        print(f"error: {line}", file=sys.stderr)
+    """Each line of ``message`` on stderr, user text's control characters escaped."""
+    from compare.report.safe import printable
+
+    for line in message.split("\n"):
+        print(f"error: {printable(line)}", file=sys.stderr)
 
 
 def _formats(text: str) -> list[str] | None:
@@ -223,13 +241,29 @@ def _show_objects(args: argparse.Namespace) -> int:
         raise UsageError("--torch needs --input, the channels-first input shape like 1x28x28")
     torch_obj = load_object(args.torch, "--torch") if args.torch else None
     keras_obj = load_object(args.keras, "--keras") if args.keras else None
+    if torch_obj is not None:
+        import torch
+
+        if not isinstance(torch_obj, torch.nn.Module):
+            raise UsageError(
+                f"--torch={args.torch!r} gives a {type(torch_obj).__name__}, not a "
+                "torch.nn.Module (an object, a class or a factory returning one)"
+            )
+    if keras_obj is not None:
+        import keras
+
+        if not isinstance(keras_obj, keras.Model):
+            raise UsageError(
+                f"--keras={args.keras!r} gives a {type(keras_obj).__name__}, not a "
+                "keras.Model (an object or a factory returning one)"
+            )
     try:
         if torch_obj is not None:
             imported = from_torch(torch_obj, args.input, name=args.torch)
         else:
             imported = from_keras(keras_obj, args.input, name=args.keras)
     except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_FAILED
     result = compare_model(
         imported,
@@ -256,14 +290,15 @@ def _show_objects(args: argparse.Namespace) -> int:
             doc["equivalence"] = verdict
         print(json.dumps(doc, indent=2, allow_nan=False))
     else:
+        from compare.report.safe import printable
         from compare.report.text import render_text
 
         print(render_text([result]))
         print(f"read from {imported.source}:")
         for line in imported.describe():
-            print(f"  {line}")
+            print(f"  {printable(line)}")
         if args.torch and args.keras:
-            print(f"torch vs keras: {verdict}")
+            print(printable(f"torch vs keras: {verdict}", keep="\n"))
     failed = result.status != "ok" or (
         args.torch and args.keras and not (equivalence and equivalence.ok)
     )
@@ -271,12 +306,25 @@ def _show_objects(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code.
+    """Run the CLI; returns the exit code (130, with a one-line message and no
+    traceback, when interrupted by Ctrl-C).
 
     Example:
         >>> main(["show", "missing.toml"])  # doctest: +SKIP
         2
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:
+        written = getattr(exc, "written", None)  # compare.report.write.ReportInterrupted
+        if written is not None:
+            _error(f"interrupted after the report was written ({len(written)} files)")
+        else:
+            _error("interrupted: no report file was changed")
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "translate":
         from compare.translate import run_cli
@@ -286,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _show_objects(args)
         except UsageError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            _error(str(exc))
             return EXIT_USAGE
     from compare import batch
     from compare.errors import SpecError, SpecFileError
@@ -352,7 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = exc.filename or args.output
             _error(f"{where}: cannot write the report: {exc.strerror or exc}")
             return EXIT_USAGE
-        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+        from compare.report.safe import printable
+
+        print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
     from compare.report.fmt import summary_text
 
     print(summary_text(summary), file=sys.stderr)

@@ -227,7 +227,8 @@ def _compare_pair(
             x = x_t if name == "torch" else x_k
             if shape_only:
                 try:
-                    outputs[name] = _Shaped(adapter.output_shape(built, x.shape, dtype))
+                    x_dtype = "int64" if formula.input.dtype == "int" else dtype  # token ids
+                    outputs[name] = _Shaped(adapter.output_shape(built, x.shape, x_dtype))
                 except Exception as exc:  # framework refusing the shape
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:

@@ -54,7 +54,7 @@ def layout_of(layer: Layer, formula: LayerFormula, role: str) -> WeightLayout:
         >>> layout_of(m.layers[1], infer(m)[1], "kernel").keras
         ('H', 'W', 'C', 'O')
     """
-    return layer.layout(formula, role)[0]
+    return layer.laid_out(formula, role)[0]
 
 
 def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int]:
@@ -67,7 +67,7 @@ def split_sizes(layer: Layer, formula: LayerFormula, role: str) -> dict[str, int
         >>> split_sizes(m.layers[0], infer(m)[0], "kernel")
         {'O': 8, 'I': 40, 'H': 3, 'W': 3}
     """
-    return layer.layout(formula, role)[1]
+    return layer.laid_out(formula, role)[1]
 
 
 def weight_axes(

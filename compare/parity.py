@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from compare import limits
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.formulas import LayerFormula, infer
@@ -243,6 +244,9 @@ def build(
     ``meta`` device, Keras variables left uninitialised): facts and output shapes
     can be read, nothing can run or be ported.
 
+    A model whose activations or weights would hold more elements than
+    ``compare.limits.max_elements()`` (shape-only: int64) raises ``SpecError``.
+
     Layers a framework cannot express are kept as ``Unsupported`` entries; the
     ``.torch`` / ``.keras`` properties then raise ``Unsupported`` with the reason.
 
@@ -260,6 +264,7 @@ def build(
         model = imported.model
     assert isinstance(model, Model)
     formulas = infer(model)
+    limits.check_cost(model, formulas, shape_only=shape_only)  # before any allocation
     pair = Pair(model, formulas, dtype)
     for name in FRAMEWORKS:
         adapter = get_adapter(name)

@@ -29,7 +29,12 @@ import numpy as np
 
 from compare.core import registry
 from compare.core.graph import Graph, Node
-from compare.core.layouts import WeightLayout, port_weight
+from compare.core.layouts import (
+    WeightLayout,
+    flattened_features,
+    flattened_sizes,
+    port_weight,
+)
 from compare.core.shapes import LayerFormula, Shape, ceil_div, prod
 from compare.core.validate import (
     IntOrInts,
@@ -38,7 +43,8 @@ from compare.core.validate import (
     check_int,
     fmt,
 )
-from compare.errors import SpecError
+from compare.errors import SpecError, quote
+from compare.limits import check_tree
 
 __all__ = [
     "ALIASES",
@@ -214,6 +220,23 @@ class Layer:
         """
         raise KeyError(f"no layout for role {role!r} of kind {self.kind!r}")
 
+    def laid_out(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
+        """``layout``, with the input-feature axis split where the input is a vector a
+        Flatten made from a map (C,*S in PyTorch, *S,C in Keras): a property of the
+        layout, whatever the kind (a dense kernel's rows, a norm's gamma ...).
+
+        Example:
+            >>> from compare.spec import BatchNorm
+            >>> bn = BatchNorm().resolved(0)
+            >>> bn.laid_out(bn.formula((Shape(12, (), (3, (2, 2))),)), "gamma")[0].keras
+            ('H', 'W', 'C')
+        """
+        layout, sizes = self.layout(formula, role)
+        flat = formula.input.flattened_from
+        if flat is None:
+            return layout, sizes
+        return flattened_features(layout, len(flat[1])), flattened_sizes(sizes, flat)
+
     def weight_axes(
         self, formula: LayerFormula, role: str, framework: str, ndim: int
     ) -> tuple[str, ...]:
@@ -225,7 +248,7 @@ class Layer:
             >>> d.weight_axes(d.formula((Shape(3),)), "kernel", "torch", 2)
             ('O', 'I')
         """
-        layout = self.layout(formula, role)[0]
+        layout = self.laid_out(formula, role)[0]
         shown = layout.torch_shown if framework == "torch" else layout.keras_shown
         return shown if len(shown) == ndim else ()
 
@@ -249,7 +272,7 @@ class Layer:
         """
         out = {}
         for role, array in weights.items():
-            layout, sizes = self.layout(formula, role)
+            layout, sizes = self.laid_out(formula, role)
             out[role] = port_weight(array, layout, sizes, dst_shapes[role], to=to)
         return out
 
@@ -343,9 +366,9 @@ class Model:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise SpecError(f"model name={self.name!r} must be a non-empty string")
+            raise SpecError(f"model name={quote(self.name)} must be a non-empty string")
         if not isinstance(self.input, Input):
-            raise SpecError(f"model '{self.name}': input must be an Input, got {self.input!r}")
+            raise SpecError(f"model '{self.name}': input must be an Input, got {quote(self.input)}")
         layers = tuple(self.layers)
         if not layers:
             raise SpecError(f"model '{self.name}': layers must hold at least one layer")
@@ -353,7 +376,7 @@ class Model:
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise SpecError(
-                    f"model '{self.name}', layer {index}: {layer!r} is not a layer spec"
+                    f"model '{self.name}', layer {index}: {quote(layer)} is not a layer spec"
                 )
             try:
                 resolved.append(layer.resolved(self.input.rank))
@@ -408,12 +431,12 @@ class Model:
 
 def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict[str, Any]]:
     if not isinstance(raw, Mapping):
-        raise SpecError(f"layer {index}: must be a table/object with a 'kind', got {raw!r}")
+        raise SpecError(f"layer {index}: must be a table/object with a 'kind', got {quote(raw)}")
     if "kind" not in raw:
         raise SpecError(f"layer {index}: field 'kind' is missing")
     kind = raw["kind"]
     if not isinstance(kind, str):
-        raise SpecError(f"layer {index}: kind={kind!r} must be a string")
+        raise SpecError(f"layer {index}: kind={quote(kind)} must be a string")
     kind_key = kind.strip().lower()
     rank = None
     ranked = registry.spelling(kind_key)
@@ -423,7 +446,7 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
     cls = known_kinds.get(kind_key)
     if cls is None:
         known = ", ".join(sorted(known_kinds))
-        raise SpecError(f"layer {index}: unknown kind={kind!r}; known kinds: {known}")
+        raise SpecError(f"layer {index}: unknown kind={quote(kind)}; known kinds: {known}")
     names = {f.name for f in dataclasses.fields(cls)} - {"rank"}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
@@ -433,7 +456,8 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
         if canonical not in names:
             known = ", ".join(sorted(names))
             raise SpecError(
-                f"layer {index} ({kind_key}): unknown field {key!r}; fields of {kind_key}: {known}"
+                f"layer {index} ({kind_key}): unknown field {quote(key)}; "
+                f"fields of {kind_key}: {known}"
             )
         if canonical in kwargs:
             raise SpecError(
@@ -474,7 +498,11 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     if not isinstance(raw, Mapping):
         raise SpecError(f"a model must be a table/object, got {type(raw).__name__}")
     name = raw.get("name", default_name)
-    where = f"model '{name}'"
+    where = f"model {quote(name)}" if isinstance(name, str) else f"model {default_name!r}"
+    try:
+        check_tree(raw)  # depth, size, int64, string keys: before any value is quoted
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
     unknown = set(raw) - {"name", "input", "layers", "description"}
     if unknown:
         raise SpecError(
@@ -484,7 +512,7 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     inp = raw.get("input")
     if not isinstance(inp, Mapping):
         raise SpecError(
-            f"{where}: input={inp!r} must be a table like {{channels = 1, size = [28, 28]}}"
+            f"{where}: input={quote(inp)} must be a table like {{channels = 1, size = [28, 28]}}"
         )
     extra = set(inp) - {"channels", "size", "dtype"}
     if extra:
@@ -509,7 +537,10 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
 
 
 def __getattr__(name: str) -> Any:
-    """A kind's spec class by its class name (``compare.spec.Conv``), from the registry."""
+    """A kind's spec class by its class name (``compare.spec.Conv``), or ``KINDS`` (kind
+    name -> spec class), from the registry."""
+    if name == "KINDS":
+        return registry.kinds()
     for kind_cls in registry.kinds().values():
         for cls in kind_cls.__mro__:  # the kind, or a base it shares with others (_Pool)
             if cls.__name__ == name:

@@ -2,7 +2,10 @@
 
 A file holds one model (a table with ``layers``), a list of models, or
 ``models = [...]``. Parse errors name the file and the line the parser reports;
-model errors name the file, the model and the layer.
+model errors name the file, the model and the layer. A file is read up to
+``compare.limits.max_spec_bytes()`` and its parsed data checked by
+``compare.limits.check_tree`` (depth, values, strings, int64, string keys) before any
+model is built, so hostile data ends as a ``SpecFileError``, never another exception.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from compare.errors import SpecError, SpecFileError
+from compare import limits
+from compare.errors import QUOTE_LIMIT, SpecError, SpecFileError
 from compare.spec import Model, model_from_dict
 
 __all__ = ["load", "load_lenient", "parse_text"]
@@ -24,6 +28,26 @@ FORMATS = {".toml": "toml", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
 
 def _parse(text: str, fmt: str, where: str) -> Any:
+    try:
+        data = _parse_format(text, fmt, where)
+    except RecursionError:
+        raise SpecFileError(
+            f"{where}: invalid {fmt.upper()}: tables and lists nest deeper than the parser "
+            f"can follow (a spec needs 4 levels; at most {limits.MAX_DEPTH} are accepted)"
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a 5,000-digit integer
+        if isinstance(exc, SpecError):
+            raise
+        detail = " ".join(str(exc).split())[: 2 * QUOTE_LIMIT]
+        raise SpecFileError(f"{where}: invalid {fmt.upper()}: {detail}") from exc
+    try:
+        limits.check_tree(data)
+    except SpecError as exc:
+        raise SpecFileError(f"{where}: {exc}") from None
+    return data
+
+
+def _parse_format(text: str, fmt: str, where: str) -> Any:
     if fmt == "toml":
         try:
             return tomllib.loads(text)
@@ -38,8 +62,10 @@ def _parse(text: str, fmt: str, where: str) -> Any:
             raise SpecFileError(f"{where}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
     import yaml  # imported only for YAML files
 
+    # libyaml's safe loader when present: the same documents, many times faster
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # a safe loader: no tags that build objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -75,6 +101,7 @@ def parse_text(text: str, fmt: str, where: str = "<string>") -> list[Model | Spe
     for number, entry in enumerate(_model_entries(data, where)):
         default = f"{Path(where).stem}[{number}]"
         name = entry.get("name", default) if isinstance(entry, Mapping) else default
+        name = name if isinstance(name, str) else default
         try:
             out.append(model_from_dict(entry, default_name=default))
         except SpecError as exc:
@@ -94,7 +121,18 @@ def _read(path: str | os.PathLike[str], where: str | None = None) -> tuple[str, 
             "use .toml, .json, .yaml or .yml"
         )
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        limit = limits.max_spec_bytes()
+    except SpecError as exc:
+        raise SpecFileError(f"{where}: {exc}") from None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)  # never more than the limit is read
+        if len(data) > limit:
+            raise SpecFileError(
+                f"{where}: larger than {limit:,} bytes, the most a spec file may hold; set "
+                f"{limits.SPEC_BYTES_ENV} to a larger number of bytes to read it"
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError as exc:
         raise SpecFileError(f"{where}: no such file") from exc
     except IsADirectoryError as exc:

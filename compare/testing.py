@@ -20,6 +20,7 @@ import numpy as np
 
 from compare.errors import SpecError
 from compare.importers.base import Mismatch, Reading, spec_differences
+from compare.spec import Model
 
 __all__ = ["Divergence", "Equivalence", "assert_equivalent", "check_equivalent"]
 
@@ -85,25 +86,70 @@ def _read(torch_module: Any, keras_model: Any, input: Any) -> tuple[Reading, Rea
             f"cannot copy the Keras model {keras_model.name!r} with keras.models.clone_model "
             f"({text}); compare reads Sequential and functional models"
         ) from exc
-    return read_torch(torch_module, input), read_keras(clone, input)
+    readings: dict[str, Reading] = {}
+    problems: dict[str, SpecError] = {}
+    for side, read in (
+        ("torch", lambda: read_torch(torch_module, input)),
+        ("keras", lambda: read_keras(clone, input)),
+    ):
+        try:  # both sides are read, so that the problems of both are reported
+            readings[side] = read()
+        except SpecError as exc:
+            problems[side] = exc
+    if len(problems) == 1:
+        raise next(iter(problems.values()))
+    if problems:
+        raise SpecError(
+            "neither model can be read:\n"
+            + "\n".join(f"{side}: {exc}" for side, exc in problems.items())
+        ) from problems["torch"]
+    return readings["torch"], readings["keras"]
 
 
-def _port(rt: Reading, rk: Reading) -> None:
-    """Torch weights -> the Keras copy, layer by layer, through the layout data."""
+def _port(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> None:
+    """Torch weights -> the Keras copy, layer by layer (torch layer ``kt[j]`` is Keras
+    layer ``kk[j]``), through the layout data."""
     from compare.adapters import get_adapter
     from compare.formulas import infer
     from compare.parity import port_weights
 
     adapter = get_adapter("keras")
     model = rk.imported.model
-    for index, (layer, formula) in enumerate(zip(model.layers, infer(model))):
-        weights = rt.imported.weights[index]
+    formulas = infer(model)
+    for it, ik in zip(kt, kk):
+        weights = rt.imported.weights[it]
         if not weights:
             continue
-        shapes = {role: a.shape for role, a in adapter.get_weights(rk.builts[index]).items()}
-        adapter.set_weights(
-            rk.builts[index], port_weights(layer, formula, weights, shapes, to="keras")
-        )
+        layer, formula, built = model.layers[ik], formulas[ik], rk.builts[ik]
+        shapes = {role: a.shape for role, a in adapter.get_weights(built).items()}
+        adapter.set_weights(built, port_weights(layer, formula, weights, shapes, to="keras"))
+
+
+#: Kinds that compute the identity at inference: present on one side only, they are
+#: not a structural difference (their indices are left out of the pairing).
+INFERENCE_NO_OPS = ("dropout",)
+
+
+def _kept(reading: Reading) -> list[int]:
+    layers = reading.imported.model.layers
+    return [i for i, layer in enumerate(layers) if layer.kind not in INFERENCE_NO_OPS]
+
+
+def _paired(model: Model, kept: list[int]) -> Model:
+    if len(kept) == len(model.layers) or not kept:
+        return model
+    return Model(model.name, model.input, tuple(model.layers[i] for i in kept))
+
+
+def _no_op_note(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> str:
+    nt = len(rt.imported.model.layers) - len(kt)
+    nk = len(rk.imported.model.layers) - len(kk)
+    if nt == nk:
+        return ""
+    return (
+        f" (dropout, the identity at inference, left out of the pairing: torch has {nt}, "
+        f"keras {nk})"
+    )
 
 
 def _run(reading: Reading, x: Any, to_numpy: Any) -> list[Any]:
@@ -131,11 +177,14 @@ def _probe(model: Any, seed: int, batch: int) -> np.ndarray:
     return rng.standard_normal((batch, *dims)).astype("float32")
 
 
-def _spec_message(mismatches: list[Mismatch], rt: Reading, rk: Reading) -> str:
+def _spec_message(
+    mismatches: list[Mismatch], rt: Reading, rk: Reading, kt: list[int], kk: list[int]
+) -> str:
     first = mismatches[0]
     lines = [f"the torch and keras models describe different networks: {first}"]
-    if first.index is not None:
-        lines.append(f"  torch: {_where(rt, first.index)}; keras: {_where(rk, first.index)}")
+    if first.index is not None and first.index < min(len(kt), len(kk)):
+        where_t, where_k = _where(rt, kt[first.index]), _where(rk, kk[first.index])
+        lines.append(f"  torch: {where_t}; keras: {where_k}")
     lines += [f"  also {m}" for m in mismatches[1:6]]
     return "\n".join(lines)
 
@@ -164,18 +213,26 @@ def check_equivalent(
     if weights not in WEIGHTS:
         raise SpecError(f"weights={weights!r} must be one of {', '.join(WEIGHTS)}")
     rt, rk = _read(torch_module, keras_model, input)
-    mismatches = spec_differences(rt.imported.model, rk.imported.model)
+    kt, kk = _kept(rt), _kept(rk)
+    if not kt or not kk:  # nothing but dropout on a side: compare every layer
+        kt, kk = (
+            list(range(len(rt.imported.model.layers))),
+            list(range(len(rk.imported.model.layers))),
+        )
+    note = _no_op_note(rt, rk, kt, kk)
+    model = _paired(rt.imported.model, kt)
+    mismatches = spec_differences(model, _paired(rk.imported.model, kk))
     if mismatches:
-        return Equivalence(False, tuple(mismatches), None, (), _spec_message(mismatches, rt, rk))
+        message = _spec_message(mismatches, rt, rk, kt, kk) + note
+        return Equivalence(False, tuple(mismatches), None, (), message)
     if weights == "port":
-        _port(rt, rk)
+        _port(rt, rk, kt, kk)
     import keras
     import torch
 
     from compare.formulas import infer
     from compare.layouts import activation_to_keras
 
-    model = rt.imported.model
     x = _probe(model, seed, batch)
     first = next((w for ws in rt.imported.weights for w in ws.values()), None)
     dtype = torch.float64 if first is not None and first.dtype == np.float64 else torch.float32
@@ -184,6 +241,7 @@ def check_equivalent(
         ys_t = _run(rt, x_t, lambda t: t.numpy())
     x_k = activation_to_keras(x, infer(model)[0].input)
     ys_k = _run(rk, x_k, keras.ops.convert_to_numpy)
+    ys_t, ys_k = [ys_t[i] for i in kt], [ys_k[i] for i in kk]
     errors: list[float] = []
     divergence = None
     for index, (formula, y_t, y_k) in enumerate(zip(infer(model), ys_t, ys_k)):
@@ -196,17 +254,17 @@ def check_equivalent(
         if divergence is None and (bad.any() or not np.all(np.isfinite(err))):
             worst = int(np.argmax(err - allowed))
             divergence = Divergence(
-                index,
+                kt[index],
                 model.layers[index].kind,
-                _where(rt, index),
-                _where(rk, index),
+                _where(rt, kt[index]),
+                _where(rk, kk[index]),
                 float(err.flat[worst]),
                 float(allowed.flat[worst]),
                 int(bad.sum()),
                 int(err.size),
             )
     if divergence is None:
-        return Equivalence(True, (), None, tuple(errors), "equivalent")
+        return Equivalence(True, (), None, tuple(errors), "equivalent" + note)
     d = divergence
     message = (
         f"the outputs diverge first after layer {d.index} ({d.kind}; torch: {d.torch}, "
@@ -214,7 +272,7 @@ def check_equivalent(
         f"atol + rtol*|keras| = {d.allowed:.3g} (atol={atol}, rtol={rtol}); "
         f"{d.bad} of {d.size} values out of tolerance; final output max error "
         f"{errors[-1]:.3g} (weights: {'torch ported to keras' if weights == 'port' else 'own'})"
-    )
+    ) + note
     return Equivalence(False, (), divergence, tuple(errors), message)
 
 

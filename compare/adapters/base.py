@@ -111,7 +111,7 @@ class Adapter(Protocol):
         self, built: Built, input_shape: tuple[int, ...], dtype: str
     ) -> tuple[int, ...]:
         """The output shape the framework derives for ``input_shape`` (with a batch axis),
-        without computing anything."""
+        without computing anything; ``dtype`` is the input's (``"int64"`` for token ids)."""
         ...
 
     def run(self, built: Built, x: np.ndarray, *, training: bool = False) -> np.ndarray:

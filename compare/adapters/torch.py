@@ -122,7 +122,8 @@ class TorchAdapter(KindDefaults):
         self, built: Built, input_shape: tuple[int, ...], dtype: str
     ) -> tuple[int, ...]:
         with torch.no_grad():
-            x = torch.empty(input_shape, dtype=_DTYPES[dtype], device="meta")
+            x_dtype = torch.int64 if dtype == "int64" else _DTYPES[dtype]  # token ids
+            x = torch.empty(input_shape, dtype=x_dtype, device="meta")
             return tuple(int(d) for d in built.obj(x).shape)
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:

@@ -23,9 +23,12 @@ import numpy as np
 from compare.core.shapes import Shape
 
 __all__ = [
+    "FEATURE_AXES",
     "WeightLayout",
     "activation_to_keras",
     "activation_to_torch",
+    "flattened_features",
+    "flattened_sizes",
     "inverse",
     "kernel_axes",
     "permutation",
@@ -152,3 +155,56 @@ def activation_to_torch(x: np.ndarray, shape: Shape) -> np.ndarray:
         grid = x.reshape(x.shape[0], *size, c)
         return np.moveaxis(grid, -1, 1).reshape(x.shape[0], -1)
     return x
+
+
+#: Labels of the axis that runs over a layer's input features (a dense kernel's ``I``, a
+#: norm's ``C``). On a vector a Flatten made from a map, that axis is the map's C,*S in
+#: PyTorch and *S,C in Keras, whatever the layer's kind.
+FEATURE_AXES = ("I", "C")
+
+
+@functools.cache
+def flattened_features(layout: WeightLayout, rank: int) -> WeightLayout:
+    """``layout`` of a weight whose input features come from a Flatten of a rank-``rank``
+    map: its feature axis splits into C,*S in PyTorch and *S,C in Keras, so a port
+    permutes it (a dense kernel's rows, a norm's gamma, beta and running statistics).
+
+    Example:
+        >>> norm = WeightLayout(("C",), ("C",), ("C",), ("C",))
+        >>> flat = flattened_features(norm, 2)
+        >>> flat.torch, flat.keras, flat.torch_shown, flat.keras_shown
+        (('C', 'H', 'W'), ('H', 'W', 'C'), ('C*H*W',), ('H*W*C',))
+    """
+    m = kernel_axes(rank)
+
+    def split(labels: tuple[str, ...], keras: bool) -> tuple[str, ...]:
+        out: list[str] = []
+        for label in labels:
+            out += ([*m, "C"] if keras else ["C", *m]) if label in FEATURE_AXES else [label]
+        return tuple(out)
+
+    def shown(labels: tuple[str, ...], keras: bool) -> tuple[str, ...]:
+        joined = "*".join((*m, "C") if keras else ("C", *m))
+        return tuple(joined if label in FEATURE_AXES else label for label in labels)
+
+    return WeightLayout(
+        split(layout.torch, False),
+        split(layout.keras, True),
+        shown(layout.torch_shown, False),
+        shown(layout.keras_shown, True),
+    )
+
+
+def flattened_sizes(
+    sizes: dict[str, int], flattened_from: tuple[int, tuple[int, ...]]
+) -> dict[str, int]:
+    """``sizes`` with the feature axis (``FEATURE_AXES``) split into the flattened map's
+    channels and spatial axes (the labels of ``flattened_features``).
+
+    Example:
+        >>> flattened_sizes({"O": 10, "I": 12}, (3, (2, 2)))
+        {'O': 10, 'C': 3, 'H': 2, 'W': 2}
+    """
+    channels, size = flattened_from
+    out = {label: n for label, n in sizes.items() if label not in FEATURE_AXES}
+    return {**out, "C": channels, **dict(zip(kernel_axes(len(size)), size))}

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compare.errors import SpecError
+from compare.errors import SpecError, quote
+from compare.limits import INT64_MAX
 
 __all__ = [
     "ACTIVATIONS",
@@ -62,11 +63,10 @@ def fmt(value: Any) -> str:
         >>> fmt((3, "same"))
         "[3, 'same']"
     """
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)
+    if isinstance(value, tuple):  # anything long is abbreviated (``compare.errors.quote``)
+        items = [fmt(v) if isinstance(v, str | int) else quote(v) for v in value[:8]]
+        return "[" + ", ".join(items) + (", ...]" if len(value) > 8 else "]")
+    return quote(value)
 
 
 def check_int(name: str, value: Any, minimum: int) -> int:
@@ -83,7 +83,9 @@ def check_int(name: str, value: Any, minimum: int) -> int:
             f"{name}={fmt(value)} must be an integer >= {minimum} (got {type(value).__name__})"
         )
     if value < minimum:
-        raise SpecError(f"{name}={value} must be an integer >= {minimum}")
+        raise SpecError(f"{name}={fmt(value)} must be an integer >= {minimum}")
+    if value > INT64_MAX:
+        raise SpecError(f"{name}={fmt(value)} must be at most 2**63-1 (the frameworks' int64)")
     return value
 
 
@@ -101,7 +103,11 @@ def check_ints(name: str, value: Any, minimum: int) -> IntOrInts:
             raise SpecError(f"{name}=[] must be an integer or a non-empty list of integers")
         items = tuple(value)
         for item in items:
-            if isinstance(item, bool) or not isinstance(item, int) or item < minimum:
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, int)
+                or not minimum <= item <= INT64_MAX
+            ):
                 raise SpecError(
                     f"{name}={fmt(items)} must hold integers >= {minimum} (got {fmt(item)})"
                 )
@@ -146,7 +152,7 @@ def check_padding(value: Any) -> Padding:
         low = value.lower()
         if low not in ("valid", "same"):
             raise SpecError(
-                f"padding={value!r} must be 'valid', 'same', an integer or one integer "
+                f"padding={quote(value)} must be 'valid', 'same', an integer or one integer "
                 "per spatial axis"
             )
         return low
@@ -176,7 +182,11 @@ def check_float(name: str, value: Any, low: float, high: float, *, closed_high: 
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SpecError(f"{name}={fmt(value)} must be a number")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer past float's range
+        bracket = "]" if closed_high else ")"
+        raise SpecError(f"{name}={fmt(value)} must lie in [{low}, {high}{bracket}") from None
     bad_high = value > high if closed_high else value >= high
     if value < low or bad_high or value != value:
         bracket = "]" if closed_high else ")"
@@ -197,6 +207,6 @@ def check_activation(name: str, value: Any) -> str:
     low = ACTIVATION_ALIASES.get(low, low)
     if low not in ACTIVATIONS:
         raise SpecError(
-            f"{name}={value!r} is not a known activation; known: {', '.join(ACTIVATIONS)}"
+            f"{name}={fmt(value)} is not a known activation; known: {', '.join(ACTIVATIONS)}"
         )
     return low

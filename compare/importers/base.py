@@ -75,8 +75,17 @@ class Unmapped:
         return f"{self.path} ({self.cls}): {self.reason}"
 
 
+#: Reasons of a part no importer maps; ``UnmappableError`` lists the mapped names once.
+NO_CLASS = "no importer maps this class"
+NO_FUNCTION = "no importer maps this function or method"
+#: source framework -> {reason: the names that importer maps}, registered by each importer.
+MAPPED: dict[str, Callable[[], dict[str, list[str]]]] = {}
+
+
 class UnmappableError(SpecError):
     """A real model holds parts that cannot be read into a spec; ``.items`` names them all.
+
+    Where parts have no importer, the names that are mapped follow once, after the list.
 
     Example:
         >>> err = UnmappableError("torch", [Unmapped("1", "torch.nn.Hardswish", "no importer")])
@@ -89,10 +98,15 @@ class UnmappableError(SpecError):
         self.source = source
         self.items = tuple(items)
         n = len(self.items)
-        lines = "\n".join(f"  {item}" for item in self.items)
+        lines = [f"  {item}" for item in self.items]
+        mapped = MAPPED[source]() if source in MAPPED else {}
+        for reason, what in ((NO_CLASS, "classes"), (NO_FUNCTION, "functions and methods")):
+            if mapped.get(reason) and any(item.reason == reason for item in self.items):
+                lines.append(f"  mapped {what}: {', '.join(mapped[reason])}")
+        body = "\n".join(lines)
         super().__init__(
             f"cannot read the {source} model into a spec ({n} part{'s' * (n != 1)} "
-            f"not mapped):\n{lines}"
+            f"not mapped):\n{body}"
         )
 
 

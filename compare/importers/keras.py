@@ -30,6 +30,8 @@ from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape
 from compare.importers.base import (
+    MAPPED,
+    NO_CLASS,
     Imported,
     Piece,
     Reading,
@@ -207,8 +209,12 @@ def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.nda
     return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
 
 
-def _known(found: Tables) -> str:
-    return ", ".join(sorted({k.__name__ for k in found.layers}))
+def _mapped_names() -> dict[str, list[str]]:
+    """The Keras layer classes this importer maps."""
+    return {NO_CLASS: sorted({k.__name__ for k in tables().layers})}
+
+
+MAPPED["keras"] = _mapped_names
 
 
 def read_keras(model: Any, input: Any = None, name: str | None = None) -> Reading:
@@ -248,7 +254,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         x = y
         mapper = _mapper(layer, found.layers)
         if mapper is None:
-            piece.problem = f"no importer maps this class (mapped: {_known(found)})"
+            piece.problem = NO_CLASS  # the mapped names are listed once, by UnmappableError
         else:
             try:
                 piece = mapper(layer, piece)

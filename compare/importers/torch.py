@@ -33,7 +33,11 @@ from compare.core import registry
 from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape
+from compare.hints import input_hint
 from compare.importers.base import (
+    MAPPED,
+    NO_CLASS,
+    NO_FUNCTION,
     Imported,
     Piece,
     Reading,
@@ -352,10 +356,19 @@ def _shape(t: torch.Tensor) -> Shape:
 
 def _no_mapper(obj: Any, found: Tables) -> str:
     if isinstance(obj, fx.Node):
-        known = sorted({k if isinstance(k, str) else k.__name__ for k in found.functions})
-        return f"no importer maps this function or method (mapped: {', '.join(known)})"
-    names = ", ".join(sorted(k.__name__ for k in found.modules))
-    return f"no importer maps this class (mapped: {names})"
+        return NO_FUNCTION  # the mapped names are listed once, by UnmappableError
+    return NO_CLASS
+
+
+def _mapped_names() -> dict[str, list[str]]:
+    """The public classes and functions this importer maps (compare's helpers left out)."""
+    found = tables()
+    classes = {k.__name__ for k in found.modules if not k.__module__.startswith("compare.")}
+    functions = {k if isinstance(k, str) else k.__name__ for k in found.functions}
+    return {NO_CLASS: sorted(classes), NO_FUNCTION: sorted(functions)}
+
+
+MAPPED["torch"] = _mapped_names
 
 
 # -- sequences: a module that takes (N, steps, features) and returns a tuple ----------
@@ -489,6 +502,8 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
             except Exception as exc:
                 text = " ".join(str(exc).split())[:300]
                 reason = step.problem or f"it fails on an input of shape {tuple(x.shape)}: {text}"
+                if not pieces and step.problem is None:  # the first layer: the input's fault?
+                    reason += input_hint((input_shape.channels, *input_shape.size))
                 pieces.append(
                     Piece(step.path, step.cls, in_shape, in_shape, step.obj, problem=reason)
                 )

@@ -12,7 +12,9 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from html import escape as _html_escape
+
+from compare.report.safe import printable
 
 __all__ = ["COLOURS", "params_chart"]
 
@@ -21,6 +23,11 @@ COLOURS = {"torch": "#e8590c", "keras": "#1c7ed6"}
 _LABELS = {"torch": "PyTorch", "keras": "Keras"}
 
 _WIDTH, _LEFT, _RIGHT, _TOP, _ROW, _BAR = 640, 150, 90, 34, 30, 11
+
+
+def escape(text: str) -> str:
+    """A label for SVG text: control characters visible, markup escaped."""
+    return _html_escape(printable(text))
 
 
 def params_chart(rows: Sequence[tuple[str, int | None, int | None]], title: str = "") -> str:

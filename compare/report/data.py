@@ -21,6 +21,7 @@ from typing import Any
 
 from compare.records import ModelResult
 from compare.report.fmt import sig2, stable_err
+from compare.report.safe import csv_cell, json_text
 from compare.table import COLUMNS, rows
 
 __all__ = ["PRECISION", "render_csv", "render_json", "stable"]
@@ -82,7 +83,8 @@ def render_json(
         "summary": summary,
         "models": [{**m.to_dict(), "verdict": verdict(m)} for m in models],
     }
-    return json.dumps(stable(doc), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    text = json.dumps(stable(doc), indent=2, allow_nan=False, ensure_ascii=False)
+    return json_text(text) + "\n"  # C1 controls and bidi characters as \u escapes
 
 
 def _csv_value(value: Any) -> str:
@@ -90,6 +92,8 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, str):  # user text: no formula, no control character
+        return csv_cell(value)
     return str(value)
 
 

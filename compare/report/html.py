@@ -31,6 +31,7 @@ from compare.report.fmt import (
     spec_text,
     summary_text,
 )
+from compare.report.safe import printable
 
 __all__ = ["render_html"]
 
@@ -72,7 +73,7 @@ svg .chart-note { fill: #7a5a00; font-style: italic; }
 
 
 def _e(text: Any) -> str:
-    return escape(str(text), quote=True)
+    return escape(printable(str(text), keep="\n"), quote=True)
 
 
 #: Verdict marks in glyphs every text font has (no colour-emoji font needed).

@@ -30,11 +30,15 @@ from compare.report.fmt import (
     spec_text,
     summary_text,
 )
+from compare.report.safe import printable
 
 __all__ = ["md_text", "render_markdown"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
-_PLAIN = re.compile(r"[^\\`*_\[\]|#~&<>\n]*")
+_PLAIN = re.compile(  # nothing to escape: no markup and no control or bidi character
+    r"[^\\`*_\[\]|#~&<>"
+    r"\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]*"
+)
 
 
 def md_text(text: str) -> str:
@@ -46,13 +50,14 @@ def md_text(text: str) -> str:
     """
     if _PLAIN.fullmatch(text):  # most cells: nothing to escape
         return text
+    text = printable(text, keep="\n")  # a carriage return would end the table row
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "<br>")
 
 
 def _code(text: str) -> str:
     """Framework facts (classes, weight names, shapes) as inline code, safe in a cell."""
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + printable(text).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _side(layer: LayerResult, name: str) -> str:

@@ -22,6 +22,7 @@ from compare.report.fmt import (
     input_shapes,
     input_text,
 )
+from compare.report.safe import printable
 
 __all__ = ["grid", "render_model", "render_text"]
 
@@ -79,7 +80,7 @@ def render_model(model: ModelResult) -> str:
         model 'bad': ERROR: layer 0: boom
     """
     if model.error is not None:
-        return f"model '{model.name}': ERROR: {model.error}"
+        return printable(f"model '{printable(model.name)}': ERROR: {model.error}", keep="\n")
     header = [
         "#",
         "kind",
@@ -107,7 +108,7 @@ def render_model(model: ModelResult) -> str:
     totals = model.totals()
     torch_input, keras_input = input_shapes(model.input)
     lines = [
-        f"model '{model.name}': input {input_text(model.input)} ({model.dtype}; "
+        f"model '{printable(model.name)}': input {input_text(model.input)} ({model.dtype}; "
         f"torch {torch_input}, keras {keras_input})",
         grid(header, rows),
     ]
@@ -140,7 +141,7 @@ def render_model(model: ModelResult) -> str:
                     else f" [naive port: {d.naive_detail}]"
                 )
             lines.append(f"  layer {index} {d.what}: {d.detail}{naive}")
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")  # no escape sequence reaches a terminal
 
 
 def _defaults_lines(model: ModelResult) -> list[str]:

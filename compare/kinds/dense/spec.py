@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from compare.core.layouts import WeightLayout, kernel_axes
+from compare.core.layouts import WeightLayout, flattened_features
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_activation, check_bool, check_int
@@ -37,12 +37,8 @@ def dense_weight_layout(role: str, *, flattened: int = 0) -> WeightLayout:
         return WeightLayout(("O",), ("O",), ("O",), ("O",))
     if role != "kernel":
         raise KeyError(f"no layout for role {role!r} of kind 'dense'")
-    if flattened:
-        m = kernel_axes(flattened)
-        return WeightLayout(
-            ("O", "C", *m), (*m, "C", "O"), ("O", "C*" + "*".join(m)), ("*".join(m) + "*C", "O")
-        )
-    return WeightLayout(("O", "I"), ("I", "O"), ("O", "I"), ("I", "O"))
+    plain = WeightLayout(("O", "I"), ("I", "O"), ("O", "I"), ("I", "O"))
+    return flattened_features(plain, flattened) if flattened else plain
 
 
 @register_kind
@@ -92,20 +88,16 @@ class Dense(Layer):
         return LayerFormula(params, f"{text} = {params}", shape, Shape(self.units, shape.size))
 
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
-        """Kernel (O, I) in PyTorch, (I, O) in Keras, I split into C,*S after a Flatten.
+        """Kernel (O, I) in PyTorch, (I, O) in Keras (after a Flatten, ``Layer.laid_out``
+        splits I into the map's C,*S); bias (O,).
 
         Example:
             >>> d = Dense(units=10).resolved(0)
-            >>> d.layout(d.rule(Shape(12, (), (3, (2, 2)))), "kernel")[1]
+            >>> d.laid_out(d.rule(Shape(12, (), (3, (2, 2)))), "kernel")[1]
             {'O': 10, 'C': 3, 'H': 2, 'W': 2}
         """
-        shape_in = formula.input
-        flat = shape_in.flattened_from
-        layout = dense_weight_layout(role, flattened=len(flat[1]) if flat is not None else 0)
+        layout = dense_weight_layout(role)
         out_c = formula.output.channels
         if role == "bias":
             return layout, {"O": out_c}
-        if flat is not None:
-            fc, fsize = flat
-            return layout, {"O": out_c, "C": fc, **dict(zip(kernel_axes(len(fsize)), fsize))}
-        return layout, {"O": out_c, "I": shape_in.channels}
+        return layout, {"O": out_c, "I": formula.input.channels}

@@ -42,6 +42,12 @@ def build_embedding(layer: Embedding, formula: LayerFormula) -> Made:
     emb = nn.Embedding(layer.input_dim, layer.output_dim)
     steps = formula.input.size[0]
     weight = emb.weight.detach()
+    read_back = (
+        ""
+        if weight.is_meta  # meta tensors (the shape-only mode) have no values to read
+        else f" (read back: mean {float(weight.mean()):.3g}, "
+        f"std {float(weight.std(correction=0)):.3g})"
+    )
     notes: Notes = (
         (
             "sequence_layout",
@@ -50,8 +56,7 @@ def build_embedding(layer: Embedding, formula: LayerFormula) -> Made:
         ),
         (
             "initializers",
-            f"reset_parameters draws the table from N(0, 1) (read back: mean "
-            f"{float(weight.mean()):.3g}, std {float(weight.std(correction=0)):.3g})",
+            f"reset_parameters draws the table from N(0, 1){read_back}",
         ),
         (
             "input_dtype",

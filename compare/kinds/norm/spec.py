@@ -169,6 +169,14 @@ class GroupNorm(_Norm):
         """
         if shape.channels % self.groups:
             raise SpecError(f"groups={self.groups} must divide channels={shape.channels}")
+        if shape.flattened_from is not None and 1 < self.groups < shape.channels:
+            # Each framework groups consecutive features of its own flatten order.
+            raise SpecError(
+                f"groups={self.groups} on the {shape.channels} features of a flatten would "
+                "group C,H,W-ordered features in PyTorch and H,W,C-ordered ones in Keras "
+                "(different features per group); use groups=1, groups=channels, or "
+                "normalise before the flatten"
+            )
         params, names = _affine(self, shape.channels)
         return LayerFormula(params, _norm_text(shape.channels, names, params), shape, shape)
 

@@ -67,7 +67,7 @@ class ExcludePadAvgPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pool = _AVG_POOL_F[len(self.pads)]
         pad = zero_pad_arg(self.pads)
-        ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
+        ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
         total = pool(F.pad(x, pad), self.pool_size, self.strides)
         count = pool(F.pad(ones, pad), self.pool_size, self.strides)
         return total / count

@@ -60,6 +60,16 @@ class RnnOutput(nn.Module):
         return f"return_sequences={self.return_sequences}"
 
 
+def _shape_only(module: nn.Module) -> bool:
+    """Whether ``module`` was built on the ``meta`` device: shapes, no values.
+
+    Example:
+        >>> _shape_only(nn.Linear(1, 1, device="meta"))
+        True
+    """
+    return any(p.is_meta for p in module.parameters())
+
+
 @register_part("torch", "build", "lstm", "gru", "simple_rnn")
 def build_recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Made:
     """The RNN module between the moves to and from (N, steps, features).
@@ -100,11 +110,13 @@ def build_recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Mad
         roles["bias"] = (rnn, "bias_ih_l0")
         roles["recurrent_bias"] = (rnn, "bias_hh_l0")
     bound = 1 / math.sqrt(layer.units)
-    largest = max(float(p.detach().abs().max()) for p in rnn.parameters())
     init = (
         f"reset_parameters draws every weight and bias from U(-k, k), k = 1/sqrt(units) "
-        f"= {bound:.4g} (largest initial |value| read back: {largest:.4g})"
+        f"= {bound:.4g}"
     )
+    if not _shape_only(rnn):  # meta tensors (the shape-only mode) have no values to read
+        largest = max(float(p.detach().abs().max()) for p in rnn.parameters())
+        init += f" (largest initial |value| read back: {largest:.4g})"
     activation = _ACTIVATIONS.get(layer.kind) or f"nonlinearity={rnn.nonlinearity!r}"
     training = (
         f"dropout={rnn.dropout} acts only between stacked layers "
