@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import compare
+from compare.adapters.base import Unsupported
 from compare.comparison import compare_model
 from compare.layouts import activation_to_keras
 from compare.parity import measure
@@ -145,7 +146,7 @@ def test_unsupported_layer_is_a_status_not_an_exception():
     # the layers after it are still compared, on a fresh shared input
     assert [layer.parity.status for layer in result.layers[1:]] == ["ok", "ok"]
     pair = compare.build(model)
-    with pytest.raises(Exception, match="cannot be built in keras"):
+    with pytest.raises(Unsupported, match=r"^layer 0 cannot be built in keras: Keras refuses it"):
         _ = pair.keras
     assert isinstance(pair.torch, torch.nn.Module)
 

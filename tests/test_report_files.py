@@ -183,7 +183,7 @@ def test_markdown_escapes_a_hostile_model_name(hostile_results):
 def test_write_atomic_failure_leaves_the_old_file(tmp_path):
     target = tmp_path / "report.md"
     target.write_text("old\n", encoding="utf-8")
-    with pytest.raises(UnicodeEncodeError):
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
         write_atomic(target, "half written \ud800 never lands")
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
@@ -198,6 +198,6 @@ def test_a_failing_renderer_writes_no_file(tmp_path, monkeypatch):
         return real(models, fmt, **kw)
 
     monkeypatch.setattr(report_write, "render", render)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^renderer failed$"):
         write_reports([], tmp_path, FORMATS)
     assert list(tmp_path.iterdir()) == []
