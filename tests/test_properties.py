@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from compare import SpecError
@@ -177,6 +177,7 @@ def stacks(draw, first: tuple[str, ...] | None = None, max_layers: int = 3):
 @given(data=st.data())
 def test_random_valid_stacks_agree_with_the_oracle_in_both_frameworks(first, data):
     raw, steps = data.draw(stacks(first=(first,)), label="valid stack")
+    event(" ".join(step.kind + ("!" if step.keras_refuses else "") for step in steps))
     model = model_from_dict(raw)  # must be accepted: it was drawn valid
     formulas = infer(model)
     for step, formula in zip(steps, formulas, strict=True):
