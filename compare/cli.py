@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code.
 
     Example:
-        >>> main(["show", "missing.toml"])  # doctest: +SKIP
+        >>> main(["show", "missing.toml"])  # the error goes to stderr
         2
     """
     args = _parser().parse_args(argv)

@@ -73,8 +73,14 @@ def layer_differences(
     """Every named difference for one layer, with naive-port errors where measured.
 
     Example:
-        >>> layer_differences(layer, formula, t, k, {}, {})  # doctest: +SKIP
-        (Difference(what='kernel_layout', ...), ...)
+        >>> from compare.comparison import compare_model
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Conv, Input, Model
+        >>> m = Model("m", Input(2, (6, 6)), (Conv(filters=3, kernel_size=3),))
+        >>> fw = compare_model(m, parity=False).layers[0].frameworks
+        >>> diffs = layer_differences(m.layers[0], infer(m)[0], fw["torch"], fw["keras"], {}, {})
+        >>> [d.what for d in diffs]
+        ['kernel_layout', 'activation_layout']
     """
     out: list[Difference] = []
     for fw in (torch, keras):

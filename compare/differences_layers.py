@@ -70,8 +70,16 @@ def layer_kind_differences(
     """Differences of the kinds in ``compare.spec_layers`` (and the defaults of any kind).
 
     Example:
-        >>> layer_kind_differences(layer, formula, t, k, {}, rows)  # doctest: +SKIP
-        [Difference(what='default_momentum', ...), ...]
+        >>> from compare.comparison import compare_model
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Input, Model
+        >>> from compare.spec_layers import BatchNorm
+        >>> m = Model("bn", Input(3, (4, 4)), (BatchNorm(),))
+        >>> result = compare_model(m, parity=False).layers[0]
+        >>> t, k = result.frameworks["torch"], result.frameworks["keras"]
+        >>> diffs = layer_kind_differences(m.layers[0], infer(m)[0], t, k, {}, result.defaults)
+        >>> [d.what for d in diffs]
+        ['running_statistics', 'training_mode', 'default_momentum', 'default_epsilon']
     """
     out: list[Difference] = []
     if formula.state:

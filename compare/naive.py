@@ -341,9 +341,19 @@ CHECKS: dict[str, Callable[[Context], NaiveResult | None]] = {
 def naive_checks(ctx: Context) -> dict[str, NaiveResult]:
     """Run every naive-port check that applies to this layer.
 
-    Example:
-        >>> naive_checks(ctx)["flatten_dense"]  # doctest: +SKIP
-        (2.1, 'Dense kernel transposed but its rows not permuted ...')
+    Example (the Dense after a Flatten of a 2x3x3 map, both sides ported):
+        >>> from compare.layouts import activation_to_keras
+        >>> from compare.parity import build
+        >>> from compare.spec import Dense, Flatten, Input, Model
+        >>> pair = build(Model("fd", Input(2, (3, 3)), (Flatten(), Dense(units=4))), seed=0)
+        >>> pair.port(src="torch")
+        >>> x_t = np.random.default_rng(0).standard_normal((2, 18)).astype("float32")
+        >>> x_k = activation_to_keras(x_t, pair.formulas[1].input)
+        >>> t, k = (pair.sides[name].layers[1] for name in ("torch", "keras"))
+        >>> y_t, y_k = get_adapter("torch").run(t, x_t), get_adapter("keras").run(k, x_k)
+        >>> err, detail = naive_checks(Context(pair, 1, x_t, x_k, y_t, y_k))["flatten_dense"]
+        >>> err > 0.1, detail
+        (True, 'Dense kernel transposed but its rows not permuted from C,H,W to H,W,C')
     """
     out = {}
     for what, check in CHECKS.items():

@@ -110,8 +110,14 @@ def family_differences(
     """Weight-layout, gate-order and bias differences of one sequence-family layer.
 
     Example:
-        >>> family_differences(layer, formula, t, k, {})  # doctest: +SKIP
-        [Difference(what='kernel_layout', ...), Difference(what='gate_order', ...), ...]
+        >>> from compare.comparison import compare_model
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Input, Model
+        >>> m = Model("g", Input(4, (6,)), (GRU(units=5),))
+        >>> fw = compare_model(m, diagnostics=False).layers[0].frameworks
+        >>> diffs = family_differences(m.layers[0], infer(m)[0], fw["torch"], fw["keras"], {})
+        >>> [d.what for d in diffs]
+        ['kernel_layout', 'recurrent_kernel_layout', 'gate_order', 'biases']
     """
     if layer.kind in sequence.RECURRENT_KINDS:
         return _recurrent_diffs(layer, torch, keras, measured)

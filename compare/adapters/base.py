@@ -98,7 +98,7 @@ class Adapter(Protocol):
 
     Example:
         >>> from compare.adapters import get_adapter
-        >>> get_adapter("torch").name  # doctest: +SKIP
+        >>> get_adapter("torch").name
         'torch'
     """
 

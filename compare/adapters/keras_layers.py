@@ -403,9 +403,15 @@ def initialiser_std(init: Any, shape: tuple[int, ...]) -> float | None:
 def initialisers(built: Any) -> dict[str, tuple[str, float | None]]:
     """Role -> (initialiser name, theoretical std), read from the built Keras layers.
 
-    Example:
-        >>> initialisers(built)["kernel"]  # doctest: +SKIP
-        ('GlorotUniform', 0.0658)
+    Example (Glorot's std is sqrt(2 / (fan_in + fan_out)) = sqrt(2 / (3*3*16 + 3*3*32))):
+        >>> from compare.adapters.keras import KerasAdapter
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Conv, Input, Model
+        >>> m = Model("m", Input(16, (8, 8)), (Conv(filters=32, kernel_size=3),))
+        >>> built = KerasAdapter().build(m.layers[0], infer(m)[0], 0, "float32")
+        >>> name, std = initialisers(built)["kernel"]
+        >>> name, round(std, 4), round(math.sqrt(2 / (9 * 16 + 9 * 32)), 4)
+        ('GlorotUniform', 0.068, 0.068)
     """
     out: dict[str, tuple[str, float | None]] = {}
     for role, (layer, attr, _shape) in built.roles.items():

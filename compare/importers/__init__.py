@@ -43,11 +43,10 @@ def from_torch(module: Any, input: Any, *, name: str | None = None) -> Imported:
     class, why).
 
     Example:
-        >>> import torch.nn as nn  # doctest: +SKIP
+        >>> import torch.nn as nn
         >>> imp = from_torch(nn.Sequential(nn.Conv2d(1, 8, 3), nn.Flatten(),
         ...                                nn.Linear(8 * 26 * 26, 10)), input="1x28x28")
-        ... # doctest: +SKIP
-        >>> [layer.kind for layer in imp.model.layers]  # doctest: +SKIP
+        >>> [layer.kind for layer in imp.model.layers]
         ['conv', 'flatten', 'dense']
     """
     from compare.importers.torch import from_torch as _from_torch
@@ -62,10 +61,9 @@ def from_keras(model: Any, input: Any = None, *, name: str | None = None) -> Imp
     Raises ``UnmappableError`` naming every layer it cannot map (path, class, why).
 
     Example:
-        >>> import keras  # doctest: +SKIP
+        >>> import keras
         >>> m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3)])
-        ... # doctest: +SKIP
-        >>> from_keras(m).model.layers[0].filters  # doctest: +SKIP
+        >>> from_keras(m).model.layers[0].filters
         8
     """
     from compare.importers.keras import from_keras as _from_keras

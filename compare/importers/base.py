@@ -520,7 +520,18 @@ def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported
     framework's own adapter, and the ``Built`` views of the user's layers it read from.
 
     Example:
-        >>> imported, builts = read_weights(model, parts, "torch")  # doctest: +SKIP
+        >>> import torch
+        >>> from compare.spec import Dense
+        >>> fc = torch.nn.Linear(3, 2)
+        >>> p = Piece("fc", "torch.nn.Linear", Shape(3), Shape(2), obj=fc, layer=Dense(units=2),
+        ...           roles={"kernel": (fc, "weight"), "bias": (fc, "bias")})
+        >>> model, parts = assemble([p], Shape(3), name="m", source="torch",
+        ...                         depthwise_roles=lambda r, k, c, m: r)
+        >>> imported, builts = read_weights(model, parts, "torch")
+        >>> {role: array.shape for role, array in imported.weights[0].items()}
+        {'kernel': (2, 3), 'bias': (2,)}
+        >>> bool((imported.weights[0]["kernel"] == fc.weight.detach().numpy()).all())
+        True
     """
     from compare.adapters import get_adapter
     from compare.adapters.base import Built
