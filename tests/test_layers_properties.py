@@ -180,7 +180,7 @@ FAMILIES = {"pools": pool_cases, "norms": norm_cases, "others": other_cases}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@settings(max_examples=16)
+@settings(max_examples=12)
 @given(data=st.data())
 def test_random_layers_agree_with_the_oracle_in_both_frameworks(family, data):
     case = data.draw(FAMILIES[family](), label="case")
@@ -388,7 +388,7 @@ def test_the_rules_have_distinct_names():
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
-@settings(max_examples=10)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_a_broken_rule_is_rejected_naming_its_field(rule, data):
     kind = data.draw(st.sampled_from(rule.kinds), label="kind")

@@ -525,7 +525,7 @@ def test_the_rules_have_distinct_names():
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
-@settings(max_examples=15)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_a_broken_rule_is_rejected_naming_its_field(rule, data):
     raw, steps = data.draw(stacks(first=rule.kinds), label="valid stack")
