@@ -220,3 +220,36 @@ def test_conv_transpose1d_against_numpy(kernel, stride, padding, output_padding,
     y_torch_k, y_keras = _run_both(pair, x)
     np.testing.assert_allclose(y_torch_k, np.moveaxis(ref, 1, -1), atol=1e-12)
     np.testing.assert_allclose(y_keras, np.moveaxis(ref, 1, -1), atol=1e-12)
+
+
+def _max_pool1d_reference(x, pool, stride, pads):
+    """Plain numpy max pooling over the last axis with -inf padding (it never wins)."""
+    x = np.pad(x, ((0, 0), (0, 0), pads), constant_values=-np.inf)
+    out = (x.shape[2] - pool) // stride + 1
+    return np.stack([x[:, :, t * stride : t * stride + pool].max(axis=2) for t in range(out)], 2)
+
+
+@pytest.mark.parametrize(
+    ("size", "padding", "pads", "frameworks"),
+    [
+        (8, "same", (0, 1), ("torch", "keras")),  # TF's 'same': the odd pixel at the end
+        (7, 1, (1, 1), ("torch",)),  # Keras pads max pooling only through 'same'
+    ],
+)
+def test_max_pool1d_against_numpy(size, padding, pads, frameworks):
+    from compare.adapters import get_adapter
+    from compare.spec_layers import MaxPool
+
+    model = Model("mp", Input(2, (size,)), (MaxPool(pool_size=3, strides=2, padding=padding),))
+    pair = compare.build(model, dtype="float64")
+    # all negative: a zero-padded position would win every window it reaches
+    x = -np.abs(np.random.default_rng(8).standard_normal((2, 2, size))) - 1
+    ref = _max_pool1d_reference(x, 3, 2, pads)
+    formula = pair.formulas[0]
+    for name in frameworks:
+        built = pair.sides[name].layers[0]
+        x_in = x if name == "torch" else activation_to_keras(x, formula.input)
+        got = np.asarray(get_adapter(name).run(built, x_in))
+        if name == "keras":
+            got = np.moveaxis(got, -1, 1)
+        np.testing.assert_array_equal(got, ref)
