@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     traceback, when interrupted by Ctrl-C).
 
     Example:
-        >>> main(["show", "missing.toml"])  # doctest: +SKIP
+        >>> main(["show", "missing.toml"])  # the error goes to stderr
         2
     """
     try:

@@ -53,10 +53,11 @@ def compare_parallel(
     error results in the parent). The list comes back in the order of ``items``.
     ``jobs=1`` (or a single model) runs in this process.
 
-    Example:
+    Example (one model to compare, so no worker process is started):
         >>> from compare.catalog import seed_model
-        >>> [r.status for r in compare_parallel([seed_model()] * 2, jobs=2)]  # doctest: +SKIP
-        ['ok', 'ok']
+        >>> items = [SpecError("model 'x': broken"), seed_model()]
+        >>> [r.status for r in compare_parallel(items, jobs=2, diagnostics=False)]
+        ['error', 'ok']
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs={jobs!r} must be an integer >= 1")

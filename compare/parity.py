@@ -117,10 +117,15 @@ class Pair:
     taking (N, *size, C); token ids (an ``int`` input) are (N, steps) int64 in both.
     Both exist only when every layer is supported by both.
 
-    Example:
+    Example (PyTorch holds the kernel as O,I,H,W, Keras as H,W,I,O):
         >>> from compare.spec import Input, Model, Conv
         >>> pair = build(Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),)))
-        >>> pair.port(src="torch")  # doctest: +SKIP
+        >>> pair.port(src="torch")
+        >>> t, k = (get_adapter(n).get_weights(pair.sides[n].layers[0]) for n in ("torch", "keras"))
+        >>> t["kernel"].shape, k["kernel"].shape
+        ((2, 1, 3, 3), (3, 3, 1, 2))
+        >>> bool((k["kernel"] == t["kernel"].transpose(2, 3, 1, 0)).all())
+        True
     """
 
     model: Model
@@ -170,7 +175,14 @@ class Pair:
         """Copy every layer's weights from ``src`` into the other framework, in place.
 
         Example:
-            >>> pair.port(src="keras")  # doctest: +SKIP
+            >>> from compare.spec import Dense, Input, Model
+            >>> pair = build(Model("d", Input(3), (Dense(units=2),)))
+            >>> dense = pair.sides["keras"].layers[0]
+            >>> get_adapter("keras").set_weights(dense, {"kernel": np.ones((3, 2), "float32"),
+            ...                                          "bias": np.float32([1.0, 2.0])})
+            >>> pair.port(src="keras")
+            >>> get_adapter("torch").get_weights(pair.sides["torch"].layers[0])["bias"].tolist()
+            [1.0, 2.0]
         """
         if src not in FRAMEWORKS:
             raise ValueError(f"src={src!r} must be one of {', '.join(FRAMEWORKS)}")
@@ -185,7 +197,15 @@ class Pair:
         ``Unsupported`` there).
 
         Example:
-            >>> pair.load(compare.from_torch(module, input="1x28x28"))  # doctest: +SKIP
+            >>> import torch
+            >>> from compare.importers import from_torch
+            >>> module = torch.nn.Sequential(torch.nn.Linear(3, 2))
+            >>> imported = from_torch(module, input="3")
+            >>> pair = build(imported.model)
+            >>> pair.load(imported)
+            >>> kernel = get_adapter("keras").get_weights(pair.sides["keras"].layers[0])["kernel"]
+            >>> bool((kernel == module[0].weight.detach().numpy().T).all())
+            True
         """
         if imported.model != self.model:
             raise ValueError("the imported spec is not the spec this pair was built from")

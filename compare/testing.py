@@ -207,7 +207,13 @@ def check_equivalent(
     ``UnmappableError`` naming every part) when a model cannot be read.
 
     Example:
-        >>> check_equivalent(torch_net, keras_net, input="1x28x28").ok  # doctest: +SKIP
+        >>> import keras
+        >>> import torch
+        >>> torch_net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(),
+        ...                                 torch.nn.Linear(2 * 4 * 4, 3))
+        >>> keras_net = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Conv2D(2, 3),
+        ...                               keras.layers.Flatten(), keras.layers.Dense(3)])
+        >>> check_equivalent(torch_net, keras_net, input="1x6x6").ok
         True
     """
     if weights not in WEIGHTS:
@@ -297,7 +303,18 @@ def assert_equivalent(
     ``weights="own"`` checks the two models' own (already ported) weights.
 
     Example:
-        >>> assert_equivalent(torch_net, keras_net, input="1x28x28")  # doctest: +SKIP
+        >>> import keras
+        >>> import torch
+        >>> torch_net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, bias=False))
+        >>> assert_equivalent(torch_net, keras.Sequential([keras.Input((6, 6, 1)),
+        ...     keras.layers.Conv2D(2, 3, use_bias=False)]), input="1x6x6")
+        >>> assert_equivalent(torch_net, keras.Sequential([keras.Input((6, 6, 1)),
+        ...     keras.layers.Conv2D(2, 3)]), input="1x6x6")
+        Traceback (most recent call last):
+        ...
+        AssertionError: the torch and keras models describe different networks:
+        layer 0 (conv): use_bias: torch False, keras True
+        ...
     """
     try:
         result = check_equivalent(
@@ -332,8 +349,11 @@ if pytest is not None:
     def compare_equivalent(request: Any) -> Callable[..., None]:
         """``assert_equivalent`` with the ini tolerances as defaults: one line per pair.
 
-        Example:
-            >>> compare_equivalent(Net(), make_keras(), input="1x28x28")  # doctest: +SKIP
+        Example, a test in the user's suite (the fixture is pytest's to call, so this is
+        not a doctest; tests/test_testing.py runs it in a pytester suite)::
+
+            def test_ports(compare_equivalent):
+                compare_equivalent(Net(), make_keras(), input="1x28x28")
         """
         config = request.config
         defaults = {

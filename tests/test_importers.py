@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +24,6 @@ from compare.spec import (
     SeparableConv,
 )
 
-torch = pytest.importorskip("torch")
-keras = pytest.importorskip("keras")
 nn = torch.nn
 L = keras.layers
 

@@ -4,8 +4,10 @@ hand-written network in both frameworks, and named refusals."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
+import torch
 
 import compare
 from compare.adapters import get_adapter
@@ -36,8 +38,6 @@ from compare.spec_layers import (
 from compare.specfile import load
 from compare.testing import assert_equivalent
 
-torch = pytest.importorskip("torch")
-keras = pytest.importorskip("keras")
 nn = torch.nn
 F = torch.nn.functional
 L = keras.layers

@@ -6,8 +6,10 @@ models in either framework, parity with the user's weights, and named refusals.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
+import torch
 
 import compare
 from compare.adapters import get_adapter
@@ -18,8 +20,6 @@ from compare.spec import GRU, LSTM, Dense, Embedding, Input, Model, SimpleRNN
 from compare.specfile import load
 from compare.testing import assert_equivalent, check_equivalent
 
-torch = pytest.importorskip("torch")
-keras = pytest.importorskip("keras")
 nn = torch.nn
 L = keras.layers
 

@@ -1,117 +1,399 @@
-"""Random valid pooling and normalisation specs: both frameworks agree with the formulas
-and with each other after porting; random invalid ones raise SpecError only."""
+"""Property tests of the pooling, normalisation, dropout and activation kinds, held to an
+oracle written here.
+
+Valid single-layer models are drawn with what this file expects of them by hand: the
+output size (PyTorch's documented pooling formulas, with and without ``ceil_mode``, and
+TensorFlow's 'same'), the trainable parameters and running statistics, and which
+framework must refuse the layer for which documented reason (Keras pooling has no
+``ceil_mode`` and pads max pooling only as 'same'; ``nn.BatchNorm`` / ``nn.GroupNorm``
+switch gamma and beta together). Both frameworks must then report exactly that, and
+agree after the port. Invalid specs break one rule of a valid model at a time and must
+raise SpecError naming the field.
+"""
 
 from __future__ import annotations
 
+import copy
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from compare import SpecError
 from compare.comparison import compare_model
 from compare.formulas import infer
-from compare.spec import Input, Model, layer_from_dict
+from compare.spec import model_from_dict
 
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+POOLS = ("max_pool", "avg_pool")
+NORMS = ("batch_norm", "layer_norm", "group_norm")
+GLOBAL_POOLS = ("global_avg_pool", "global_max_pool")
+ACTIVATIONS = (  # by hand, from the spec's documentation
+    "linear",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "gelu_tanh",
+    "softmax",
+    "elu",
+    "selu",
+    "leaky_relu",
+    "silu",
+    "softplus",
+)
+
+
+@dataclass
+class Case:
+    """A drawn single-layer model and what the oracle says both frameworks must do."""
+
+    raw: dict[str, Any]
+    channels: int
+    size: tuple[int, ...]
+    out_size: tuple[int, ...]  # channels are kept by every kind here
+    params: int = 0
+    state: int = 0  # running statistics: Keras' non-trainable weights
+    refused_by: str | None = None  # "torch" or "keras"
+    reason: str | None = None  # a regex of the refusal
+
+    @property
+    def layer(self) -> dict[str, Any]:
+        return self.raw["layers"][0]
+
+    @property
+    def kind(self) -> str:
+        return self.layer["kind"]
+
+
+def _model(layer: dict[str, Any], channels: int, size: tuple[int, ...]) -> dict[str, Any]:
+    return {"name": "h", "input": {"channels": channels, "size": list(size)}, "layers": [layer]}
+
+
+def tf_same_pads(n: int, k: int, s: int) -> tuple[int, int]:
+    """TensorFlow's 'same': the total padding that gives ceil(n / s), odd pixel last."""
+    total = max((-(-n // s) - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def pool_out(n: int, k: int, s: int, p: int, ceil: bool) -> int:
+    """PyTorch's pooling output size (the last window must start inside the input)."""
+    if not ceil:
+        return (n + 2 * p - k) // s + 1
+    out = -(-(n + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
 
 
 @st.composite
-def pool_models(draw):
+def pool_cases(draw, kind: str | None = None) -> Case:
     rank = draw(st.integers(1, 2))
-    size = tuple(draw(st.lists(st.integers(3, 9), min_size=rank, max_size=rank)))
-    pool = draw(st.integers(1, 3))
-    stride = draw(st.integers(1, 3))
-    kind = draw(st.sampled_from(["max_pool", "avg_pool"]))
-    padding = draw(st.sampled_from(["valid", "same", pool // 2]))
-    raw = {"kind": kind, "pool_size": pool, "strides": stride, "padding": padding}
-    if kind == "avg_pool":
-        raw["count_include_pad"] = draw(st.booleans())
-    if padding != "same":
-        raw["ceil_mode"] = draw(st.booleans())
+    size = tuple(draw(st.integers(3, 9)) for _ in range(rank))
     channels = draw(st.integers(1, 3))
-    return Model("pool", Input(channels, size), (layer_from_dict(raw),))
+    k, s = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kind = kind or draw(st.sampled_from(POOLS))
+    padding = draw(st.sampled_from(["valid", "same", k // 2]))
+    layer: dict[str, Any] = {"kind": kind, "pool_size": k, "strides": s, "padding": padding}
+    counts = kind == "avg_pool" and draw(st.booleans())
+    if kind == "avg_pool":
+        layer["count_include_pad"] = counts
+    ceil = padding != "same" and draw(st.booleans())
+    if padding != "same":
+        layer["ceil_mode"] = ceil
+    if padding == "same":
+        pads = [tf_same_pads(n, k, s) for n in size]
+        out = tuple(-(-n // s) for n in size)
+    else:
+        p = 0 if padding == "valid" else padding
+        pads = [(p, p)] * rank
+        out = tuple(pool_out(n, k, s, p, ceil) for n in size)
+    case = Case(_model(layer, channels, size), channels, size, out)
+    tf_same = [tf_same_pads(n, k, s) for n in size]
+    if ceil:
+        case.refused_by, case.reason = "keras", "ceil_mode"
+    elif any(pad != (0, 0) for pad in pads) and pads != tf_same:
+        if kind == "max_pool":  # zero padding would win against negative values
+            case.refused_by, case.reason = "keras", "-inf"
+        elif not counts:  # Keras excludes padding from an average only with 'same'
+            case.refused_by, case.reason = "keras", "exclude padding"
+    return case
 
 
 @st.composite
-def norm_models(draw):
+def norm_cases(draw, kind: str | None = None) -> Case:
     rank = draw(st.integers(0, 2))
-    size = tuple(draw(st.lists(st.integers(1, 5), min_size=rank, max_size=rank)))
+    size = tuple(draw(st.integers(1, 5)) for _ in range(rank))
     groups = draw(st.integers(1, 3))
     channels = groups * draw(st.integers(1, 3))
-    kind = draw(st.sampled_from(["batch_norm", "layer_norm", "group_norm"]))
-    raw: dict = {"kind": kind, "epsilon": draw(st.sampled_from([1e-5, 1e-3, 0.1]))}
+    kind = kind or draw(st.sampled_from(NORMS))
+    center, scale = draw(st.booleans()), draw(st.booleans())
+    layer: dict[str, Any] = {
+        "kind": kind,
+        "epsilon": draw(st.sampled_from([1e-5, 1e-3, 0.1])),
+        "center": center,
+        "scale": scale,
+    }
+    n = channels
     if kind == "group_norm":
-        raw["groups"] = groups
+        layer["groups"] = groups
     if kind == "layer_norm":
-        raw["axes"] = draw(st.sampled_from(["channels", "all"]))
+        layer["axes"] = draw(st.sampled_from(["channels", "all"]))
+        n = channels * math.prod(size) if layer["axes"] == "all" else channels
     if kind == "batch_norm":
-        raw["momentum"] = draw(st.floats(0.0, 1.0))
-    return Model("norm", Input(channels, size), (layer_from_dict(raw),))
-
-
-def _check(model, *, keras_may_refuse=False):
-    formula = infer(model)[0]
-    result = compare_model(model)
-    layer = result.layers[0]
-    if keras_may_refuse and not layer.frameworks["keras"].supported:
-        # PyTorch realises every pool; Keras refusing one is a record with a reason
-        assert layer.frameworks["torch"].supported
-        assert layer.frameworks["torch"].output_shape == formula.output.torch()
-        assert layer.frameworks["keras"].reason
-        assert result.parity.status == "unsupported"
-        return
-    for name, expected in (("torch", formula.output.torch()), ("keras", formula.output.keras())):
-        fw = layer.frameworks[name]
-        assert fw.supported, fw.reason
-        assert fw.output_shape == expected
-        assert fw.trainable_params == formula.params
-    assert layer.frameworks["keras"].non_trainable_params == formula.state
-    assert result.parity.status == "ok", result.parity
-
-
-@SETTINGS
-@given(pool_models())
-def test_random_pools_agree(model):
-    _check(model, keras_may_refuse=True)
-
-
-@SETTINGS
-@given(norm_models())
-def test_random_norms_agree(model):
-    _check(model)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    st.sampled_from(["batch_norm", "layer_norm", "group_norm", "max_pool", "avg_pool", "dropout"]),
-    st.sampled_from(["momentum", "epsilon", "groups", "pool_size", "rate", "padding", "center"]),
-    st.one_of(st.integers(-3, 0), st.floats(allow_nan=True), st.text(max_size=3), st.none()),
-)
-def test_random_invalid_fields_raise_spec_error_only(kind, field, value):
-    try:
-        layer_from_dict({"kind": kind, field: value})
-    except SpecError:
-        pass
-    except Exception as exc:  # pragma: no cover - the failure this test looks for
-        pytest.fail(f"{kind}.{field}={value!r} raised {type(exc).__name__}: {exc}")
+        layer["momentum"] = draw(st.floats(0.0, 1.0))
+    case = Case(_model(layer, channels, size), channels, size, size, n * (center + scale))
+    if kind == "batch_norm":
+        case.state = 2 * channels  # moving mean and variance
+    if kind != "layer_norm" and center != scale:
+        case.refused_by, case.reason = "torch", "affine switches gamma and beta together"
+    if kind == "layer_norm" and center and not scale:
+        case.refused_by, case.reason = "torch", "a bias only together with elementwise_affine"
+    return case
 
 
 @st.composite
-def activation_models(draw):
-    from compare.spec_layers import ACTIVATIONS
+def other_cases(draw, kind: str | None = None) -> Case:
+    """Activations, dropout and global pools: no parameters, known output sizes."""
+    kind = kind or draw(st.sampled_from(["activation", "dropout", *GLOBAL_POOLS]))
+    rank = draw(st.integers(1 if kind in GLOBAL_POOLS else 0, 2))
+    size = tuple(draw(st.integers(1, 4)) for _ in range(rank))
+    channels = draw(st.integers(2, 4))
+    layer: dict[str, Any] = {"kind": kind}
+    out = size
+    if kind == "activation":
+        layer["activation"] = draw(st.sampled_from(ACTIVATIONS))
+        layer["negative_slope"] = draw(st.floats(0.0, 1.0))
+        layer["alpha"] = draw(st.floats(0.1, 2.0))
+    elif kind == "dropout":
+        layer["rate"] = draw(st.floats(0.0, 0.9))
+    else:
+        layer["keepdims"] = draw(st.booleans())
+        out = (1,) * rank if layer["keepdims"] else ()
+    return Case(_model(layer, channels, size), channels, size, out)
 
-    rank = draw(st.integers(0, 2))
-    size = tuple(draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank)))
-    raw = {
-        "kind": "activation",
-        "activation": draw(st.sampled_from(ACTIVATIONS)),
-        "negative_slope": draw(st.floats(0.0, 1.0)),
-        "alpha": draw(st.floats(0.1, 2.0)),
+
+FAMILIES = {"pools": pool_cases, "norms": norm_cases, "others": other_cases}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@settings(max_examples=12)
+@given(data=st.data())
+def test_random_layers_agree_with_the_oracle_in_both_frameworks(family, data):
+    case = data.draw(FAMILIES[family](), label="case")
+    event(f"{case.kind} refused by {case.refused_by}")
+    model = model_from_dict(case.raw)  # must be accepted: it was drawn valid
+    formula = infer(model)[0]
+    assert (formula.output.channels, formula.output.size) == (case.channels, case.out_size)
+    assert (formula.params, formula.state) == (case.params, case.state)
+    result = compare_model(model)
+    layer = result.layers[0]
+    shapes = {
+        "torch": (None, case.channels, *case.out_size),
+        "keras": (None, *case.out_size, case.channels),
     }
-    return Model("act", Input(draw(st.integers(2, 4)), size), (layer_from_dict(raw),))
+    for name, shape in shapes.items():
+        fw = layer.frameworks[name]
+        if name == case.refused_by:
+            assert not fw.supported
+            assert re.search(case.reason, fw.reason), fw.reason
+            continue
+        assert fw.supported, fw.reason
+        assert fw.output_shape == shape
+        assert fw.trainable_params == case.params
+        if name == "keras":
+            assert fw.non_trainable_params == case.state
+        else:  # running statistics are buffers, plus num_batches_tracked
+            assert fw.buffers == case.state + (1 if case.kind == "batch_norm" else 0)
+    want = "unsupported" if case.refused_by else "ok"
+    assert result.parity.status == want, result.parity
 
 
-@SETTINGS
-@given(activation_models())
-def test_random_activations_agree(model):
-    _check(model)
+# -- invalid specs: each rule broken on purpose is rejected, naming its field ------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validation rule, the kinds it applies to and how to break it: ``breaks`` takes
+    (draw, the case's raw model dict, the case) and returns the broken dict and the regex
+    the SpecError must match after ``model 'h', layer 0 (kind): ``."""
+
+    name: str
+    kinds: tuple[str, ...]
+    breaks: Callable[..., tuple[dict[str, Any], str]]
+
+
+def _set(field: str, values: list[Any], pattern: str) -> Callable[..., Any]:
+    def breaks(draw, raw, case):
+        raw["layers"][0][field] = draw(st.sampled_from(values))
+        return raw, pattern
+
+    return breaks
+
+
+def _float(field: str, values: list[Any]) -> Callable[..., Any]:
+    return _set(field, values, rf"{field}=.* must (be a number|lie in \[|be > 0)")
+
+
+NOT_BOOLS = [1, 0, "yes", None, 1.0]
+NOT_WINDOWS = [0, -1, True, 1.5, "2", None, [], [2, 0]]
+
+
+def _pad_more_than_half(draw, raw, case):
+    layer = raw["layers"][0]
+    k = layer["pool_size"] = draw(st.integers(1, 3))
+    layer["padding"] = p = k // 2 + draw(st.integers(1, 2))
+    layer.pop("ceil_mode", None)
+    return raw, rf"padding={p} on spatial axis 0 must be at most half of pool_size={k}"
+
+
+def _pool_larger_than_the_input(draw, raw, case):
+    layer = raw["layers"][0]
+    layer.update(padding="valid", pool_size=max(case.size) + draw(st.integers(1, 2)))
+    return raw, rf"pool_size={layer['pool_size']} on spatial axis 0 is larger than the padded"
+
+
+def _ceil_mode_with_same(draw, raw, case):
+    raw["layers"][0].update(padding="same", ceil_mode=True)
+    return raw, r"ceil_mode=true needs integer or 'valid' padding, not 'same'$"
+
+
+def _groups_not_dividing_channels(draw, raw, case):
+    c = case.channels
+    raw["layers"][0]["groups"] = g = c + draw(st.integers(1, 3))
+    return raw, rf"groups={g} must divide channels={c}$"
+
+
+def _groups_missing(draw, raw, case):
+    del raw["layers"][0]["groups"]
+    return raw, r"groups=0 must be an integer >= 1"
+
+
+def _on_a_vector(draw, raw, case):
+    raw["input"]["size"] = []
+    kind = raw["layers"][0]["kind"]
+    return raw, rf"kind='{kind}' needs an input with at least 1 spatial axes"
+
+
+def _unknown_field(draw, raw, case):
+    field = draw(st.sampled_from(["colour", "dilation", "units", "affine", "inplace"]))
+    raw["layers"][0][field] = 1
+    return raw, rf"unknown field '{field}'; fields of {case.kind}: "
+
+
+TWICE = {  # canonical field -> the PyTorch spelling also accepted for it
+    "pool_size": "kernel_size",
+    "strides": "stride",
+    "epsilon": "eps",
+    "groups": "num_groups",
+    "rate": "p",
+}
+
+
+def _alias_given_twice(draw, raw, case):
+    layer = raw["layers"][0]
+    canonical = draw(st.sampled_from(sorted(f for f in TWICE if f in layer)))
+    layer[TWICE[canonical]] = layer[canonical]
+    return raw, rf"field '{canonical}' given twice"
+
+
+ALL = (*POOLS, *NORMS, *GLOBAL_POOLS, "dropout", "activation")
+RULES = [
+    Rule("pool_size_not_a_window", POOLS, _set("pool_size", NOT_WINDOWS, r"pool_size=.* must ")),
+    # strides=None is the default: the pool's own size
+    Rule(
+        "strides_not_a_window",
+        POOLS,
+        _set("strides", [v for v in NOT_WINDOWS if v is not None], r"strides=.* must "),
+    ),
+    Rule(
+        "padding_not_a_padding",
+        POOLS,
+        _set("padding", ["full", -1, True, None, [0, -1]], r"padding=.* must "),
+    ),
+    Rule("padding_more_than_half_the_pool", POOLS, _pad_more_than_half),
+    Rule("pool_larger_than_the_input", POOLS, _pool_larger_than_the_input),
+    Rule("ceil_mode_with_same", POOLS, _ceil_mode_with_same),
+    Rule(
+        "ceil_mode_not_a_bool",
+        POOLS,
+        _set("ceil_mode", NOT_BOOLS, r"ceil_mode=.* must be true or false$"),
+    ),
+    Rule(
+        "count_include_pad_not_a_bool",
+        ("avg_pool",),
+        _set("count_include_pad", NOT_BOOLS, r"count_include_pad=.* must be true or false$"),
+    ),
+    Rule("pool_on_a_vector", (*POOLS, *GLOBAL_POOLS), _on_a_vector),
+    Rule(
+        "keepdims_not_a_bool",
+        GLOBAL_POOLS,
+        _set("keepdims", NOT_BOOLS, r"keepdims=.* must be true or false$"),
+    ),
+    Rule("epsilon_out_of_range", NORMS, _float("epsilon", [0, 0.0, -1e-5, 1.0, 3, float("nan")])),
+    Rule("epsilon_not_a_number", NORMS, _float("epsilon", [True, "1e-5", None, [1e-5]])),
+    Rule(
+        "momentum_out_of_range",
+        ("batch_norm",),
+        _float("momentum", [-0.1, 1.5, float("nan"), float("inf"), True, "0.1", None]),
+    ),
+    Rule(
+        "center_not_a_bool", NORMS, _set("center", NOT_BOOLS, r"center=.* must be true or false$")
+    ),
+    Rule("scale_not_a_bool", NORMS, _set("scale", NOT_BOOLS, r"scale=.* must be true or false$")),
+    Rule(
+        "axes_unknown",
+        ("layer_norm",),
+        _set("axes", ["spatial", "", 1, None, "ALL"], r"axes=.* must be 'channels' or 'all'$"),
+    ),
+    Rule(
+        "groups_not_a_count",
+        ("group_norm",),
+        _set("groups", [0, -2, True, 1.0, "2", None], r"groups=.* must be an integer >= 1"),
+    ),
+    Rule("groups_missing", ("group_norm",), _groups_missing),
+    Rule("groups_not_dividing_channels", ("group_norm",), _groups_not_dividing_channels),
+    Rule("rate_out_of_range", ("dropout",), _float("rate", [-0.1, 1.0, 2, float("nan")])),
+    Rule("rate_not_a_number", ("dropout",), _float("rate", [True, "0.5", None])),
+    Rule(
+        "activation_unknown",
+        ("activation",),
+        _set(
+            "activation",
+            ["mish", "", "hard_sigmoid", 3, None],
+            r"activation=.* (is not a known activation|must be a string)",
+        ),
+    ),
+    Rule(
+        "negative_slope_out_of_range",
+        ("activation",),
+        _float("negative_slope", [-0.01, -1, float("nan"), 1e7, True, "0.2"]),
+    ),
+    Rule("alpha_out_of_range", ("activation",), _float("alpha", [-1.0, float("nan"), None])),
+    Rule("unknown_field", ALL, _unknown_field),
+    Rule("alias_given_twice", (*POOLS, *NORMS, "dropout"), _alias_given_twice),
+]
+CASES_OF = {
+    **{kind: pool_cases for kind in POOLS},
+    **{kind: norm_cases for kind in NORMS},
+    **{kind: other_cases for kind in (*GLOBAL_POOLS, "dropout", "activation")},
+}
+
+
+def test_the_rules_have_distinct_names():
+    assert len({rule.name for rule in RULES}) == len(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
+@settings(max_examples=8)
+@given(data=st.data())
+def test_a_broken_rule_is_rejected_naming_its_field(rule, data):
+    kind = data.draw(st.sampled_from(rule.kinds), label="kind")
+    case = data.draw(CASES_OF[kind](kind), label="valid case")
+    model_from_dict(copy.deepcopy(case.raw))  # the case as drawn is valid
+    bad, pattern = rule.breaks(data.draw, copy.deepcopy(case.raw), case)
+    with pytest.raises(SpecError, match=rf"^model 'h', layer 0 \({kind}\): {pattern}"):
+        model_from_dict(bad)

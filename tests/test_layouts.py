@@ -84,3 +84,76 @@ def test_flattened_activation_is_reordered_hwc():
     shape = Shape(6, (), (2, (1, 3)))
     x = np.arange(6.0).reshape(1, 6)
     np.testing.assert_array_equal(layouts.activation_to_keras(x, shape), [[0, 3, 1, 4, 2, 5]])
+
+
+# -- the axis labels against the frameworks' own weight shapes ---------------------------
+
+SPATIAL = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+KERNEL = (2, 3, 5)  # distinct sizes, so a label in the wrong place shows
+C, M, F = 3, 2, 4  # input channels, depth multiplier, filters
+
+
+def _real_shapes(kind, role, rank):
+    """(torch shape, keras shape) of ``role`` in layers built here, straight."""
+    import keras
+    import torch
+
+    k = KERNEL[:rank]
+    nd = f"{rank}d"
+    conv = getattr(torch.nn, f"Conv{nd}")
+    keras_input = (None, *(8,) * rank, C)
+    if kind == "conv":
+        t = conv(C, F, k).weight if role == "kernel" else conv(C, F, k).bias
+        layer = getattr(keras.layers, f"Conv{rank}D")(F, k)
+    elif kind == "conv_transpose":
+        t = getattr(torch.nn, f"ConvTranspose{nd}")(C, F, k).weight
+        layer = getattr(keras.layers, f"Conv{rank}DTranspose")(F, k)
+    elif kind == "depthwise_conv":
+        t = conv(C, C * M, k, groups=C).weight
+        layer = getattr(keras.layers, f"DepthwiseConv{rank}D")(k, depth_multiplier=M)
+    elif role == "depthwise_kernel":  # separable_conv
+        t = conv(C, C * M, k, groups=C).weight
+        layer = getattr(keras.layers, f"SeparableConv{rank}D")(F, k, depth_multiplier=M)
+    else:
+        t = conv(C * M, F, 1).weight
+        layer = getattr(keras.layers, f"SeparableConv{rank}D")(F, k, depth_multiplier=M)
+    layer.build(keras_input)
+    attr = "kernel" if kind == "depthwise_conv" else role  # DepthwiseConvND: "kernel"
+    return tuple(t.shape), tuple(getattr(layer, attr).shape)
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "rank"),
+    [
+        (kind, role, rank)
+        for kind, role in [
+            ("conv", "kernel"),
+            ("conv", "bias"),
+            ("conv_transpose", "kernel"),
+            ("depthwise_conv", "depthwise_kernel"),
+            ("separable_conv", "depthwise_kernel"),
+            ("separable_conv", "pointwise_kernel"),
+        ]
+        for rank in (1, 2, 3)
+        if rank < 3 or kind in ("conv", "conv_transpose")  # Keras has no 3-D depthwise
+    ],
+)
+def test_shown_axes_name_the_axes_of_the_frameworks_own_weights(kind, role, rank):
+    layout = layouts.weight_layout(kind, role, rank)
+    sizes = dict(zip(SPATIAL[rank], KERNEL))
+    sizes |= {"O": F, "I": C, "C": C, "M": M, "C*M": C * M, "1": 1}
+    torch_shape, keras_shape = _real_shapes(kind, role, rank)
+    assert tuple(sizes[label] for label in layout.torch_shown) == torch_shape
+    assert tuple(sizes[label] for label in layout.keras_shown) == keras_shape
+
+
+def test_dense_axes_name_the_axes_of_the_frameworks_own_weights():
+    import keras
+    import torch
+
+    layout = layouts.weight_layout("dense", "kernel", 0)
+    dense = keras.layers.Dense(F)
+    dense.build((None, C))
+    sizes = {"O": F, "I": C}
+    assert tuple(sizes[a] for a in layout.torch_shown) == tuple(torch.nn.Linear(C, F).weight.shape)
+    assert tuple(sizes[a] for a in layout.keras_shown) == tuple(dense.kernel.shape)

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 import compare
+from compare.adapters.base import Unsupported
 from compare.comparison import compare_model
 from compare.layouts import activation_to_keras
 from compare.parity import measure
-from compare.spec import Conv, Dense, Flatten, Input, Model
+from compare.spec import Conv, ConvTranspose, Dense, Flatten, Input, Model
 from tests.cases import all_cases, keras_refuses
 
 SUPPORTED = [(i, m) for i, m in all_cases() if not keras_refuses(m)]
@@ -145,7 +146,7 @@ def test_unsupported_layer_is_a_status_not_an_exception():
     # the layers after it are still compared, on a fresh shared input
     assert [layer.parity.status for layer in result.layers[1:]] == ["ok", "ok"]
     pair = compare.build(model)
-    with pytest.raises(Exception, match="cannot be built in keras"):
+    with pytest.raises(Unsupported, match=r"^layer 0 cannot be built in keras: Keras refuses it"):
         _ = pair.keras
     assert isinstance(pair.torch, torch.nn.Module)
 
@@ -173,3 +174,82 @@ def test_a_naive_port_that_cannot_run_is_null_with_the_reason():
     assert doc["naive_max_abs_err"] is None
     assert "cannot even run" in doc["detail"]
     assert "(2, 2, 9, 9)" in doc["naive_detail"] or "9, 9" in doc["naive_detail"]
+
+
+def _conv_transpose1d_reference(x, w, b, stride, pads, extend):
+    """Plain numpy transposed conv1d by its definition, in PyTorch's layout: every input
+    position t scatters x[:, c, t] * w[c, o, j] to output position t * stride + j; then
+    ``extend`` zero rows are added at the end and ``pads`` cropped from both ends."""
+    n, _, length = x.shape
+    _, o, k = w.shape
+    y = np.zeros((n, o, (length - 1) * stride + k + extend))
+    for t in range(length):
+        for j in range(k):
+            y[:, :, t * stride + j] += np.einsum("nc,co->no", x[:, :, t], w[:, :, j])
+    y = y[:, :, pads[0] : y.shape[2] - pads[1]]
+    return y + b[None, :, None]
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "output_padding", "pads", "extend"),
+    [
+        (3, 1, "valid", 0, (0, 0), 0),
+        (3, 2, 1, 1, (1, 1), 1),  # PyTorch's meaning: crop 1 from both ends of full + 1
+        (3, 2, "same", 0, (0, 1), 0),  # TF's 'same': n * stride, odd pixel cropped last
+        (4, 2, "same", 0, (1, 1), 0),
+        (1, 3, "same", 0, (0, 0), 2),  # kernel shorter than the stride: zeros at the end
+    ],
+)
+def test_conv_transpose1d_against_numpy(kernel, stride, padding, output_padding, pads, extend):
+    layer = ConvTranspose(
+        filters=2,
+        kernel_size=kernel,
+        strides=stride,
+        padding=padding,
+        output_padding=output_padding,
+    )
+    pair = compare.build(Model("ct1", Input(3, (5,)), (layer,)), dtype="float64", seed=3)
+    pair.port(src="torch")
+    params = dict(pair.torch.named_parameters())
+    weight = next(v for k, v in params.items() if k.endswith("weight")).detach().numpy()
+    bias = next(v for k, v in params.items() if k.endswith("bias")).detach().numpy()
+    x = np.random.default_rng(7).standard_normal((2, 3, 5))
+    ref = _conv_transpose1d_reference(x, weight, bias, stride, pads, extend)
+    if padding == "same":
+        assert ref.shape[2] == 5 * stride
+    y_torch_k, y_keras = _run_both(pair, x)
+    np.testing.assert_allclose(y_torch_k, np.moveaxis(ref, 1, -1), atol=1e-12)
+    np.testing.assert_allclose(y_keras, np.moveaxis(ref, 1, -1), atol=1e-12)
+
+
+def _max_pool1d_reference(x, pool, stride, pads):
+    """Plain numpy max pooling over the last axis with -inf padding (it never wins)."""
+    x = np.pad(x, ((0, 0), (0, 0), pads), constant_values=-np.inf)
+    out = (x.shape[2] - pool) // stride + 1
+    return np.stack([x[:, :, t * stride : t * stride + pool].max(axis=2) for t in range(out)], 2)
+
+
+@pytest.mark.parametrize(
+    ("size", "padding", "pads", "frameworks"),
+    [
+        (8, "same", (0, 1), ("torch", "keras")),  # TF's 'same': the odd pixel at the end
+        (7, 1, (1, 1), ("torch",)),  # Keras pads max pooling only through 'same'
+    ],
+)
+def test_max_pool1d_against_numpy(size, padding, pads, frameworks):
+    from compare.adapters import get_adapter
+    from compare.spec_layers import MaxPool
+
+    model = Model("mp", Input(2, (size,)), (MaxPool(pool_size=3, strides=2, padding=padding),))
+    pair = compare.build(model, dtype="float64")
+    # all negative: a zero-padded position would win every window it reaches
+    x = -np.abs(np.random.default_rng(8).standard_normal((2, 2, size))) - 1
+    ref = _max_pool1d_reference(x, 3, 2, pads)
+    formula = pair.formulas[0]
+    for name in frameworks:
+        built = pair.sides[name].layers[0]
+        x_in = x if name == "torch" else activation_to_keras(x, formula.input)
+        got = np.asarray(get_adapter(name).run(built, x_in))
+        if name == "keras":
+            got = np.moveaxis(got, -1, 1)
+        np.testing.assert_array_equal(got, ref)

@@ -127,6 +127,39 @@ def test_json_and_csv_agree_and_hold_stable_numbers(small_report):
                 assert p["max_abs_err"] >= 0.95 * p["tolerance"] / 10
 
 
+# Per-layer parameter counts of tests/data/report/, by hand: independent of the code that
+# wrote the golden files, so a golden file regenerated from a wrong count fails here.
+HAND_PARAMS = {
+    # Conv(3, 3x3) on 2 channels; Flatten; Dense(4) on 3*4*4 features
+    "tiny_conv_dense": [3 * (3 * 3 * 2) + 3, 0, 4 * (3 * 4 * 4) + 4],
+    # conv1d(4, k=3) on 2 channels; Dense(3, no bias) on the 4 channels of the map
+    "aliases_1d": [4 * (3 * 2) + 4, 3 * 4],
+    # separable: 3x3 depthwise on 3 channels, 3 -> 4 pointwise, 4 biases;
+    # depthwise 2x2, multiplier 2, on 4 channels, 8 biases
+    "separable_same": [3 * 9 + 3 * 4 + 4, 4 * 2 * 4 + 8],
+    # Conv(2, 3x3) on 1 channel; Conv(2, 1x1) on 2 channels (Keras refuses the first)
+    "strided_dilated": [2 * 9 + 2, 2 * 2 + 2],
+}
+
+
+@pytest.mark.parametrize("source", ["golden", "fresh"])
+def test_report_counts_are_the_hand_counts(small_report, source):
+    out, _ = small_report
+    path = GOLDEN / FILES["csv"] if source == "golden" else out / FILES["csv"]
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for name, counts in HAND_PARAMS.items():
+        for fw in ("torch", "keras"):
+            mine = [r for r in rows if r["model"] == name and r["framework"] == fw]
+            assert [int(r["formula_params"]) for r in mine] == counts, (name, fw)
+            built = [int(r["params"]) for r in mine if r["supported"] == "True"]
+            if name == "strided_dilated" and fw == "keras":
+                assert [r["supported"] for r in mine] == ["False", "True"]
+                assert built == counts[1:]
+            else:
+                assert built == counts, (name, fw)
+    assert not [r for r in rows if r["model"] == "unknown_kind" and r["params"]]
+
+
 @pytest.mark.parametrize(
     ("value", "bucket"),
     [(1e-06, 1e-06), (9.99e-07, 1e-06), (1.0000001e-06, 1e-05), (0.3, 1.0), (12.0, 100.0)],
@@ -183,7 +216,7 @@ def test_markdown_escapes_a_hostile_model_name(hostile_results):
 def test_write_atomic_failure_leaves_the_old_file(tmp_path):
     target = tmp_path / "report.md"
     target.write_text("old\n", encoding="utf-8")
-    with pytest.raises(UnicodeEncodeError):
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
         write_atomic(target, "half written \ud800 never lands")
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
@@ -198,6 +231,6 @@ def test_a_failing_renderer_writes_no_file(tmp_path, monkeypatch):
         return real(models, fmt, **kw)
 
     monkeypatch.setattr(report_write, "render", render)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"^renderer failed$"):
         write_reports([], tmp_path, FORMATS)
     assert list(tmp_path.iterdir()) == []

@@ -198,6 +198,18 @@ def test_gate_orders_name_the_same_gates(kind):
     assert gates(kind) == len(orders["keras"])
 
 
+def test_gate_orders_are_the_documented_ones():
+    """PyTorch documents nn.LSTM's weight_ih as (W_ii|W_if|W_ig|W_io) and nn.GRU's as
+    (W_ir|W_iz|W_in); Keras' LSTM cell slices its kernel i, f, c, o and its GRU z, r, h."""
+    lstm = ("input", "forget", "cell", "output")
+    assert GATE_ORDER["lstm"] == {"torch": lstm, "keras": lstm}
+    assert GATE_ORDER["gru"] == {
+        "torch": ("reset", "update", "new"),
+        "keras": ("update", "reset", "new"),
+    }
+    assert (gates("lstm"), gates("gru"), gates("simple_rnn")) == (4, 3, 1)
+
+
 @pytest.mark.parametrize("kind", sorted(GATE_ORDER))
 def test_gate_permutation_round_trips(kind):
     to_keras = gate_permutation(kind, "torch", "keras")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
+import torch
 
 from compare.cli import main
 from compare.testing import assert_equivalent, check_equivalent
 
-torch = pytest.importorskip("torch")
-keras = pytest.importorskip("keras")
 nn = torch.nn
 L = keras.layers
 

@@ -35,9 +35,13 @@ def defaults_table(model: ModelResult) -> tuple[list[str], list[list[str]]]:
     The last column flags a difference between the frameworks' defaults
     (``differs``) and a value the user set (``set``).
 
-    Example:
-        >>> defaults_table(result)[1][0]  # doctest: +SKIP
-        ['1', 'batch_norm', 'momentum', '0.1', '0.1', '0.01', 'differs']
+    Example (Keras' momentum 0.99 is 0.01 in the spec's, PyTorch's, convention):
+        >>> from compare.comparison import compare_model
+        >>> from compare.spec import Input, Model
+        >>> from compare.spec_layers import BatchNorm
+        >>> result = compare_model(Model("bn", Input(3, (4, 4)), (BatchNorm(),)), parity=False)
+        >>> defaults_table(result)[1][0]
+        ['0', 'batch_norm', 'momentum', '0.1', '0.1', '0.01', 'differs']
     """
     rows = []
     for layer in model.layers:
