@@ -144,12 +144,6 @@ def test_shape_only_skips_parity_and_naive_measurements(full_and_shapes):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="known bug: the torch recurrent builder reads its parameters' values, which "
-    "shape-only mode leaves on the meta device (Tensor.item() on a meta tensor)",
-)
 @pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
 def test_shape_only_builds_a_recurrent_layer(kind):
     model = model_from_dict(
