@@ -161,10 +161,8 @@ def _run(ns, framework, layer, x):
     return (y[0] if isinstance(y, tuple) else y).numpy()
 
 
-@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@pytest.mark.parametrize(("call", "shape"), TORCH_CASES + KERAS_CASES)
-def test_printed_code_computes_what_the_source_layer_computes(frameworks, call, shape):
-    t = translate(call, shape)
+def _check_printed_code(frameworks, call, shape, dtype="float32"):
+    t = translate(call, shape, dtype=dtype)
     assert t.status == "ok", (t.reason, t.result.parity, t.printed_parity)
     assert t.code and t.weights and t.activations
     src, dst = t.source, t.target
@@ -189,6 +187,25 @@ def test_printed_code_computes_what_the_source_layer_computes(frameworks, call, 
     ns[f"y_{dst}"] = _run(ns, dst, ns[f"{dst}_layer"], x_dst)
     exec(back, ns)
     np.testing.assert_allclose(ns[f"y_{src}"], y_src, rtol=1e-5, atol=1e-4)
+    return t
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize(("call", "shape"), TORCH_CASES + KERAS_CASES)
+def test_printed_code_computes_what_the_source_layer_computes(frameworks, call, shape):
+    _check_printed_code(frameworks, call, shape)
+
+
+@pytest.mark.parametrize(
+    ("call", "shape", "spelled"),
+    [
+        ("nn.Conv2d(3, 8, 3, stride=2, padding=1)", "3x16x16", "dtype='float64'"),
+        ("keras.layers.Dense(4)", "5x5x3", ".to(torch.float64)"),
+    ],
+)
+def test_float64_code_says_so_and_computes_the_same(frameworks, call, shape, spelled):
+    t = _check_printed_code(frameworks, call, shape, dtype="float64")
+    assert spelled in t.code
 
 
 def test_asymmetric_same_at_stride_1_prints_what_the_adapter_builds():

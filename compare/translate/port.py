@@ -24,6 +24,10 @@ __all__ = ["Assign", "Expr", "decode", "decode_target"]
 
 Box = tuple[tuple[int, int], ...]  # (start, stop) per axis
 
+#: An axis whose blocks are reordered (a GRU's 3 gates) has at most this many blocks;
+#: a longer reordering is not a statement anyone would write.
+MAX_REORDERED = 8
+
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
@@ -173,7 +177,7 @@ def _factors(p: np.ndarray) -> list[list[Any]] | None:
                     q, found = rows[:, 0], True
                     break
         if not found:
-            for length in _divisors(q.size, 64):
+            for length in _divisors(q.size, MAX_REORDERED):
                 rows = q.reshape(-1, length)
                 offsets = rows - rows.min(axis=1, keepdims=True)
                 if not np.array_equal(offsets, np.broadcast_to(offsets[0], offsets.shape)):

@@ -235,6 +235,11 @@ def build_target(
     y = src.run(model, x.astype("int32") if shape.ids and src.name == "keras" else x)
     prefer = 1 if src.name == "torch" else -1
     inputs = _layouts(tuple(x.shape), (2, *dims), prefer)
+    if dst.name == "torch" and out_dtype != "float32" and not shape.ids:  # torch does not cast
+        inputs = [
+            (f'{text}.astype("{out_dtype}")', lambda x, f=f: f(x).astype(out_dtype))
+            for text, f in inputs
+        ]
     found = None
     tolerance_dtype = "float64" if y.dtype == np.float64 and out_dtype == "float64" else "float32"
     for in_text, relayout in inputs:
@@ -256,7 +261,7 @@ def build_target(
     out_dims = tuple(y.shape[1:])
 
     def said(text: str, a: tuple[int, ...], b: tuple[int, ...]) -> str:
-        if text == "{}":
+        if text.startswith("{}"):
             return "same layout"
         if ".reshape(" in text:  # features flattened from the map the layer takes
             return (
