@@ -112,6 +112,7 @@ KERAS_CASES = [
     keras_case("keras.layers.Dense(4)", "5x5x3", "dense-on-map"),
     keras_case("keras.layers.Dense(4, use_bias=False)", "16", "dense"),
     keras_case("keras.layers.Dense(3, activation='gelu')", "6", "dense-gelu"),
+    keras_case("keras.layers.Conv2D(4, 3, activation='relu')", "6x6x2", "conv2d-relu"),
     keras_case("keras.layers.Flatten()", "4x4x3", "flatten"),
     keras_case("keras.layers.BatchNormalization()", "5x5x3", "batch-norm"),
     keras_case("keras.layers.LayerNormalization()", "8", "layer-norm"),
@@ -411,6 +412,12 @@ def test_errors_are_clear_spec_errors(call, shape, match):
             "8",
             r"holds 9,895,604,649,984 weights; translate builds at most 33,554,432",
             id="keras-weights",
+        ),
+        pytest.param(
+            "keras.layers.UpSampling2D(size=1000)",
+            "8x8x3",
+            r"192,000,000 output elements",
+            id="keras-output",
         ),
         pytest.param(
             "nn.ConvTranspose2d(1, 1, 1, stride=1000)",

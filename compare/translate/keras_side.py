@@ -18,7 +18,7 @@ import numpy as np
 
 from compare.errors import SpecError
 from compare.translate.calls import Call, Reader, read_call, signature_text, value_text
-from compare.translate.parse import InputShape, ParsedCall
+from compare.translate.parse import MAX_INPUT_ELEMENTS, InputShape, ParsedCall
 
 __all__ = ["KerasSide"]
 
@@ -67,12 +67,25 @@ def _extra(layer: Any) -> dict[str, Any]:
 
 
 def _key(layer: Any) -> Any:
+    """What a rebuilt layer must share with the original: its config (without its name),
+    or, where Keras cannot serialise it, every constructor argument it holds."""
     config = _config(layer)
     if config is not None:
         config.pop("name", None)
         return config
-    names = sorted(vars(layer))
-    return [(n, value_text(getattr(layer, n))) for n in ("activation",) if n in names]
+    out: list[tuple[Any, ...]] = []
+    for n in inspect.signature(type(layer)).parameters:
+        if n == "name" or not hasattr(layer, n):
+            continue
+        value = getattr(layer, n)
+        if hasattr(value, "get_config") and not isinstance(value, type):
+            out.append((n, type(value).__name__, value.get_config()))
+            continue
+        try:
+            out.append((n, value_text(value)))
+        except SpecError:
+            out.append((n, repr(value)))
+    return out, layer.dtype_policy.name
 
 
 READER = Reader(_values, key=_key, skip=("name",), extra=_extra)
@@ -181,15 +194,26 @@ class KerasSide:
         return shape.dims, False
 
     def wrap(self, layer: Any, returns_tuple: bool, shape: InputShape) -> Any:
+        """The one-layer model the importer reads, its (symbolic) output bounded."""
         dtype = "int32" if shape.ids else "float32"
         try:
             with _seeded("compare:translate:build"):
-                return keras.Sequential([keras.Input(shape=shape.dims, dtype=dtype), layer])
+                model = keras.Sequential([keras.Input(shape=shape.dims, dtype=dtype), layer])
         except Exception as exc:
             raise SpecError(
                 f"{type(layer).__name__} refuses an input of shape (None, "
                 f"{', '.join(map(str, shape.dims))}): {' '.join(str(exc).split())[:300]}"
             ) from exc
+        outputs = model.outputs if isinstance(model.outputs, list) else [model.outputs]
+        for out in outputs:
+            dims = [d for d in tuple(out.shape)[1:] if d is not None]
+            if math.prod(dims) > MAX_INPUT_ELEMENTS:
+                raise SpecError(
+                    f"{type(layer).__name__} on --input {shape.text} gives "
+                    f"{math.prod(dims):,} output elements; translate allows at most "
+                    f"{MAX_INPUT_ELEMENTS:,} (compare.translate.MAX_INPUT_ELEMENTS)"
+                )
+        return model
 
     def randomise(self, layer: Any, rng: np.random.Generator) -> None:
         for v in layer.weights:
@@ -235,7 +259,12 @@ class KerasSide:
                 v.assign(np.full(tuple(v.shape), value, dtype=str(v.dtype)))
 
     def dtype(self, leaves: list[Any]) -> str:
-        return "float32"  # each layer prints its own dtype
+        """The dtype of the built layers' weights (each layer prints its own)."""
+        for leaf in leaves:
+            for v in leaf.weights:
+                if "float" in str(v.dtype):
+                    return str(v.dtype)
+        return "float32"
 
     def input_dtype(self, pair_model: Any) -> str | None:
         return str(pair_model.inputs[0].dtype)

@@ -40,6 +40,9 @@ def _signature(cls: type) -> inspect.Signature:
     return sig
 
 
+_MISSING_ATTR: Any = object()
+
+
 def _values(module: Any, names: list[str]) -> dict[str, Any]:
     """Each constructor argument as the module holds it (the attribute of that name;
     a ``bias`` parameter tensor reads as whether there is one)."""
@@ -55,9 +58,6 @@ def _values(module: Any, names: list[str]) -> dict[str, Any]:
         if value is not _MISSING_ATTR and not isinstance(value, torch.Tensor):
             out[n] = value
     return out
-
-
-_MISSING_ATTR: Any = object()
 
 
 def _meta(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
