@@ -18,7 +18,14 @@ import pytest
 
 from compare.cli import main
 from compare.errors import SpecError
-from compare.translate import MAX_INPUT_ELEMENTS, parse_call, parse_input, translate
+from compare.translate import (
+    MAX_INPUT_ELEMENTS,
+    parse_call,
+    parse_input,
+    signature,
+    to_model,
+    translate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +282,26 @@ def test_helper_classes_are_imported_from_where_they_live():
         if not call.path.startswith("nn."):
             module = call.cls.__module__
             assert f"from {module} import {call.cls.__name__}" in t.code
+
+
+@pytest.mark.parametrize(
+    ("framework", "name", "first", "required"),
+    [
+        ("torch", "Conv2d", ("in_channels", "out_channels", "kernel_size", "stride"), 3),
+        ("torch", "LSTM", ("input_size", "hidden_size", "num_layers", "bias"), 2),
+        ("keras", "Conv2D", ("filters", "kernel_size", "strides", "padding"), 2),
+        ("keras", "GRU", ("units", "activation", "recurrent_activation", "use_bias"), 1),
+    ],
+)
+def test_signature_is_the_real_class_signature(framework, name, first, required):
+    params, count = signature(framework, name)
+    assert params[: len(first)] == first and count == required
+
+
+def test_to_model_is_what_the_importer_reads():
+    model, notes = to_model("nn.LSTM(16, 8, batch_first=True)", "16x10")
+    assert [layer.kind for layer in model.layers] == ["lstm"]
+    assert model.layers[0].return_sequences and "tuple" in notes[0]
 
 
 def test_input_layouts():

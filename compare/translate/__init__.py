@@ -57,6 +57,8 @@ __all__ = [
     "parse_input",
     "render_text",
     "run_cli",
+    "signature",
+    "to_model",
     "translate",
 ]
 
@@ -179,6 +181,73 @@ def _bind(side: Any, cls: type, call: ParsedCall) -> None:
         raise SpecError(f"{call.dotted}: {exc}; signature: {side.signature(cls)}") from exc
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The source layer as built from the call, and the importer's reading of it."""
+
+    side: Any
+    shape: InputShape
+    layer: Any
+    model: Any
+    dims: tuple[int, ...]
+    imported: Any
+    notes: list[str]
+
+
+def _read(call: ParsedCall, shape: InputShape) -> _Read:
+    """Resolve, bind, bound, build, wrap and import the call's layer."""
+    import numpy as np
+
+    src = _side(call.framework)
+    cls = src.resolve(call.class_name, call.dotted)
+    _bind(src, cls, call)
+    layer = src.construct(cls, call, shape, MAX_WEIGHTS)
+    own_dims, returns_tuple = src.probe(layer, call, shape, MAX_INPUT_ELEMENTS)
+    model = src.wrap(layer, returns_tuple, shape)
+    src.randomise(layer, np.random.default_rng(0))
+    imported = src.import_(model, shape)
+    notes = []
+    if returns_tuple:
+        notes.append(
+            f"{call.class_name} returns a tuple (output, state): its output, element [0], "
+            "is what is translated"
+        )
+    return _Read(src, shape, layer, model, tuple(own_dims), imported, notes)
+
+
+def signature(framework: str, class_name: str) -> tuple[tuple[str, ...], int]:
+    """(parameter names in order, number required) of a real layer class's constructor,
+    read with ``inspect.signature`` (``**kwargs`` left out).
+
+    Example:
+        >>> signature("torch", "Linear")
+        (('in_features', 'out_features', 'bias', 'device', 'dtype'), 2)
+    """
+    if framework not in SIDES:
+        raise SpecError(f"framework={framework!r} must be one of {', '.join(SIDES)}")
+    side = _side(framework)
+    cls = side.resolve(class_name, class_name)
+    params = [
+        p
+        for p in side.bind_signature(cls).parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    return tuple(p.name for p in params), sum(p.default is p.empty for p in params)
+
+
+def to_model(call: ParsedCall | str, input_text: str | None = None) -> tuple[Any, list[str]]:
+    """The spec the importer reads from the call's real layer (weights left out), and notes.
+
+    Example:
+        >>> model, notes = to_model("keras.layers.Dense(4)", "8")
+        >>> [layer.kind for layer in model.layers], notes
+        (['dense'], [])
+    """
+    parsed = parse_call(call) if isinstance(call, str) else call
+    read = _read(parsed, parse_input(input_text, parsed.framework))
+    return read.imported.model, read.notes
+
+
 def translate(text: str, input_text: str | None = None, *, dtype: str = "float32") -> Translation:
     """Translate a PyTorch or Keras constructor call on an input into the other framework.
 
@@ -197,32 +266,17 @@ def translate(text: str, input_text: str | None = None, *, dtype: str = "float32
             keras.layers.Conv2D(64, 7, strides=2),
         ])
     """
-    import numpy as np
-
     from compare.comparison import compare_model
 
     call = parse_call(text)
-    shape = parse_input(input_text, call.framework)
+    read = _read(call, parse_input(input_text, call.framework))
     target_name = "keras" if call.framework == "torch" else "torch"
-    src = _side(call.framework)
-    cls = src.resolve(call.class_name, call.dotted)
-    _bind(src, cls, call)
-    layer = src.construct(cls, call, shape, MAX_WEIGHTS)
-    own_dims, returns_tuple = src.probe(layer, call, shape, MAX_INPUT_ELEMENTS)
-    model = src.wrap(layer, returns_tuple, shape)
-    src.randomise(layer, np.random.default_rng(0))
-    imported = src.import_(model, shape)
-    notes = []
-    if returns_tuple:
-        notes.append(
-            f"{call.class_name} returns a tuple (output, state): its output, element [0], "
-            "is what is translated"
-        )
+    imported, shape, src = read.imported, read.shape, read.side
     result = compare_model(imported, dtype=dtype)
     dst = _side(target_name)
     from compare.translate.target import build_target
 
-    target = build_target(imported, src, dst, layer, model, own_dims, shape, dtype)
+    target = build_target(imported, src, dst, read.layer, read.model, read.dims, shape, dtype)
     return Translation(
         call,
         shape,
@@ -233,10 +287,10 @@ def translate(text: str, input_text: str | None = None, *, dtype: str = "float32
         target.weights,
         target.activations,
         tuple(target.calls),
-        tuple(own_dims),
+        read.dims,
         target.parity,
         target.reason,
-        tuple(notes + target.notes),
+        tuple(read.notes + target.notes),
     )
 
 
