@@ -127,8 +127,9 @@ def canonical(value: Any) -> Any:
     return value if short is _MISSING else short
 
 
-def signature_text(cls: type) -> str:
-    """The constructor's signature without annotations: what a call may pass.
+def signature_text(cls: type, sig: inspect.Signature | None = None) -> str:
+    """The constructor's signature (``sig``, else the class's own) without annotations:
+    what a call may pass.
 
     Example:
         >>> class Dense:
@@ -137,7 +138,7 @@ def signature_text(cls: type) -> str:
         'Dense(units, use_bias=True, **kwargs)'
     """
     try:
-        sig = inspect.signature(cls)
+        sig = sig or inspect.signature(cls)
     except (TypeError, ValueError):
         return f"{cls.__name__}(...)"
     parts = []

@@ -122,11 +122,7 @@ class TorchSide:
 
     def signature(self, cls: type) -> str:
         """The constructor's signature, as an error message shows it."""
-        return (
-            signature_text(cls)
-            if _signature(cls) == inspect.signature(cls)
-            else (f"{cls.__name__}{str(_signature(cls)).split(' ->')[0]}")
-        )
+        return signature_text(cls, _signature(cls))
 
     def construct(self, cls: type, call: ParsedCall, shape: InputShape, limit: int) -> Any:
         """The layer built from the call, after its cost was bounded on the meta device."""
