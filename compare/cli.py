@@ -96,8 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         "--input",
         metavar="SHAPE",
         help="input shape without batch axis, in the call's own layout: CxHxW (channels "
-        "first) for a PyTorch call, e.g. 3x224x224; HxWxC (channels last) for a Keras "
-        "call, e.g. 224x224x3; one number for a feature vector (optional for nn.Linear)",
+        "first) for a PyTorch call, e.g. 3x224x224 (a sequence: FEATURESxSTEPS); HxWxC "
+        "(channels last) for a Keras call, e.g. 224x224x3; one number for a feature "
+        "vector; int:STEPS for token ids",
     )
     translate.add_argument("--format", choices=("text", "json"), default="text")
     translate.add_argument("--dtype", choices=("float32", "float64"), default="float32")
