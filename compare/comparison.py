@@ -45,6 +45,19 @@ __all__ = ["SHAPE_ONLY", "Comparison", "compare", "compare_model", "state_ranges
 SHAPE_ONLY = "shape-only: weights never allocated, nothing ported or run"
 
 
+def _spec_of(model: Any, node: Any) -> dict[str, Any]:
+    """A layer's spec as records show it; in a graph, with its node name and inputs."""
+    spec: dict[str, Any] = node.layer.to_dict()
+    if not getattr(model, "wiring", ()):
+        return spec
+    return {"kind": spec.pop("kind"), "name": node.name, "inputs": list(node.inputs), **spec}
+
+
+def _shape_of(x: Any) -> Any:
+    """The shape of an input (a list of shapes for a node reading several values)."""
+    return [a.shape for a in x] if isinstance(x, list) else x.shape
+
+
 def _observed(y: Any) -> tuple[int | None, ...]:
     return (None, *(int(d) for d in y.shape[1:]))
 
@@ -182,8 +195,8 @@ def _compare_pair(
     rng = np.random.default_rng(seed)
     state_rng = np.random.default_rng(seed + 1)
 
-    def fresh(index: int) -> tuple[Any, Any]:
-        shape = pair.formulas[index].input
+    def fresh(index: int, position: int = 0) -> tuple[Any, Any]:
+        shape = pair.formulas[index].input_shapes[position]
         dims = [int(d) for d in shape.torch()[1:] if d is not None]
         if shape_only:  # only the shapes are used: no data allocated
             keras_dims = [int(d) for d in shape.keras()[1:] if d is not None]
@@ -205,8 +218,14 @@ def _compare_pair(
     chained = True
     for index, (node, formula) in enumerate(zip(graph.nodes, pair.formulas)):
         layer = node.layer
-        given = values[node.inputs[0]]
-        x_t, x_k = given if given is not None else fresh(index)
+        given = [values[name] for name in node.inputs]
+        operands = [v if v is not None else fresh(index, i) for i, v in enumerate(given)]
+        x_t: Any
+        x_k: Any
+        if len(operands) == 1:
+            x_t, x_k = operands[0]
+        else:  # a merge reads several values: each framework gets the list
+            x_t, x_k = [t for t, _ in operands], [k for _, k in operands]
         records: dict[str, FrameworkLayer] = {}
         outputs: dict[str, Any] = {}
         notes: dict[str, Any] = {}
@@ -228,7 +247,7 @@ def _compare_pair(
             if shape_only:
                 try:
                     x_dtype = "int64" if formula.input.dtype == "int" else dtype  # token ids
-                    outputs[name] = _Shaped(adapter.output_shape(built, x.shape, x_dtype))
+                    outputs[name] = _Shaped(adapter.output_shape(built, _shape_of(x), x_dtype))
                 except Exception as exc:  # framework refusing the shape
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:
@@ -267,7 +286,7 @@ def _compare_pair(
         elif len(outputs) == 2 and not errors:
             y_t, y_k = outputs["torch"], outputs["keras"]
             parity = measure(layouts.activation_to_keras(y_t, formula.output), y_k, dtype)
-            if diagnostics:
+            if diagnostics and len(node.inputs) == 1:
                 naive = naive_checks(Context(pair, index, x_t, x_k, y_t, y_k, read))
         elif errors:
             parity = Parity(Status.ERROR, detail="; ".join(f"{k}: {v}" for k, v in errors.items()))
@@ -287,7 +306,7 @@ def _compare_pair(
             LayerResult(
                 index,
                 layer.kind,
-                layer.to_dict(),
+                _spec_of(model, node),
                 formula.params,
                 formula.expression,
                 {"torch": formula.output.torch(), "keras": formula.output.keras()},

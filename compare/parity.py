@@ -157,18 +157,19 @@ class Pair:
             dims = tuple(int(d) for d in native[1:] if d is not None)
             input_dtype = "int64" if shape.dtype == "int" else None  # token ids
             side.model = get_adapter(name).assemble(
-                built, dims, self.dtype, input_dtype=input_dtype
+                built, dims, self.dtype, input_dtype=input_dtype, graph=self.model.graph
             )
         return side.model
 
     @property
     def torch(self) -> Any:
-        """The PyTorch model (``nn.Sequential``), channels-first."""
+        """The PyTorch model, channels-first: an ``nn.Sequential`` for a chain, a
+        ``torch.fx.GraphModule`` for a graph."""
         return self._assembled("torch")
 
     @property
     def keras(self) -> Any:
-        """The Keras model (``keras.Model``), channels-last."""
+        """The Keras model (a functional ``keras.Model``), channels-last."""
         return self._assembled("keras")
 
     def port(self, src: str = "torch") -> None:

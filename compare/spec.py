@@ -94,6 +94,8 @@ FIELD_ORDER = (
 
 
 INPUT_DTYPES = ("float", "int")
+#: The name of the model input's value in its graph.
+INPUT = "input"
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,11 @@ class Model:
     name: str
     input: Input
     layers: tuple[Layer, ...]
+    #: (node name, names of the values it reads) per layer; empty: a chain, node ``i``
+    #: named ``"i"`` reading node ``i - 1`` (the first reads ``"input"``).
+    wiring: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The values the model returns; empty: the last node.
+    outputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -384,19 +391,25 @@ class Model:
                 raise SpecError(
                     f"model '{self.name}', layer {index} ({layer.kind}): {exc}"
                 ) from exc
-        object.__setattr__(self, "layers", tuple(resolved))
-        # The model is a graph (a chain: one path); shape propagation along it checks
-        # every cross-layer rule and names the layer. The graph and the formulas are
-        # kept beside the fields (a frozen dataclass).
-        graph = Graph.chain(self.layers)
+        graph = self._graph_of(tuple(resolved))
+        # Layers are kept in the graph's topological order, so layer i is node i.
+        object.__setattr__(self, "layers", tuple(node.layer for node in graph.nodes))
+        if self.wiring:
+            object.__setattr__(
+                self, "wiring", tuple((node.name, node.inputs) for node in graph.nodes)
+            )
+            object.__setattr__(self, "outputs", graph.outputs)
+        # Shape propagation along the graph checks every cross-layer rule and names the
+        # layer. The graph and the formulas are kept beside the fields (frozen dataclass).
         formulas: list[LayerFormula] = []
+        position = {node.name: index for index, node in enumerate(graph.nodes)}
 
         def infer(node: Node, shapes: list[Shape]) -> Shape:
             try:
                 formula = node.layer.formula(tuple(shapes))
             except SpecError as exc:
                 raise SpecError(
-                    f"model '{self.name}', layer {node.name} ({node.layer.kind}): {exc}"
+                    f"model '{self.name}', {self.where(position[node.name])}: {exc}"
                 ) from exc
             formulas.append(formula)
             return formula.output
@@ -405,6 +418,40 @@ class Model:
         graph.walk(infer, {graph.inputs[0]: shape})
         object.__setattr__(self, "_graph", graph)
         object.__setattr__(self, "_formulas", tuple(formulas))
+
+    def _graph_of(self, layers: tuple[Layer, ...]) -> Graph:
+        if not self.wiring:
+            if self.outputs:
+                raise SpecError(f"model '{self.name}': outputs need named nodes (a graph)")
+            return Graph.chain(layers, INPUT)
+        if len(self.wiring) != len(layers):
+            raise SpecError(
+                f"model '{self.name}': wiring names {len(self.wiring)} nodes for "
+                f"{len(layers)} layers"
+            )
+        nodes = [
+            Node(name, layer, tuple(inputs))
+            for (name, inputs), layer in zip(self.wiring, layers, strict=True)
+        ]
+        outputs = self.outputs or (nodes[-1].name,)
+        try:
+            return Graph.ordered((INPUT,), nodes, outputs)
+        except SpecError as exc:
+            raise SpecError(f"model '{self.name}': {exc}") from exc
+
+    def where(self, index: int) -> str:
+        """How messages name layer ``index``: its position, its node name in a graph,
+        and its kind.
+
+        Example:
+            >>> from compare.catalog import seed_model
+            >>> seed_model().where(1)
+            'layer 1 (conv)'
+        """
+        layer = self.layers[index]
+        if self.wiring:
+            return f"layer {index} '{self.wiring[index][0]}' ({layer.kind})"
+        return f"layer {index} ({layer.kind})"
 
     @property
     def graph(self) -> Graph:
@@ -470,6 +517,34 @@ def _layer_kwargs(index: int, raw: Mapping[str, Any]) -> tuple[type[Layer], dict
     return cls, kwargs
 
 
+def _node_fields(
+    index: int, raw: Any, previous: str
+) -> tuple[tuple[str, tuple[str, ...]], Mapping[str, Any]]:
+    """A layer table's graph fields, ``name`` (default: its index) and ``inputs``
+    (default: the previous node), and the table without them."""
+    if not isinstance(raw, Mapping) or ("name" not in raw and "inputs" not in raw):
+        return (str(index), (previous,)), raw
+    rest = {k: v for k, v in raw.items() if k not in ("name", "inputs")}
+    name = raw.get("name", str(index))
+    if not isinstance(name, str) or not name.strip() or name == INPUT:
+        raise SpecError(
+            f"layer {index}: name={quote(name)} must be a non-empty string other than {INPUT!r}"
+        )
+    inputs = raw.get("inputs", [previous])
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if (
+        not isinstance(inputs, list | tuple)
+        or not inputs
+        or not all(isinstance(i, str) for i in inputs)
+    ):
+        raise SpecError(
+            f"layer {index} ({name}): inputs={quote(inputs)} must be a node name or a non-empty "
+            f"list of them ({INPUT!r} is the model input)"
+        )
+    return (name, tuple(inputs)), rest
+
+
 def layer_from_dict(raw: Mapping[str, Any], index: int = 0) -> Layer:
     """Build one layer spec from a mapping with a ``kind`` and fields (aliases allowed).
 
@@ -503,11 +578,11 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
         check_tree(raw)  # depth, size, int64, string keys: before any value is quoted
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
-    unknown = set(raw) - {"name", "input", "layers", "description"}
+    unknown = set(raw) - {"name", "input", "layers", "outputs", "description"}
     if unknown:
         raise SpecError(
             f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
-            "a model has name, input, layers (and an optional description)"
+            "a model has name, input, layers (and optional outputs and description)"
         )
     inp = raw.get("input")
     if not isinstance(inp, Mapping):
@@ -528,11 +603,27 @@ def model_from_dict(raw: Mapping[str, Any], default_name: str = "model") -> Mode
     if not isinstance(layers_raw, Sequence) or isinstance(layers_raw, str):
         raise SpecError(f"{where}: layers must be a list of layer tables")
     layers = []
+    wiring: list[tuple[str, tuple[str, ...]]] = []
+    previous = INPUT
     for index, item in enumerate(layers_raw):
         try:
+            node, item = _node_fields(index, item, previous)
             layers.append(layer_from_dict(item, index))
         except SpecError as exc:
             raise SpecError(f"{where}, {exc}") from exc
+        wiring.append(node)
+        previous = node[0]
+    outputs = raw.get("outputs", ())
+    if not isinstance(outputs, list | tuple) or not all(isinstance(o, str) for o in outputs):
+        raise SpecError(f"{where}: outputs={quote(outputs)} must be a list of node names")
+    if (
+        any(
+            name != str(i) or inputs != ((INPUT,) if i == 0 else (str(i - 1),))
+            for i, (name, inputs) in enumerate(wiring)
+        )
+        or outputs
+    ):
+        return Model(str(name), input_spec, tuple(layers), tuple(wiring), tuple(outputs))
     return Model(name=str(name), input=input_spec, layers=tuple(layers))
 
 

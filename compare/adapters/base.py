@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from compare.adapters import parts
+from compare.core.graph import Graph
 from compare.formulas import LayerFormula
 from compare.records import WeightFact
 from compare.spec import Layer
@@ -162,8 +163,10 @@ class Adapter(Protocol):
         input_shape: tuple[int, ...],
         dtype: str,
         input_dtype: str | None = None,
+        graph: Graph | None = None,
     ) -> Any:
-        """One real model object (``nn.Module`` / ``keras.Model``) chaining the layers.
+        """One real model object (``nn.Module`` / ``keras.Model``) of the layers, wired
+        as ``graph`` says (a chain when None; layer i is node i).
 
         ``input_dtype`` overrides the input's dtype (``"int64"`` for token ids)."""
         ...

@@ -23,6 +23,7 @@ from compare.adapters import keras_defaults, parts
 from compare.adapters._keras_import import keras
 from compare.adapters.base import Built, KindDefaults, Notes, Unsupported, WeightFact
 from compare.adapters.keras_modules import Role, read_variable, write_variable
+from compare.core.graph import Graph, Node
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 
@@ -98,7 +99,8 @@ class KerasAdapter(KindDefaults):
                 random.setstate(state)
             if layer.post_activation:
                 built = parts.only(self.name, "post_activation")(built, layer, dtype)
-            shape: Any = formula.input.keras()
+            shapes = [s.keras() for s in formula.input_shapes]
+            shape: Any = shapes[0] if len(shapes) == 1 else shapes
             for i, part in enumerate(built.obj):
                 part.build(shape)
                 if i + 1 < len(built.obj):
@@ -214,10 +216,23 @@ class KerasAdapter(KindDefaults):
         input_shape: tuple[int, ...],
         dtype: str,
         input_dtype: str | None = None,
+        graph: Graph | None = None,
     ) -> Any:
+        """A functional ``keras.Model``: the layers called on the values they read."""
         inputs = keras.Input(shape=input_shape, dtype=input_dtype or dtype)
-        y = inputs
-        for built in builts:
-            for part in built.obj:
+        if graph is None:
+            graph = Graph.chain(builts)
+
+        def call(node: Any, values: list[Any]) -> Any:
+            y: Any = values[0] if len(values) == 1 else values
+            for part in node.layer.obj:
                 y = part(y)
-        return keras.Model(inputs, y)
+            return y
+
+        env = Graph(
+            graph.inputs,
+            tuple(Node(n.name, b, n.inputs) for n, b in zip(graph.nodes, builts, strict=True)),
+            graph.outputs,
+        ).walk(call, {graph.inputs[0]: inputs})
+        outs = [env[name] for name in graph.outputs]
+        return keras.Model(inputs, outs[0] if len(outs) == 1 else outs)

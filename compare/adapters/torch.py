@@ -13,17 +13,36 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
 
 from compare import layouts
 from compare.adapters import parts
 from compare.adapters.base import Built, KindDefaults, Notes, Unsupported, WeightFact
 from compare.adapters.torch_modules import Crop, MoveAxis
+from compare.core.graph import Graph
 from compare.formulas import LayerFormula
 from compare.spec import Layer
 
 # Crop and MoveAxis are re-exported: compare.importers.torch imports them from here.
 __all__ = ["Crop", "MoveAxis", "TorchAdapter"]
+
+
+def _tensors(x: Any) -> list[torch.Tensor]:
+    """One array, or a list of them (a node reading several values), as tensors."""
+    arrays = x if isinstance(x, list) else [x]
+    return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+
+
+def _identifier(name: str) -> str:
+    """A node name as a submodule and fx node name (``"0"`` -> ``"node_0"``).
+
+    Example:
+        >>> _identifier("block 1.add"), _identifier("conv")
+        ('node_block_1_add', 'conv')
+    """
+    clean = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return clean if clean.isidentifier() and clean == name else f"node_{clean}"
+
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -100,7 +119,7 @@ class TorchAdapter(KindDefaults):
         module.train(training)
         try:
             with torch.no_grad():
-                return module(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+                return module(*_tensors(x)).numpy()
         finally:
             module.eval()
 
@@ -113,7 +132,7 @@ class TorchAdapter(KindDefaults):
             try:  # swap the tensors behind the parameters: no copy, nothing re-registered
                 for p, a in zip(params, weights.values()):
                     p.data = torch.from_numpy(np.ascontiguousarray(a))
-                return built.obj(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+                return built.obj(*_tensors(x)).numpy()
             finally:
                 for p, data in zip(params, saved):
                     p.data = data
@@ -121,10 +140,11 @@ class TorchAdapter(KindDefaults):
     def output_shape(
         self, built: Built, input_shape: tuple[int, ...], dtype: str
     ) -> tuple[int, ...]:
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         with torch.no_grad():
             x_dtype = torch.int64 if dtype == "int64" else _DTYPES[dtype]  # token ids
-            x = torch.empty(input_shape, dtype=x_dtype, device="meta")
-            return tuple(int(d) for d in built.obj(x).shape)
+            xs = [torch.empty(shape, dtype=x_dtype, device="meta") for shape in shapes]
+            return tuple(int(d) for d in built.obj(*xs).shape)
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         module: nn.Module = built.obj
@@ -173,5 +193,19 @@ class TorchAdapter(KindDefaults):
         input_shape: tuple[int, ...],
         dtype: str,
         input_dtype: str | None = None,
+        graph: Graph | None = None,
     ) -> Any:
-        return nn.Sequential(*(b.obj for b in builts)).to(_DTYPES[dtype]).eval()
+        """An ``nn.Sequential`` for a chain; for a graph, a ``torch.fx.GraphModule`` with
+        one ``call_module`` per node (its submodules named after the nodes)."""
+        if graph is None or graph.is_chain:
+            return nn.Sequential(*(b.obj for b in builts)).to(_DTYPES[dtype]).eval()
+        root = nn.Module()
+        fx_graph = fx.Graph()
+        env = {name: fx_graph.placeholder(_identifier(name)) for name in graph.inputs}
+        for node, built in zip(graph.nodes, builts, strict=True):
+            target = _identifier(node.name)
+            root.add_module(target, built.obj)
+            env[node.name] = fx_graph.call_module(target, tuple(env[name] for name in node.inputs))
+        outs = [env[name] for name in graph.outputs]
+        fx_graph.output(outs[0] if len(outs) == 1 else tuple(outs))
+        return fx.GraphModule(root, fx_graph).to(_DTYPES[dtype]).eval()

@@ -21,6 +21,7 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
+    "graphs.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:

@@ -124,6 +124,18 @@ class LayerFormula:
     #: Elements of running statistics a layer keeps (batch norm's moving mean and
     #: variance): not parameters in the spec's sense, counted apart from ``params``.
     state: int = 0
+    #: Every input's shape when the layer reads more than one (a merge); else empty.
+    inputs: tuple[Shape, ...] = ()
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        """The shape of every input, in order (``(input,)`` for a one-input layer).
+
+        Example:
+            >>> LayerFormula(0, "0", Shape(3), Shape(3)).input_shapes
+            (Shape(channels=3, size=(), flattened_from=None, dtype='float'),)
+        """
+        return self.inputs or (self.input,)
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:

@@ -185,6 +185,8 @@ def spec_text(spec: dict[str, Any]) -> str:
         ...            "padding": "valid", "dilation": [1, 1], "use_bias": True,
         ...            "filters": 8, "groups": 1})
         'filters=8, kernel_size=3x3'
+        >>> spec_text({"kind": "add", "name": "sum", "inputs": ["c2", "input"]})
+        "name='sum', inputs=c2+input"
     """
     import dataclasses
 
@@ -192,11 +194,14 @@ def spec_text(spec: dict[str, Any]) -> str:
 
     cls = registry.kinds().get(str(spec.get("kind")))
     defaults = {} if cls is None else {f.name: f.default for f in dataclasses.fields(cls)}
-    first = ("filters", "units", "depth_multiplier")
+    first = ("name", "inputs", "filters", "units", "depth_multiplier")
     keys = sorted((k for k in spec if k != "kind"), key=lambda k: (k not in first, 0))
     parts = []
     for key in keys:
         value = spec[key]
+        if key == "inputs":  # a graph node's connections: what it reads
+            parts.append("inputs=" + "+".join(str(v) for v in value))
+            continue
         values = value if isinstance(value, list) else [value]
         if key != "kernel_size" and key in defaults and all(v == defaults[key] for v in values):
             continue
