@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compare.errors import SpecError, SpecFileError
+from compare.jobs import compare_one, compare_parallel
 from compare.records import ModelResult
 from compare.spec import Model
 
@@ -106,19 +107,6 @@ def load_all(files: Iterable[Source]) -> list[Item]:
     return items
 
 
-def _compare_one(
-    item: Item, dtype: str, parity: bool = True, diagnostics: bool = True
-) -> ModelResult:
-    from compare.comparison import compare_model
-
-    try:
-        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics)
-    except Exception as exc:  # an unexpected failure is this model's result, not the batch's
-        name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
-        message = " ".join(str(exc).split())[:300]
-        return ModelResult(name, None, (), error=f"{type(exc).__name__}: {message}", dtype=dtype)
-
-
 def compare_all(
     items: Sequence[Item],
     *,
@@ -141,8 +129,6 @@ def compare_all(
         ['error']
     """
     if jobs > 1:
-        from compare.jobs import compare_parallel
-
         done_all = compare_parallel(
             items, jobs, dtype=dtype, parity=parity, diagnostics=diagnostics
         )
@@ -156,7 +142,7 @@ def compare_all(
             # No keras.backend.clear_session() between models: compare names its layers
             # itself and keeps no model alive, so RSS stays flat without it (scripts/bench.py
             # measures this), while each call costs ~130 ms (it runs a full gc.collect()).
-            results.append(_compare_one(item, dtype, parity, diagnostics))
+            results.append(compare_one(item, dtype, parity, diagnostics))
             if not frozen and len(items) > 1:
                 # Once the frameworks are imported, their large, long-lived object graphs
                 # are moved out of the collector's way for the rest of the batch (every

@@ -18,8 +18,9 @@ from typing import Any
 from compare.comparison import compare_model
 from compare.errors import SpecError
 from compare.records import ModelResult
+from compare.spec import Model
 
-__all__ = ["compare_parallel"]
+__all__ = ["compare_one", "compare_parallel"]
 
 
 def _worker_init() -> None:
@@ -27,10 +28,25 @@ def _worker_init() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _compare_chunk(chunk: list[Any], kwargs: dict[str, Any]) -> list[ModelResult]:
-    from compare.batch import _compare_one
+def compare_one(
+    item: Model | SpecError, dtype: str, parity: bool = True, diagnostics: bool = True
+) -> ModelResult:
+    """``compare_model(item, ...)``, with an unexpected failure as this model's result.
 
-    return [_compare_one(item, **kwargs) for item in chunk]
+    Example:
+        >>> compare_one(SpecError("model 'x': broken"), "float32").status
+        'error'
+    """
+    try:
+        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics)
+    except Exception as exc:  # an unexpected failure is this model's result, not the batch's
+        name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
+        message = " ".join(str(exc).split())[:300]
+        return ModelResult(name, None, (), error=f"{type(exc).__name__}: {message}", dtype=dtype)
+
+
+def _compare_chunk(chunk: list[Any], kwargs: dict[str, Any]) -> list[ModelResult]:
+    return [compare_one(item, **kwargs) for item in chunk]
 
 
 def _failed(model: Any, exc: BaseException, dtype: str) -> ModelResult:
@@ -71,11 +87,8 @@ def compare_parallel(
             todo.append(index)
     workers = min(jobs, len(todo))
     if workers <= 1:
-        from compare.batch import compare_all
-
-        serial = compare_all([items[i] for i in todo], **kwargs)
-        for index, result in zip(todo, serial):
-            results[index] = result
+        for index in todo:
+            results[index] = compare_one(items[index], **kwargs)
     else:
         # Contiguous chunks, a few per worker: each worker keeps its frameworks
         # warm, and a slow model holds back only its own chunk.

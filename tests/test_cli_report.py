@@ -88,7 +88,7 @@ def test_unknown_kind_is_a_failed_model_with_a_row(capsys, tmp_path):
     )
     code, err = run(capsys, spec, "-o", tmp_path / "out", "--format", "md,csv")
     assert code == EXIT_FAILED
-    message = "model 'pooled', layer 0: unknown kind='pool'; known kinds: activation, avg_pool"
+    message = "model 'pooled', layer 0: unknown kind='pool'; known kinds: activation, add, "
     assert message in err
     assert "unknown kind='pool'" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     table = (tmp_path / "out" / "report.csv").read_text(encoding="utf-8").splitlines()
