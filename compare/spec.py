@@ -127,6 +127,9 @@ class Layer:
     #: Whether both frameworks hold the same weight roles, each ported by its
     #: ``layout``; a kind whose roles differ by side (two biases) overrides ``port``.
     ported_by_role: ClassVar[bool] = True
+    #: Whether the kind computes the identity at inference (dropout): a pair of models
+    #: that differ only by such a layer on one side compute the same function.
+    inference_identity: ClassVar[bool] = False
 
     def resolved(self, rank: int) -> Layer:
         """This spec with every per-axis field as a tuple of ``rank`` ints.

@@ -125,14 +125,11 @@ def _port(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> None:
         adapter.set_weights(built, port_weights(layer, formula, weights, shapes, to="keras"))
 
 
-#: Kinds that compute the identity at inference: present on one side only, they are
-#: not a structural difference (their indices are left out of the pairing).
-INFERENCE_NO_OPS = ("dropout",)
-
-
 def _kept(reading: Reading) -> list[int]:
+    """Layers that are not the identity at inference (``Layer.inference_identity``):
+    present on one side only, those are no structural difference."""
     layers = reading.imported.model.layers
-    return [i for i, layer in enumerate(layers) if layer.kind not in INFERENCE_NO_OPS]
+    return [i for i, layer in enumerate(layers) if not layer.inference_identity]
 
 
 def _paired(model: Model, kept: list[int]) -> Model:

@@ -32,6 +32,7 @@ class Dropout(Layer):
     rate: float = 0.5
     kind: ClassVar[str] = "dropout"
     field_aliases: ClassVar[dict[str, str]] = {"p": "rate"}
+    inference_identity: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         object.__setattr__(
