@@ -167,9 +167,8 @@ def _probe(model: Any, seed: int, batch: int) -> np.ndarray:
     first layer's vocabulary for an integer input."""
     rng = np.random.default_rng(seed)
     if model.input.dtype == "int":
-        from compare.sequence import token_high
-
-        return rng.integers(0, token_high(model.layers[0]), (batch, *model.input.size))
+        high = model.layers[0].input_high()
+        return rng.integers(0, high, (batch, *model.input.size))
     dims = (model.input.channels, *model.input.size)
     return rng.standard_normal((batch, *dims)).astype("float32")
 

@@ -8,8 +8,8 @@ import pytest
 
 from compare.cli import main
 from compare.errors import SpecError, SpecFileError
+from compare.kinds.dropout.spec import Dropout
 from compare.spec import Conv, Dense, model_from_dict
-from compare.spec_layers import Dropout
 from compare.specfile import parse_text
 
 BASE = {"name": "m", "input": {"channels": 2, "size": [4]}}

@@ -14,6 +14,10 @@ from compare.adapters import get_adapter
 from compare.adapters.base import Unsupported
 from compare.catalog import EXPECTED_UNSUPPORTED, catalog_files
 from compare.importers import UnmappableError, spec_differences
+from compare.kinds.activation.spec import Activation
+from compare.kinds.dropout.spec import Dropout
+from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from compare.spec import (
     Conv,
     ConvTranspose,
@@ -23,17 +27,6 @@ from compare.spec import (
     Input,
     Model,
     SeparableConv,
-)
-from compare.spec_layers import (
-    Activation,
-    AvgPool,
-    BatchNorm,
-    Dropout,
-    GlobalAvgPool,
-    GlobalMaxPool,
-    GroupNorm,
-    LayerNorm,
-    MaxPool,
 )
 from compare.specfile import load
 from compare.testing import assert_equivalent

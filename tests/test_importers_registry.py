@@ -17,7 +17,7 @@ from torch import nn
 from compare.core import registry
 from compare.importers import UnmappableError, from_keras, from_torch
 from compare.importers.base import Fold, Part
-from compare.spec_layers import Dropout
+from compare.kinds.dropout.spec import Dropout
 
 
 class Halve(nn.Module):

@@ -133,8 +133,7 @@ def test_the_diagnostics_engines_name_no_kind(engine):
     imported = {
         alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-        and node.module in ("compare.spec", "compare.spec_layers")
+        if isinstance(node, ast.ImportFrom) and node.module == "compare.spec"
         for alias in node.names
     }
     assert imported <= {"Layer", "Model", "Input"}

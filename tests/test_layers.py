@@ -12,20 +12,13 @@ from compare import SpecError
 from compare.catalog import catalog_files
 from compare.comparison import compare_model
 from compare.formulas import infer
+from compare.kinds.activation.spec import Activation
+from compare.kinds.dropout.spec import Dropout
+from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from compare.layouts import activation_to_keras, activation_to_torch
 from compare.parity import build, measure
 from compare.spec import Conv, Dense, Input, Model, layer_from_dict
-from compare.spec_layers import (
-    Activation,
-    AvgPool,
-    BatchNorm,
-    Dropout,
-    GlobalAvgPool,
-    GlobalMaxPool,
-    GroupNorm,
-    LayerNorm,
-    MaxPool,
-)
 from compare.specfile import load
 
 # (id, input channels, input size, layer)

@@ -238,7 +238,7 @@ def _max_pool1d_reference(x, pool, stride, pads):
 )
 def test_max_pool1d_against_numpy(size, padding, pads, frameworks):
     from compare.adapters import get_adapter
-    from compare.spec_layers import MaxPool
+    from compare.kinds.pool.spec import MaxPool
 
     model = Model("mp", Input(2, (size,)), (MaxPool(pool_size=3, strides=2, padding=padding),))
     pair = compare.build(model, dtype="float64")

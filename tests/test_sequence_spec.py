@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from compare import SpecError
 from compare.formulas import Shape, infer, layer_formula
-from compare.sequence import (
+from compare.kinds.recurrent.spec import (
     GATE_ORDER,
     gate_permutation,
     gates,

@@ -38,7 +38,7 @@ def defaults_table(model: ModelResult) -> tuple[list[str], list[list[str]]]:
     Example (Keras' momentum 0.99 is 0.01 in the spec's, PyTorch's, convention):
         >>> from compare.comparison import compare_model
         >>> from compare.spec import Input, Model
-        >>> from compare.spec_layers import BatchNorm
+        >>> from compare.kinds.norm.spec import BatchNorm
         >>> result = compare_model(Model("bn", Input(3, (4, 4)), (BatchNorm(),)), parity=False)
         >>> defaults_table(result)[1][0]
         ['0', 'batch_norm', 'momentum', '0.1', '0.1', '0.01', 'differs']
