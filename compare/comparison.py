@@ -278,7 +278,10 @@ def _compare_pair(
                 built.classes,
                 output_shape=_observed(outputs[name]) if name in outputs else None,
                 notes=tuple(text for _, text in built.notes),
-                **facts,
+                weights=facts.weights,
+                trainable_params=facts.trainable_params,
+                non_trainable_params=facts.non_trainable_params,
+                buffers=facts.buffers,
             )
         naive: dict[str, Any] = {}
         if shape_only and len(outputs) == 2 and not errors:

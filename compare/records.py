@@ -16,6 +16,7 @@ __all__ = [
     "STATUSES",
     "DefaultValue",
     "Difference",
+    "Facts",
     "FrameworkLayer",
     "Initialiser",
     "LayerResult",
@@ -65,6 +66,22 @@ class WeightFact:
     axes: tuple[str, ...]
     trainable: bool
     role: str | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one framework holds for one layer, read back from it: every weight, and
+    the trainable / non-trainable parameter and buffer element counts.
+
+    Example:
+        >>> Facts((WeightFact("bias", (8,), ("O",), True, "bias"),), 8, 0, 0).trainable_params
+        8
+    """
+
+    weights: tuple[WeightFact, ...]
+    trainable_params: int
+    non_trainable_params: int
+    buffers: int
 
 
 def _shape(shape: tuple[int | None, ...] | None) -> list[int | None] | None:

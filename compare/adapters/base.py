@@ -16,7 +16,7 @@ import numpy as np
 from compare.adapters import parts
 from compare.core.graph import Graph
 from compare.formulas import LayerFormula
-from compare.records import WeightFact
+from compare.records import Facts, WeightFact
 from compare.spec import Layer
 
 __all__ = ["Adapter", "Built", "KindDefaults", "Made", "Notes", "Unsupported", "WeightFact"]
@@ -125,7 +125,7 @@ class Adapter(Protocol):
         weights, leaving them untouched."""
         ...
 
-    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> Facts:
         """Weights (name, shape, axes), trainable / non-trainable / buffer counts."""
         ...
 

@@ -25,6 +25,7 @@ from compare.adapters.base import Built, KindDefaults, Notes, Unsupported, Weigh
 from compare.adapters.keras_modules import Role, read_variable, write_variable
 from compare.core.graph import Graph, Node
 from compare.formulas import LayerFormula
+from compare.records import Facts
 from compare.spec import Layer
 
 __all__ = ["KerasAdapter"]
@@ -147,7 +148,7 @@ class KerasAdapter(KindDefaults):
         layer, attr, _ = ref
         return getattr(layer, attr, None)
 
-    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> Facts:
         role_of = {
             id(self._variable(ref)): role
             for role, ref in built.roles.items()
@@ -177,12 +178,7 @@ class KerasAdapter(KindDefaults):
                 for v in part.variables
                 if id(v) not in weight_ids
             )
-        return {
-            "weights": tuple(weights),
-            "trainable_params": trainable,
-            "non_trainable_params": non_trainable,
-            "buffers": buffers,
-        }
+        return Facts(tuple(weights), trainable, non_trainable, buffers)
 
     def get_weights(self, built: Built) -> dict[str, np.ndarray]:
         out = {}

@@ -21,6 +21,7 @@ from compare.adapters.base import Built, KindDefaults, Notes, Unsupported, Weigh
 from compare.adapters.torch_modules import Crop, MoveAxis
 from compare.core.graph import Graph
 from compare.formulas import LayerFormula
+from compare.records import Facts
 from compare.spec import Layer
 
 # Crop and MoveAxis are re-exported: compare.importers.torch imports them from here.
@@ -146,7 +147,7 @@ class TorchAdapter(KindDefaults):
             xs = [torch.empty(shape, dtype=x_dtype, device="meta") for shape in shapes]
             return tuple(int(d) for d in built.obj(*xs).shape)
 
-    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> dict[str, Any]:
+    def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> Facts:
         module: nn.Module = built.obj
         role_of = {id(getattr(*ref)): role for role, ref in built.roles.items()}
         weights = []
@@ -162,12 +163,7 @@ class TorchAdapter(KindDefaults):
             else:
                 non_trainable += param.numel()
         buffers = sum(b.numel() for b in module.buffers())
-        return {
-            "weights": tuple(weights),
-            "trainable_params": trainable,
-            "non_trainable_params": non_trainable,
-            "buffers": buffers,
-        }
+        return Facts(tuple(weights), trainable, non_trainable, buffers)
 
     def get_weights(self, built: Built) -> dict[str, np.ndarray]:
         return {
