@@ -442,3 +442,28 @@ def test_unmapped_functions_and_batch_breaking_outputs_are_named():
     reasons = {item.path: item.reason for item in info.value.items}
     assert "no importer maps this function or method" in reasons["hardswish"]
     assert "not one tensor that keeps the batch axis" in reasons["sum_1"]
+
+
+def test_every_branch_of_a_forward_is_named_at_once_not_just_the_first():
+    class TwoResiduals(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(2, 2, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+
+        def forward(self, x):
+            x = x + self.a(x)
+            return torch.cat([x, self.b(x)], dim=1)
+
+    with pytest.raises(UnmappableError, match=r"not a straight chain in 2 places: 'add' .*; 'cat'"):
+        compare.from_torch(TwoResiduals(), input="2x4x4")
+
+
+def test_every_merge_of_a_keras_model_is_named_at_once():
+    inputs = keras.Input((4, 4, 2))
+    x = keras.layers.Add()([inputs, keras.layers.Conv2D(2, 3, padding="same")(inputs)])
+    y = keras.layers.Concatenate()([x, keras.layers.Conv2D(2, 1)(x)])
+    with pytest.raises(UnmappableError) as info:
+        compare.from_keras(keras.Model(inputs, y))
+    text = str(info.value)
+    assert "(keras.layers.Add): it takes 2 inputs (a merge)" in text
+    assert "(keras.layers.Concatenate): it takes 2 inputs (a merge)" in text

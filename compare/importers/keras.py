@@ -236,13 +236,17 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     probe = _probe(input_shape, leaves, found)
     x: Any = probe
     pieces: list[Piece] = []
+    merged = False  # after a merge no chain shape carries on: only further merges are named
     for path, layer in leaves:
         in_shape = _shape(np.asarray(x))
         inputs = _inputs(layer)
         if inputs > 1:
             reason = f"it takes {inputs} inputs (a merge); a chain passes one tensor on"
             pieces.append(Piece(path, _qualname(layer), in_shape, in_shape, layer, problem=reason))
-            break
+            merged = True
+            continue
+        if merged:
+            continue
         try:
             y = keras.ops.convert_to_numpy(layer(x))
         except Exception as exc:

@@ -269,6 +269,7 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
     if len(inputs) != 1:
         return [], f"its forward takes {len(inputs)} inputs; a chain takes one"
     current, sides, steps = inputs[0], list[fx.Node](), []
+    branches: list[str] = []  # every place the forward is not a chain, named at once
     for node in nodes[1:]:
         used = node.all_input_nodes
         if node.op == "get_attr":
@@ -280,15 +281,20 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
         if current not in used or any(n not in allowed for n in used):
             names = ", ".join(n.name for n in used) or "no earlier value"
             target = getattr(node.target, "__name__", node.target)
-            return [], (
-                f"its forward is not a straight chain: {node.name!r} ({node.op} {target}) "
-                f"uses {names}, not just {current.name!r}"
+            branches.append(
+                f"{node.name!r} ({node.op} {target}) uses {names}, not just {current.name!r}"
             )
+            current, sides = node, []
+            continue
         if node.op == "call_module" and (len(node.args) != 1 or node.kwargs):
             return [], f"its forward calls {node.target!r} with more than the chain value"
         if node.op != "output":
             steps.append((node, current, [s for s in sides if s in _needed(node, sides)]))
         current, sides = node, []
+    if branches:
+        where = "; ".join(branches)
+        places = f" in {len(branches)} places" if len(branches) > 1 else ""
+        return [], f"its forward is not a straight chain{places}: {where}"
     return steps, None
 
 
