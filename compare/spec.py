@@ -177,6 +177,27 @@ class Layer:
             out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
+    def per_axis(self, name: str) -> tuple[int, ...]:
+        """A per-axis field of a resolved spec, one int per spatial axis (a ``Model``
+        resolves its layers against the input's rank); SpecError before that.
+
+        Example:
+            >>> from compare.spec import Conv
+            >>> Conv(filters=2, kernel_size=3).resolved(2).per_axis("kernel_size")
+            (3, 3)
+            >>> Conv(filters=2, kernel_size=3).per_axis("kernel_size")
+            Traceback (most recent call last):
+            ...
+            compare.errors.SpecError: kind='conv': kernel_size=3 is not resolved ...
+        """
+        value = getattr(self, name)
+        if not isinstance(value, tuple):
+            raise SpecError(
+                f"kind='{self.kind}': {name}={fmt(value)} is not resolved to one value per "
+                "spatial axis yet (place the layer in a Model)"
+            )
+        return value
+
     # -- what a kind defines (framework-free); the engines call only these ------------
     def formula(self, inputs: tuple[Shape, ...]) -> LayerFormula:
         """The formula of this resolved layer on its input shapes (raises SpecError).

@@ -75,11 +75,14 @@ def _conv_padding(
         return [], layer.padding, ()
     if all(a == 0 and b == 0 for a, b in formula.pads):
         return [], "valid", ()
-    assert isinstance(layer.kernel_size, tuple)
-    assert isinstance(layer.strides, tuple) and isinstance(layer.dilation, tuple)
     tf_same = tuple(
         same_pads(n, k, s, d)
-        for n, k, s, d in zip(formula.input.size, layer.kernel_size, layer.strides, layer.dilation)
+        for n, k, s, d in zip(
+            formula.input.size,
+            layer.per_axis("kernel_size"),
+            layer.per_axis("strides"),
+            layer.per_axis("dilation"),
+        )
     )
     if tf_same == formula.pads:
         note = f"padding={formula.pads} is exactly what padding='same' does here"
@@ -186,7 +189,6 @@ def build_depthwise_conv(
     """
     rank, c, m = formula.input.rank, formula.input.channels, layer.depth_multiplier
     pre, padding, notes = _conv_padding(layer, formula, name, dtype)
-    assert isinstance(layer.kernel_size, tuple)
     common = dict(
         strides=layer.strides,
         padding=padding,
@@ -196,11 +198,11 @@ def build_depthwise_conv(
         dtype=dtype,
     )
     if rank in _DEPTHWISE:
-        conv = _DEPTHWISE[rank](layer.kernel_size, depth_multiplier=m, **common)
+        conv = _DEPTHWISE[rank](layer.per_axis("kernel_size"), depth_multiplier=m, **common)
         role_shape = None
     else:
-        conv = _CONV[rank](c * m, layer.kernel_size, groups=c, **common)
-        role_shape = (*layer.kernel_size, c, m)
+        conv = _CONV[rank](c * m, layer.per_axis("kernel_size"), groups=c, **common)
+        role_shape = (*layer.per_axis("kernel_size"), c, m)
         text = f"Keras has no DepthwiseConv{rank}D: Conv{rank}D(groups={c}) computes the same"
         notes += (("realisation", text),)
     roles = {"depthwise_kernel": (conv, "kernel", role_shape), "bias": (conv, "bias", None)}
@@ -223,12 +225,11 @@ def build_separable_conv(
     """
     rank, c, m = formula.input.rank, formula.input.channels, layer.depth_multiplier
     pre, padding, notes = _conv_padding(layer, formula, name, dtype)
-    assert isinstance(layer.kernel_size, tuple)
     common = dict(strides=layer.strides, padding=padding, dilation_rate=layer.dilation)
     if rank in _SEPARABLE:
         conv = _SEPARABLE[rank](
             layer.filters,
-            layer.kernel_size,
+            layer.per_axis("kernel_size"),
             depth_multiplier=m,
             use_bias=layer.use_bias,
             name=name,
@@ -243,7 +244,7 @@ def build_separable_conv(
         return [*pre, conv], roles, notes
     depthwise = _CONV[rank](
         c * m,
-        layer.kernel_size,
+        layer.per_axis("kernel_size"),
         groups=c,
         use_bias=False,
         name=f"{name}_depthwise",
@@ -257,7 +258,7 @@ def build_separable_conv(
     )
     notes += (("realisation", text),)
     roles = {
-        "depthwise_kernel": (depthwise, "kernel", (*layer.kernel_size, c, m)),
+        "depthwise_kernel": (depthwise, "kernel", (*layer.per_axis("kernel_size"), c, m)),
         "pointwise_kernel": (pointwise, "kernel", None),
         "bias": (pointwise, "bias", None),
     }

@@ -76,25 +76,32 @@ class _ConvBase(Layer):
             )
 
     def _pads(self, shape: Shape) -> Pads:
-        assert isinstance(self.kernel_size, tuple)
-        assert isinstance(self.strides, tuple) and isinstance(self.dilation, tuple)
         if self.padding == "valid":
             return tuple((0, 0) for _ in shape.size)
         if self.padding == "same":
             return tuple(
                 same_pads(n, k, s, d)
-                for n, k, s, d in zip(shape.size, self.kernel_size, self.strides, self.dilation)
+                for n, k, s, d in zip(
+                    shape.size,
+                    self.per_axis("kernel_size"),
+                    self.per_axis("strides"),
+                    self.per_axis("dilation"),
+                )
             )
         assert isinstance(self.padding, tuple)
         return tuple((p, p) for p in self.padding)
 
     def _spatial_out(self, shape: Shape) -> tuple[Pads, tuple[int, ...]]:
-        assert isinstance(self.kernel_size, tuple)
-        assert isinstance(self.strides, tuple) and isinstance(self.dilation, tuple)
         pads = self._pads(shape)
         out = []
         for axis, (n, k, s, d, p) in enumerate(
-            zip(shape.size, self.kernel_size, self.strides, self.dilation, pads)
+            zip(
+                shape.size,
+                self.per_axis("kernel_size"),
+                self.per_axis("strides"),
+                self.per_axis("dilation"),
+                pads,
+            )
         ):
             effective = d * (k - 1) + 1
             if effective > n + p[0] + p[1]:
@@ -174,11 +181,12 @@ class _Grouped(_ConvBase):
     def _grouped_params(self, shape: Shape) -> tuple[int, str]:
         """Parameter count and its expression without the total: each of ``filters``
         sees kernel * channels / groups inputs, plus one bias each."""
-        assert isinstance(self.kernel_size, tuple)
-        per_filter = prod(self.kernel_size) * shape.channels // self.groups
+        per_filter = prod(self.per_axis("kernel_size")) * shape.channels // self.groups
         params = self.filters * per_filter + (self.filters if self.use_bias else 0)
         group = f"/{self.groups}" if self.groups > 1 else ""
-        text = f"{self.filters}*({_kernel_text(self.kernel_size)}*{shape.channels}{group})"
+        text = (
+            f"{self.filters}*({_kernel_text(self.per_axis('kernel_size'))}*{shape.channels}{group})"
+        )
         text += f"+{self.filters}" if self.use_bias else ""
         return params, text
 
@@ -279,12 +287,16 @@ class ConvTranspose(_Grouped):
             (8,)
         """
         self._need_spatial(shape)
-        assert isinstance(self.kernel_size, tuple) and isinstance(self.output_padding, tuple)
-        assert isinstance(self.strides, tuple) and isinstance(self.dilation, tuple)
         self._check_groups(shape)
         crops, extend, size = [], [], []
         for axis, (n, k, s, d, op) in enumerate(
-            zip(shape.size, self.kernel_size, self.strides, self.dilation, self.output_padding)
+            zip(
+                shape.size,
+                self.per_axis("kernel_size"),
+                self.per_axis("strides"),
+                self.per_axis("dilation"),
+                self.per_axis("output_padding"),
+            )
         ):
             if op >= max(s, d):
                 raise SpecError(
@@ -399,11 +411,10 @@ class DepthwiseConv(_Depthwise):
             30
         """
         self._need_spatial(shape)
-        assert isinstance(self.kernel_size, tuple)
         pads, size = self._spatial_out(shape)
         c, m = shape.channels, self.depth_multiplier
-        params = c * m * prod(self.kernel_size) + (c * m if self.use_bias else 0)
-        text = f"{c}*{m}*({_kernel_text(self.kernel_size)})"
+        params = c * m * prod(self.per_axis("kernel_size")) + (c * m if self.use_bias else 0)
+        text = f"{c}*{m}*({_kernel_text(self.per_axis('kernel_size'))})"
         text += f"+{c * m}" if self.use_bias else ""
         return LayerFormula(params, f"{text} = {params}", shape, Shape(c * m, size), pads)
 
@@ -436,10 +447,11 @@ class SeparableConv(_Depthwise):
             43
         """
         self._need_spatial(shape)
-        assert isinstance(self.kernel_size, tuple)
         pads, size = self._spatial_out(shape)
         c, m, f = shape.channels, self.depth_multiplier, self.filters
-        params = c * m * prod(self.kernel_size) + c * m * f + (f if self.use_bias else 0)
-        text = f"{c}*{m}*({_kernel_text(self.kernel_size)})+{f}*({c}*{m})"
+        params = (
+            c * m * prod(self.per_axis("kernel_size")) + c * m * f + (f if self.use_bias else 0)
+        )
+        text = f"{c}*{m}*({_kernel_text(self.per_axis('kernel_size'))})+{f}*({c}*{m})"
         text += f"+{f}" if self.use_bias else ""
         return LayerFormula(params, f"{text} = {params}", shape, Shape(f, size), pads)

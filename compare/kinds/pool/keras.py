@@ -48,7 +48,6 @@ _sig = signature_default
 def _pool_padding(layer: _Pool, formula: LayerFormula) -> str | None:
     """'valid' or 'same' when Keras' own padding is exactly the spec's, else None."""
     assert formula.pads is not None
-    assert isinstance(layer.pool_size, tuple) and isinstance(layer.strides, tuple)
     if layer.ceil_mode:
         raise Unsupported(
             "Keras pooling has no ceil_mode (PyTorch's extra window over the end of the input)"
@@ -56,7 +55,10 @@ def _pool_padding(layer: _Pool, formula: LayerFormula) -> str | None:
     if all(a == 0 and b == 0 for a, b in formula.pads):
         return "valid"
     tf_same = tuple(
-        same_pads(n, k, s, 1) for n, k, s in zip(formula.input.size, layer.pool_size, layer.strides)
+        same_pads(n, k, s, 1)
+        for n, k, s in zip(
+            formula.input.size, layer.per_axis("pool_size"), layer.per_axis("strides")
+        )
     )
     return "same" if tf_same == formula.pads else None
 

@@ -63,18 +63,20 @@ class _Pool(Layer):
                 f"kind='{layer.kind}' needs spatial axes, but its input is a flat vector of "
                 f"{shape.channels} features"
             )
-        assert isinstance(layer.pool_size, tuple) and isinstance(layer.strides, tuple)
         pads: Pads
         if layer.padding == "valid":
             pads = tuple((0, 0) for _ in shape.size)
         elif layer.padding == "same":
             pads = tuple(
-                same_pads(n, k, s, 1) for n, k, s in zip(shape.size, layer.pool_size, layer.strides)
+                same_pads(n, k, s, 1)
+                for n, k, s in zip(
+                    shape.size, layer.per_axis("pool_size"), layer.per_axis("strides")
+                )
             )
         else:
             assert isinstance(layer.padding, tuple)
             pads = tuple((p, p) for p in layer.padding)
-            for axis, (p, k) in enumerate(zip(layer.padding, layer.pool_size)):
+            for axis, (p, k) in enumerate(zip(layer.padding, layer.per_axis("pool_size"))):
                 if 2 * p > k:
                     raise SpecError(
                         f"padding={p} on spatial axis {axis} must be at most half of "
@@ -82,7 +84,7 @@ class _Pool(Layer):
                     )
         size = []
         for axis, (n, k, s, pad) in enumerate(
-            zip(shape.size, layer.pool_size, layer.strides, pads)
+            zip(shape.size, layer.per_axis("pool_size"), layer.per_axis("strides"), pads)
         ):
             if k > n + pad[0] + pad[1]:
                 raise SpecError(

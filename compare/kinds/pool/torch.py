@@ -95,14 +95,18 @@ def build_max_pool(layer: MaxPool, formula: LayerFormula) -> Made:
         >>> build_max_pool(m.layers[0], infer(m)[0])[2][0][0]
         'padding'
     """
-    assert isinstance(layer.pool_size, tuple) and formula.pads is not None
+    assert formula.pads is not None
     rank = formula.input.rank
-    native = _native_pads(formula, layer.pool_size)
+    native = _native_pads(formula, layer.per_axis("pool_size"))
     make = _MAX_POOL[rank]
     if native is not None:
-        return make(layer.pool_size, layer.strides, native, ceil_mode=layer.ceil_mode), {}, ()
+        return (
+            make(layer.per_axis("pool_size"), layer.strides, native, ceil_mode=layer.ceil_mode),
+            {},
+            (),
+        )
     pad = _CONST_PAD[rank](zero_pad_arg(formula.pads), float("-inf"))
-    pool = make(layer.pool_size, layer.strides, 0, ceil_mode=layer.ceil_mode)
+    pool = make(layer.per_axis("pool_size"), layer.strides, 0, ceil_mode=layer.ceil_mode)
     note = (
         f"padding {formula.pads} is asymmetric; nn.MaxPool{rank}d pads symmetrically, so "
         f"ConstantPad{rank}d{zero_pad_arg(formula.pads)} with -inf precedes an unpadded pool"
@@ -121,15 +125,14 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula) -> Made:
         >>> build_avg_pool(m.layers[0], infer(m)[0])[0]
         ExcludePadAvgPool(pool_size=(2,), strides=(2,), pads=((0, 1),))
     """
-    assert isinstance(layer.pool_size, tuple) and isinstance(layer.strides, tuple)
     assert formula.pads is not None
     rank = formula.input.rank
-    native = _native_pads(formula, layer.pool_size)
+    native = _native_pads(formula, layer.per_axis("pool_size"))
     make = _AVG_POOL[rank]
     if native is not None:
         pool = make(
-            layer.pool_size,
-            layer.strides,
+            layer.per_axis("pool_size"),
+            layer.per_axis("strides"),
             native,
             ceil_mode=layer.ceil_mode,
             count_include_pad=layer.count_include_pad,
@@ -137,7 +140,9 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula) -> Made:
         return pool, {}, ()
     if layer.count_include_pad:
         pad = ZERO_PAD[rank](zero_pad_arg(formula.pads))
-        pool = make(layer.pool_size, layer.strides, 0, ceil_mode=layer.ceil_mode)
+        pool = make(
+            layer.per_axis("pool_size"), layer.per_axis("strides"), 0, ceil_mode=layer.ceil_mode
+        )
         note = (
             f"padding {formula.pads} is asymmetric; ZeroPad{rank}d{zero_pad_arg(formula.pads)} "
             f"precedes an unpadded AvgPool{rank}d (padded zeros counted)"
@@ -148,7 +153,7 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula) -> Made:
         f"nn.AvgPool{rank}d pads symmetrically, so a masked mean (sum over the zero-padded "
         "window / number of real elements) realises it"
     )
-    module = ExcludePadAvgPool(layer.pool_size, layer.strides, formula.pads)
+    module = ExcludePadAvgPool(layer.per_axis("pool_size"), layer.per_axis("strides"), formula.pads)
     return module, {}, (("padding", note),)
 
 
