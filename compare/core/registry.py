@@ -60,6 +60,10 @@ _LOADED: set[tuple[str, str]] = set()
 _FAMILIES_LOADED = False
 #: the built-in family packages, listed once
 _PACKAGES: list[str] | None = None
+#: Bumped by every (un)registration of a kind; ``load_modules`` skips a module whose
+#: families were all imported at the current generation (engines ask on every layer).
+_GENERATION = 0
+_COVERED: dict[str, int] = {}
 
 #: The package whose sub-packages are the built-in families.
 KINDS_PACKAGE = "compare.kinds"
@@ -109,6 +113,7 @@ def register_kind(cls: type[T]) -> type[T]:
     _KINDS[name] = cls
     for alias, rank in spellings.items():
         _SPELLINGS[alias] = (name, rank)
+    _bump()
     return cls
 
 
@@ -119,10 +124,16 @@ def unregister_kind(name: str) -> None:
         >>> unregister_kind("no_such_kind")  # nothing to forget: no error
     """
     _KINDS.pop(name, None)
+    _bump()
     for alias in [a for a, (k, _) in _SPELLINGS.items() if k == name]:
         del _SPELLINGS[alias]
     for key in [k for k in _PARTS if k[2] == name]:
         del _PARTS[key]
+
+
+def _bump() -> None:
+    global _GENERATION
+    _GENERATION += 1
 
 
 def _where(obj: Any) -> str:
@@ -161,6 +172,8 @@ def load_modules(module: str) -> None:
         >>> load_modules("no_such_module")  # no family has one: nothing to import
     """
     global _PACKAGES
+    if _COVERED.get(module) == _GENERATION:  # no kind registered since the last call
+        return
     if _PACKAGES is None:
         package = importlib.import_module(KINDS_PACKAGE)
         _PACKAGES = [
@@ -178,6 +191,7 @@ def load_modules(module: str) -> None:
         except ModuleNotFoundError as exc:
             if exc.name not in (f"{family}.{module}", family):
                 raise
+    _COVERED[module] = _GENERATION
 
 
 def kinds() -> dict[str, type[Any]]:
