@@ -151,15 +151,7 @@ def _no_op_note(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> str:
 
 def _run(reading: Reading, x: Any, to_numpy: Any) -> list[Any]:
     """The value after each layer, in the source framework's usual layout."""
-    out: list[Any] = [None] * len(reading.ends)
-    views = reading.views or [None] * len(reading.ends)
-    for step, run in enumerate(reading.runs):
-        x = run(x)
-        for index, end in enumerate(reading.ends):
-            if end == step:
-                view = views[index]
-                out[index] = to_numpy(view(x) if view is not None else x)
-    return out
+    return [to_numpy(y) for y in reading.values(x)]
 
 
 def _probe(model: Any, seed: int, batch: int) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 
 from compare.core import registry
 from compare.errors import SpecError
-from compare.formulas import LayerFormula, Shape, infer, layer_formula
+from compare.formulas import LayerFormula, Shape, infer
 from compare.spec import Input, Layer, Model
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "absorbers",
     "add_pads",
     "assemble",
+    "fold_pairs",
     "parse_input",
     "parse_input_shape",
     "spec_differences",
@@ -173,6 +174,15 @@ class Piece:
     move: str | None = None  # "last": channels moved last, "first": moved back
     last_axis: bool = False  # acts on the last axis (nn.Linear), not on channels
     problem: str | None = None
+    #: The pieces whose values this one reads, by index in the list given to ``assemble``
+    #: (-1: the model input), in order; None: the piece before it (a chain).
+    sources: tuple[int, ...] | None = None
+    #: Every input's shape, for a piece that reads several (a merge); empty: ``in_shape``.
+    in_shapes: tuple[Shape, ...] = ()
+    # Set by ``assemble``: the piece's index, the parts it reads, whether it is an output.
+    index: int = -1
+    feeds: tuple[int, ...] = ()
+    is_output: bool = False
 
 
 class Refuse(Exception):
@@ -201,6 +211,21 @@ class Part:
     def objs(self) -> list[Any]:
         return [p.obj for p in self.pieces]
 
+    @property
+    def id(self) -> int:
+        """The index of the piece that gives the part's value (its last one)."""
+        return self.pieces[-1].index
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        """The ids of the parts it reads (-1: the model input), in order."""
+        return self.pieces[0].feeds
+
+    @property
+    def in_shapes(self) -> tuple[Shape, ...]:
+        """Every input's shape (one for all but the merges)."""
+        return self.pieces[0].in_shapes or (self.in_shape,)
+
 
 @dataclass
 class Reading:
@@ -219,6 +244,23 @@ class Reading:
     runs: list[Callable[[Any], Any]]
     ends: list[int]
     views: list[Callable[[Any], Any] | None] = field(default_factory=list)
+    #: For a graph: the input -> the value of every layer, in the source layout
+    #: (``runs`` and ``ends`` are then empty).
+    collect: Callable[[Any], list[Any]] | None = None
+
+    def values(self, x: Any) -> list[Any]:
+        """The value after each layer of the import, run in the source framework."""
+        if self.collect is not None:
+            return self.collect(x)
+        out: list[Any] = [None] * len(self.ends)
+        views = self.views or [None] * len(self.ends)
+        for step, run in enumerate(self.runs):
+            x = run(x)
+            for index, end in enumerate(self.ends):
+                if end == step:
+                    view = views[index]
+                    out[index] = view(x) if view is not None else x
+        return out
 
 
 def step_ends(pieces: list[Piece], parts: list[Part]) -> list[int]:
@@ -347,53 +389,101 @@ def _absorber(found: dict[str, Absorb], piece: Piece | None) -> Absorb | None:
     return found.get(piece.layer.kind)
 
 
-def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
-    """Pass 1: fold pads, crops and channel moves into the layers they belong to."""
+def _wire(pieces: list[Piece], outputs: Sequence[int] | None) -> list[list[int]]:
+    """Number the pieces, settle their sources (a chain's: the piece before) and the
+    outputs (default: the last piece); return each piece's readers."""
+    readers: list[list[int]] = [[] for _ in pieces]
+    for index, piece in enumerate(pieces):
+        piece.index = index
+        if piece.sources is None:
+            piece.sources = (index - 1,)
+        for source in piece.sources:
+            if source >= 0:
+                readers[source].append(index)
+    for index in outputs if outputs is not None else [len(pieces) - 1]:
+        if index >= 0:
+            pieces[index].is_output = True
+    return readers
+
+
+def _structural(
+    pieces: list[Piece], problems: list[Unmapped], readers: list[list[int]]
+) -> tuple[list[Part], dict[int, int]]:
+    """Pass 1: fold pads, crops and channel moves into the layers they belong to.
+
+    A piece folds into the one after it only where that one reads it alone and nothing
+    else reads it (a chain link); along a chain that is simply the next piece."""
     parts: list[Part] = []
-    i, n = 0, len(pieces)
+    n = len(pieces)
+    done: set[int] = set()
+    value: dict[int, int] = {-1: -1}  # piece index -> the part id that gives its value
     pad_folds, crop_folds, move_folds = absorbers("pad"), absorbers("crop"), absorbers("move")
+
+    def link(i: int) -> Piece | None:
+        """The piece that alone reads piece ``i``, if it reads nothing else."""
+        if i >= n or pieces[i].is_output or len(readers[i]) != 1:
+            return None
+        nxt = pieces[readers[i][0]]
+        return nxt if nxt.sources == (i,) else None
 
     def refuse(group: list[Piece], reason: str) -> None:
         problems.append(
             Unmapped(" + ".join(p.path for p in group), ", ".join(p.cls for p in group), reason)
         )
 
-    while i < n:
+    def emit(part: Part) -> None:
+        first = part.pieces[0]
+        assert first.sources is not None
+        first.feeds = tuple(value.get(s, -1) for s in first.sources)
+        for piece in part.pieces:
+            done.add(piece.index)
+        value[part.id] = part.id
+        parts.append(part)
+
+    def skip(group: list[Piece]) -> None:
+        """Pieces that give no part: their value is their first source's."""
+        for piece in group:
+            assert piece.sources is not None
+            done.add(piece.index)
+            value[piece.index] = value.get(piece.sources[0] if piece.sources else -1, -1)
+
+    for i in range(n):
+        if i in done:
+            continue
         p = pieces[i]
-        nxt = pieces[i + 1] if i + 1 < n else None
+        nxt = link(i)
         if p.problem is not None:
-            i += 1
+            skip([p])
             continue
         if p.pad is not None:
             pads = [p]  # consecutive explicit paddings add up
-            while i + len(pads) < n and pieces[i + len(pads)].pad is not None:
-                if pieces[i + len(pads)].problem is not None:
-                    break
-                pads.append(pieces[i + len(pads)])
+            owner = nxt
+            while owner is not None and owner.pad is not None and owner.problem is None:
+                pads.append(owner)
+                owner = link(owner.index)
             total: Pads = p.pad
             for more in pads[1:]:
                 assert more.pad is not None
                 total = add_pads(total, more.pad)
-            k = i + len(pads)
-            owner = pieces[k] if k < n else None
             absorb = _absorber(pad_folds, owner)
             if owner is None or absorb is None or absorb.fold is None:
-                what = "nothing" if owner is None else owner.cls
+                after = pieces[pads[-1].index + 1] if pads[-1].index + 1 < n else None
+                what = owner.cls if owner is not None else after.cls if after else "nothing"
                 refuse(
                     pads,
                     f"explicit padding is read as part of the {_names(pad_folds)} that "
                     f"follows it, but {what} follows",
                 )
-                i = k
+                skip(pads)
                 continue
             try:
                 values = tuple(q.pad_value for q in pads)
                 layer = absorb.fold(owner.layer, total, values, p.in_shape)
             except Refuse as exc:
                 refuse([*pads, owner], str(exc))
+                skip([*pads, owner])
             else:
-                parts.append(Part(layer, owner.roles, [*pads, owner], p.in_shape, owner.out_shape))
-            i = k + 1
+                emit(Part(layer, owner.roles, [*pads, owner], p.in_shape, owner.out_shape))
             continue
         if p.crop is not None:
             refuse(
@@ -401,10 +491,10 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 f"a crop is read as part of the {_names(crop_folds)} before it, "
                 "and none precedes it",
             )
-            i += 1
+            skip([p])
             continue
         if p.move is not None:
-            after = pieces[i + 2] if i + 2 < n else None
+            after = link(nxt.index) if nxt is not None else None
             if (
                 p.move == "last"
                 and _absorber(move_folds, nxt) is not None
@@ -412,20 +502,17 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 and after.move == "first"
             ):
                 assert nxt is not None and nxt.layer is not None
-                parts.append(
-                    Part(nxt.layer, nxt.roles, [p, nxt, after], p.in_shape, after.out_shape)
-                )
-                i += 3
+                emit(Part(nxt.layer, nxt.roles, [p, nxt, after], p.in_shape, after.out_shape))
                 continue
             refuse(
                 [p],
                 f"moving the channel axis is read only around {_names(move_folds)} "
                 "(channels last, the layer, channels first)",
             )
-            i += 1
+            skip([p])
             continue
         if p.layer is None:  # an identity: computes nothing
-            i += 1
+            skip([p])
             continue
         if p.last_axis and p.in_shape.rank:
             refuse(
@@ -433,7 +520,7 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 f"it acts on the last axis of a {p.in_shape.torch()[1:]} "
                 f"channels-first map, while the spec's {p.layer.kind} acts on the channels",
             )
-            i += 1
+            skip([p])
             continue
         crop = _absorber(crop_folds, p)
         if crop is not None and crop.fold is not None and nxt is not None and nxt.crop is not None:
@@ -441,13 +528,47 @@ def _structural(pieces: list[Piece], problems: list[Unmapped]) -> list[Part]:
                 layer = crop.fold(p.layer, nxt.crop, p.in_shape)
             except Refuse as exc:
                 refuse([p, nxt], str(exc))
+                skip([p, nxt])
             else:
-                parts.append(Part(layer, p.roles, [p, nxt], p.in_shape, nxt.out_shape))
-            i += 2
+                emit(Part(layer, p.roles, [p, nxt], p.in_shape, nxt.out_shape))
             continue
-        parts.append(Part(p.layer, p.roles, [p], p.in_shape, p.out_shape))
-        i += 1
-    return parts
+        emit(Part(p.layer, p.roles, [p], p.in_shape, p.out_shape))
+    return parts, value
+
+
+def fold_pairs(parts: list[Part], join: Callable[[Part, Part], Part | None]) -> list[Part]:
+    """Offer ``join`` each part with the part it reads, where it reads that one alone and
+    nothing else reads it (a link of a chain: in a graph, no branch starts or ends
+    between them); a part ``join`` returns replaces the two.
+
+    Example:
+        >>> fold_pairs([], lambda prev, one: None)
+        []
+    """
+    readers: dict[int, int] = {}
+    for one in parts:
+        for source in one.inputs:
+            readers[source] = readers.get(source, 0) + 1
+    out: list[Part] = []
+    at: dict[int, int] = {}  # part id -> its index in out
+    for one in parts:
+        k = at.get(one.inputs[0]) if len(one.inputs) == 1 else None
+        prev = out[k] if k is not None else None
+        if (
+            k is not None
+            and prev is not None
+            and readers.get(prev.id, 0) == 1
+            and not prev.pieces[-1].is_output
+        ):
+            merged = join(prev, one)
+            if merged is not None:
+                out[k] = merged
+                del at[prev.id]
+                at[merged.id] = k
+                continue
+        at[one.id] = len(out)
+        out.append(one)
+    return out
 
 
 def _folds() -> list[Fold]:
@@ -492,11 +613,17 @@ def assemble(
     *,
     name: str,
     source: str,
+    outputs: Sequence[int] | None = None,
 ) -> tuple[Model, list[Part]]:
     """Fold ``pieces`` into a validated ``Model``; raise ``UnmappableError`` naming every
     piece that has no faithful spec (a step's own problem, a fold that cannot be
     expressed, a layer whose spec output differs from the real one). The structural
     pieces join the layers that ``absorbers`` name; then every registered ``Fold`` runs.
+
+    Pieces read the piece before them unless they name their ``sources`` (a graph);
+    ``outputs`` are the pieces the model returns (default: the last). A graph that is
+    not a chain gives a ``Model`` with ``wiring``: one node per part, named after the
+    source module or layer it was read from.
 
     Example:
         >>> from compare.spec import Flatten
@@ -506,7 +633,12 @@ def assemble(
         ['flatten']
     """
     problems = [Unmapped(p.path, p.cls, p.problem) for p in pieces if p.problem is not None]
-    parts = _structural(pieces, problems)
+    readers = _wire(pieces, outputs)
+    parts, value = _structural(pieces, problems, readers)
+    by_id = {part.id: part for part in parts}
+    for piece in pieces:  # an output that computes nothing: the part before it is one
+        if piece.is_output and value.get(piece.index, -1) in by_id:
+            by_id[value[piece.index]].pieces[-1].is_output = True
     for fold in _folds():
         parts = fold.apply(parts, source)
     checked: list[Part] = []
@@ -515,7 +647,7 @@ def assemble(
         classes = ", ".join(p.cls for p in part.pieces)
         try:
             resolved = part.layer.resolved(part.in_shape.rank)
-            formula = layer_formula(resolved, part.in_shape)
+            formula = resolved.formula(part.in_shapes)
         except SpecError as exc:
             problems.append(Unmapped(where, classes, f"read as {part.layer!r}, which {exc}"))
             continue
@@ -538,12 +670,50 @@ def assemble(
         raise UnmappableError(source, problems)
     if not checked:
         raise UnmappableError(source, [Unmapped(name, "model", "it holds no layer to read")])
+    wiring, returns = _wiring(checked, pieces)
     model = Model(
         name,
         Input(input_shape.channels, input_shape.size, input_shape.dtype),
         tuple(p.layer for p in checked),
+        wiring,
+        returns,
     )
+    if wiring:  # the model keeps its layers in topological order: so do the parts
+        place = {node: k for k, (node, _) in enumerate(model.wiring)}
+        names = dict(zip((id(p) for p in checked), (w for w, _ in wiring)))
+        checked.sort(key=lambda p: place[names[id(p)]])
     return model, checked
+
+
+def _node_name(part: Part) -> str:
+    """A part's node: the path of the piece that holds its layer (not a padding)."""
+    main = next((p for p in part.pieces if p.layer is not None), part.pieces[-1])
+    return main.path
+
+
+def _wiring(
+    parts: list[Part], pieces: list[Piece]
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """The model's wiring and outputs; both empty where the parts form a chain."""
+    ids = [part.id for part in parts]
+    returns = [part.id for part in parts if part.pieces[-1].is_output]
+    chain = returns == ids[-1:] and all(
+        part.inputs == ((ids[k - 1],) if k else (-1,)) for k, part in enumerate(parts)
+    )
+    if chain:
+        return (), ()
+    names: dict[int, str] = {-1: "input"}
+    used = {"input"}
+    for part in parts:
+        base = _node_name(part) or "node"
+        label, k = base, 1
+        while label in used:
+            k += 1
+            label = f"{base}_{k}"
+        used.add(label)
+        names[part.id] = label
+    wiring = tuple((names[p.id], tuple(names.get(i, "input") for i in p.inputs)) for p in parts)
+    return wiring, tuple(names[i] for i in returns)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from compare.core.registry import register_part
-from compare.importers.base import Fold, Part
+from compare.importers.base import Fold, Part, fold_pairs
 from compare.kinds.activation.spec import Activation
 from compare.spec import Layer
 
@@ -40,18 +40,15 @@ def fold_activations(parts: list[Part], source: str) -> list[Part]:
         >>> fold_activations([], "torch")
         []
     """
-    out: list[Part] = []
-    for one in parts:
-        prev = out[-1] if out else None
-        if prev is not None and _fusable(prev.layer, one.layer):
-            assert isinstance(one.layer, Activation)
-            merged = dataclasses.replace(prev.layer, activation=one.layer.activation)  # type: ignore[call-arg]
-            out[-1] = Part(
-                merged, prev.roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape
-            )
-            continue
-        out.append(one)
-    return out
+
+    def join(prev: Part, one: Part) -> Part | None:
+        if not _fusable(prev.layer, one.layer):
+            return None
+        assert isinstance(one.layer, Activation)
+        merged = dataclasses.replace(prev.layer, activation=one.layer.activation)  # type: ignore[call-arg]
+        return Part(merged, prev.roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape)
+
+    return fold_pairs(parts, join)
 
 
 register_part("any", "fold", "activation")(Fold(40, fold_activations))

@@ -24,7 +24,7 @@ from typing import Any
 from compare.core.registry import part, register_part
 from compare.errors import SpecError
 from compare.formulas import Shape, layer_formula, same_pads
-from compare.importers.base import Absorb, Fold, Pads, Part, Refuse, add_pads
+from compare.importers.base import Absorb, Fold, Pads, Part, Refuse, add_pads, fold_pairs
 from compare.kinds.conv.spec import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from compare.spec import Layer
 
@@ -163,37 +163,35 @@ def separable(parts: list[Part], source: str) -> list[Part]:
         >>> separable([], "keras")
         []
     """
-    fused: list[Part] = []
-    for one in parts:
-        prev = fused[-1] if fused else None
-        if (
-            prev is not None
-            and isinstance(prev.layer, DepthwiseConv)
+
+    def join(prev: Part, one: Part) -> Part | None:
+        if not (
+            isinstance(prev.layer, DepthwiseConv)
             and not prev.layer.use_bias
             and prev.layer.activation == "linear"
             and _is_pointwise(one.layer)
         ):
-            pointwise = one.layer
-            assert isinstance(pointwise, Conv)
-            d = prev.layer
-            layer = SeparableConv(
-                filters=pointwise.filters,
-                kernel_size=d.kernel_size,
-                strides=d.strides,
-                padding=d.padding,
-                dilation=d.dilation,
-                use_bias=pointwise.use_bias,
-                activation=pointwise.activation,
-                depth_multiplier=d.depth_multiplier,
-            )
-            roles = {"depthwise_kernel": prev.roles["depthwise_kernel"]}
-            roles["pointwise_kernel"] = one.roles["kernel"]
-            if "bias" in one.roles:
-                roles["bias"] = one.roles["bias"]
-            fused[-1] = Part(layer, roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape)
-            continue
-        fused.append(one)
-    return fused
+            return None
+        pointwise = one.layer
+        assert isinstance(pointwise, Conv)
+        d = prev.layer
+        layer = SeparableConv(
+            filters=pointwise.filters,
+            kernel_size=d.kernel_size,
+            strides=d.strides,
+            padding=d.padding,
+            dilation=d.dilation,
+            use_bias=pointwise.use_bias,
+            activation=pointwise.activation,
+            depth_multiplier=d.depth_multiplier,
+        )
+        roles = {"depthwise_kernel": prev.roles["depthwise_kernel"]}
+        roles["pointwise_kernel"] = one.roles["kernel"]
+        if "bias" in one.roles:
+            roles["bias"] = one.roles["bias"]
+        return Part(layer, roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape)
+
+    return fold_pairs(parts, join)
 
 
 register_part("any", "fold", "depthwise_conv")(Fold(10, to_depthwise))

@@ -21,7 +21,7 @@ from typing import Any
 from compare.core.registry import register_part
 from compare.errors import SpecError
 from compare.formulas import Shape, layer_formula, same_pads
-from compare.importers.base import Absorb, Fold, Pads, Part, Refuse
+from compare.importers.base import Absorb, Fold, Pads, Part, Refuse, fold_pairs
 from compare.kinds.flatten.spec import Flatten
 from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 from compare.spec import Layer
@@ -115,23 +115,19 @@ def global_flatten(parts: list[Part], source: str) -> list[Part]:
         >>> global_flatten([], "keras")
         []
     """
-    out: list[Part] = []
-    for one in parts:
-        prev = out[-1] if out else None
-        layer = prev.layer if prev is not None else None
-        if (
-            prev is not None
-            and isinstance(layer, GlobalAvgPool | GlobalMaxPool)
+
+    def join(prev: Part, one: Part) -> Part | None:
+        layer = prev.layer
+        if not (
+            isinstance(layer, GlobalAvgPool | GlobalMaxPool)
             and layer.keepdims
             and isinstance(one.layer, Flatten)
         ):
-            merged = dataclasses.replace(layer, keepdims=False)
-            out[-1] = Part(
-                merged, prev.roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape
-            )
-            continue
-        out.append(one)
-    return out
+            return None
+        merged = dataclasses.replace(layer, keepdims=False)
+        return Part(merged, prev.roles, prev.pieces + one.pieces, prev.in_shape, one.out_shape)
+
+    return fold_pairs(parts, join)
 
 
 register_part("any", "pad", "max_pool", "avg_pool")(Absorb("pool", fold_pool_pad))
