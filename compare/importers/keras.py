@@ -36,6 +36,8 @@ from compare.importers.base import (
     Piece,
     Reading,
     Refuse,
+    UnmappableError,
+    Unmapped,
     assemble,
     parse_input_shape,
     read_weights,
@@ -232,6 +234,8 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     if not model.built:
         model.build(input_shape.keras())
     found = tables()
+    if _branches(model):
+        return _read_graph(model, input_shape, found, name or model.name)
     leaves = _leaves(model, "", found)
     probe = _probe(input_shape, leaves, found)
     x: Any = probe
@@ -291,6 +295,116 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     imported, builts = read_weights(spec, parts, "keras")
     runs = [layer for _, layer in leaves]
     return Reading(imported, builts, runs, step_ends(pieces, parts))
+
+
+# -- graphs: a functional model's real DAG, node by node ------------------------------
+def _nodes(model: Any) -> list[Any]:
+    """The model's nodes (one per call of a layer or ``keras.ops`` operation) in an
+    order that computes each after what it reads: deepest first, as Keras runs them."""
+    by_depth = model._nodes_by_depth  # Keras' own run order (``Function._run_through_graph``)
+    return [node for depth in sorted(by_depth, reverse=True) for node in by_depth[depth]]
+
+
+def _branches(model: Any) -> bool:
+    """Whether a functional model's graph is more than a chain: a node reading several
+    tensors, a tensor read by several nodes, or several inputs or outputs."""
+    if isinstance(model, keras.Sequential) or not hasattr(model, "_nodes_by_depth"):
+        return False
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return True
+    reads: dict[int, int] = {}
+    for node in _nodes(model):
+        if node.is_input:
+            continue
+        if len(node.input_tensors) > 1:
+            return True
+        for tensor in node.input_tensors:
+            reads[id(tensor)] = reads.get(id(tensor), 0) + 1
+    return any(n > 1 for n in reads.values())
+
+
+def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Reading:
+    """Read a functional model whose graph branches: each node (a layer's call, a
+    ``keras.ops`` operation, a merge layer) run on a probe in Keras' own order, and
+    mapped into a piece that reads the pieces its input tensors come from."""
+    cls = _qualname(model)
+    if len(model.inputs) != 1:
+        reason = f"it takes {len(model.inputs)} inputs; compare reads models of one"
+        raise UnmappableError("keras", [Unmapped(name, cls, reason)])
+    nodes = _nodes(model)
+    ops = [(n.operation.name, n.operation) for n in nodes if not n.is_input]
+    probe = _probe(input_shape, ops, found)
+    first = model.inputs[0]
+    values: dict[int, Any] = {id(first): probe}
+    index: dict[int, int] = {id(first): -1}
+    pieces: list[Piece] = []
+    at: list[Any] = []  # the output tensor of each piece
+    for node in nodes:
+        if node.is_input:
+            continue
+        op = node.operation
+        path, what = op.name, _qualname(op)
+        reads = [t for t in node.input_tensors if id(t) in index]
+        shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
+        in_shape = shapes[0] if shapes else _shape(probe)
+        try:
+            args, kwargs = node.arguments.fill_in(values)
+            y = op(*args, **kwargs)
+            outs = y if isinstance(y, list | tuple) else [y]
+            arrays = [keras.ops.convert_to_numpy(v) for v in outs]
+        except Exception as exc:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
+            reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
+            pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
+            break
+        for tensor, array in zip(node.outputs, arrays):
+            values[id(tensor)] = array
+        problem: str | None = None
+        if len(node.outputs) != 1:
+            problem = f"it returns {len(node.outputs)} tensors; compare reads layers of one"
+        elif isinstance(op, keras.Model) and _mapper(op, found.layers) is None:
+            problem = "a nested model inside a branching model is not opened yet"
+        elif len(op._inbound_nodes) > 1:
+            problem = (
+                f"the layer is called {len(op._inbound_nodes)} times (shared weights); "
+                "compare reads each layer once"
+            )
+        elif not reads:
+            problem = "it makes a tensor from no input of the model"
+        piece = Piece(
+            path,
+            what,
+            in_shape,
+            _shape(arrays[0]),
+            op,
+            problem=problem,
+            sources=tuple(index[id(t)] for t in reads),
+            in_shapes=tuple(shapes) if len(shapes) > 1 else (),
+        )
+        mapper = _mapper(op, found.layers)
+        if piece.problem is None and mapper is None:
+            piece.problem = NO_CLASS
+        if piece.problem is None:
+            assert mapper is not None
+            try:
+                piece = mapper(op, piece)
+                for refine in found.refines:
+                    piece = refine(op, piece)
+            except (Refuse, SpecError) as exc:
+                piece.problem = str(exc)
+        index[id(node.outputs[0])] = len(pieces)
+        pieces.append(piece)
+        at.append(node.outputs[0])
+    outputs = [index[id(t)] for t in model.outputs if id(t) in index]
+    spec, parts = assemble(pieces, input_shape, name=name, source="keras", outputs=outputs)
+    imported, builts = read_weights(spec, parts, "keras")
+    watched = keras.Model(model.inputs[0], [at[part.id] for part in parts])
+
+    def collect(x: Any) -> list[Any]:
+        out = watched(x, training=False)
+        return list(out) if isinstance(out, list | tuple) else [out]
+
+    return Reading(imported, builts, [], [], collect=collect)
 
 
 def from_keras(model: Any, input: Any = None, name: str | None = None) -> Imported:
