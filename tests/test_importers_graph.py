@@ -271,3 +271,19 @@ def test_a_keras_constant_op_and_a_shared_layer_in_a_graph_are_named():
     scaled = L.Add()([inputs, inputs * 0.5])
     with pytest.raises(UnmappableError, match="with a constant"):
         compare.from_keras(keras.Model(inputs, scaled))
+
+
+def test_keras_squeeze_reshape_joins_the_global_pool_as_keepdims():
+    # keras.applications' EfficientNet squeeze: GlobalAveragePooling2D, Reshape((1, 1, C))
+    inputs = keras.Input((6, 6, 8))
+    s = L.GlobalAveragePooling2D(name="squeeze")(inputs)
+    s = L.Reshape((1, 1, 8), name="se_reshape")(s)
+    s = L.Conv2D(8, 1, activation="sigmoid", name="excite")(s)
+    model = keras.Model(inputs, L.Multiply(name="scale")([inputs, s]))
+    imported = compare.from_keras(model)
+    assert imported.model.layers[0].keepdims is True
+    assert imported.paths[0] == ("squeeze", "se_reshape")
+    assert compare.compare(imported).models[0].status == "ok"
+    lone = keras.Model(inputs, L.Reshape((1, 1, 8))(L.Dense(8)(L.Flatten()(inputs))))
+    with pytest.raises(UnmappableError, match="size-1 spatial axes is read as part of the"):
+        compare.from_keras(lone)
