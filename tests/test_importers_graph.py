@@ -287,3 +287,19 @@ def test_keras_squeeze_reshape_joins_the_global_pool_as_keepdims():
     lone = keras.Model(inputs, L.Reshape((1, 1, 8))(L.Dense(8)(L.Flatten()(inputs))))
     with pytest.raises(UnmappableError, match="size-1 spatial axes is read as part of the"):
         compare.from_keras(lone)
+
+
+def test_a_cat_of_one_tensor_is_the_identity():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(2, 3, 1)
+
+        def forward(self, x):
+            features = [x]
+            y = self.conv(torch.cat(features, 1))  # DenseNet's first layer of a block
+            return torch.cat([x, y], 1)
+
+    spec = compare.from_torch(Net(), input="2x4x4").model
+    assert [layer.kind for layer in spec.layers] == ["conv", "concatenate"]
+    assert spec.wiring[0] == ("conv", ("input",))

@@ -69,6 +69,9 @@ def _cat(node: Any, piece: Piece) -> Piece:
             f"it joins dim={dim!r} of {n}-d tensors; the spec's concatenate joins the "
             "channels (dim 1)"
         )
+    tensors = node.args[0] if node.args else node.kwargs.get("tensors", ())
+    if isinstance(tensors, list | tuple) and len(tensors) == 1:
+        return piece  # torch.cat([x], 1) is x (DenseNet's first layer of a block)
     if len(piece.in_shapes) < 2:
         raise Refuse("it joins fewer than two tensors of the model")
     return replace(piece, layer=Concatenate())
