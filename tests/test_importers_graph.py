@@ -303,3 +303,25 @@ def test_a_cat_of_one_tensor_is_the_identity():
     spec = compare.from_torch(Net(), input="2x4x4").model
     assert [layer.kind for layer in spec.layers] == ["conv", "concatenate"]
     assert spec.wiring[0] == ("conv", ("input",))
+
+
+def test_nested_keras_models_in_a_graph_are_opened():
+    stem = keras.Sequential(
+        [keras.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same", name="c")], name="stem"
+    )
+    inputs = keras.Input((8, 8, 3))
+    x = stem(inputs)
+    branch_in = keras.Input((8, 8, 4))
+    branch = keras.Model(
+        branch_in,
+        L.Add(name="inner_add")([branch_in, L.Conv2D(4, 1, name="d")(branch_in)]),
+        name="block",
+    )
+    y = branch(x)
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.Model(inputs, y, name="net")])
+    imported = compare.from_keras(model)
+    assert [layer.kind for layer in imported.model.layers] == ["conv", "conv", "add"]
+    assert dict(imported.model.wiring)["net/block/inner_add"] == ("net/stem/c", "net/block/d")
+    result = compare.compare(imported).models[0]
+    assert result.status == "ok"
+    assert result.totals()["keras"]["params"] == model.count_params()

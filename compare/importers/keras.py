@@ -306,64 +306,108 @@ def _nodes(model: Any) -> list[Any]:
 
 
 def _branches(model: Any) -> bool:
-    """Whether a functional model's graph is more than a chain: a node reading several
-    tensors, a tensor read by several nodes, or several inputs or outputs."""
-    if isinstance(model, keras.Sequential) or not hasattr(model, "_nodes_by_depth"):
+    """Whether a model's graph (its nested models' too) is more than a chain: a node
+    reading several tensors, a tensor read by several nodes, or several inputs or
+    outputs."""
+    graph = getattr(model, "_functional", None) or model  # a Sequential runs a Functional
+    if not hasattr(graph, "_nodes_by_depth"):
         return False
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         return True
     reads: dict[int, int] = {}
-    for node in _nodes(model):
+    for node in _nodes(graph):
         if node.is_input:
             continue
         if len(node.input_tensors) > 1:
+            return True
+        if isinstance(node.operation, keras.Model) and _branches(node.operation):
             return True
         for tensor in node.input_tensors:
             reads[id(tensor)] = reads.get(id(tensor), 0) + 1
     return any(n > 1 for n in reads.values())
 
 
+def _inner(op: Any, found: Tables) -> Any:
+    """The functional graph of a nested model that no kind maps, else None."""
+    if not isinstance(op, keras.Model) or _mapper(op, found.layers) is not None:
+        return None
+    graph = getattr(op, "_functional", None) or op  # a Sequential runs a Functional
+    return graph if hasattr(graph, "_nodes_by_depth") else None
+
+
+#: A step of a flattened graph: ("node", node, path) or ("alias", from id, to id).
+Step = tuple[str, Any, Any]
+
+
+def _flat(model: Any, prefix: str, found: Tables) -> list[Step]:
+    """The model's nodes in run order, nested models opened: their inputs and outputs
+    become aliases of the tensors the outer node reads and gives."""
+    steps: list[Step] = []
+    for node in _nodes(model):
+        if node.is_input:
+            continue
+        inner = _inner(node.operation, found)
+        if inner is None or len(inner.inputs) != len(node.input_tensors):
+            steps.append(("node", node, f"{prefix}{node.operation.name}"))
+            continue
+        steps += [("alias", id(a), id(b)) for a, b in zip(node.input_tensors, inner.inputs)]
+        steps += _flat(inner, f"{prefix}{node.operation.name}/", found)
+        steps += [("alias", id(a), id(b)) for a, b in zip(inner.outputs, node.outputs)]
+    return steps
+
+
+def _run_node(node: Any, values: dict[int, Any]) -> list[Any]:
+    """One node run on the values of the tensors it reads (keyed by tensor id)."""
+    args, kwargs = node.arguments.fill_in(values)
+    y = node.operation(*args, **kwargs)
+    outs = y if isinstance(y, list | tuple) else [y]
+    for tensor, value in zip(node.outputs, outs):
+        values[id(tensor)] = value
+    return list(outs)
+
+
 def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Reading:
     """Read a functional model whose graph branches: each node (a layer's call, a
-    ``keras.ops`` operation, a merge layer) run on a probe in Keras' own order, and
-    mapped into a piece that reads the pieces its input tensors come from."""
+    ``keras.ops`` operation, a merge layer; the nodes of a nested model) run on a probe
+    in Keras' own order, and mapped into a piece that reads the pieces its input
+    tensors come from."""
     cls = _qualname(model)
     if len(model.inputs) != 1:
         reason = f"it takes {len(model.inputs)} inputs; compare reads models of one"
         raise UnmappableError("keras", [Unmapped(name, cls, reason)])
-    nodes = _nodes(model)
-    ops = [(n.operation.name, n.operation) for n in nodes if not n.is_input]
+    steps = _flat(getattr(model, "_functional", None) or model, "", found)
+    ops = [(path, node.operation) for kind, node, path in steps if kind == "node"]
     probe = _probe(input_shape, ops, found)
     first = model.inputs[0]
     values: dict[int, Any] = {id(first): probe}
     index: dict[int, int] = {id(first): -1}
     pieces: list[Piece] = []
-    at: list[Any] = []  # the output tensor of each piece
-    for node in nodes:
-        if node.is_input:
+    at: list[int] = []  # the id of each piece's output tensor
+    for kind, node, path in steps:
+        if kind == "alias":
+            if node in values:
+                values[path] = values[node]
+            if node in index:
+                index[path] = index[node]
             continue
         op = node.operation
-        path, what = op.name, _qualname(op)
+        what = _qualname(op)
         reads = [t for t in node.input_tensors if id(t) in index]
         shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
         in_shape = shapes[0] if shapes else _shape(probe)
         try:
-            args, kwargs = node.arguments.fill_in(values)
-            y = op(*args, **kwargs)
-            outs = y if isinstance(y, list | tuple) else [y]
+            outs = _run_node(node, values)
             arrays = [keras.ops.convert_to_numpy(v) for v in outs]
         except Exception as exc:
             text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
             reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
             pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
             break
-        for tensor, array in zip(node.outputs, arrays):
-            values[id(tensor)] = array
         problem: str | None = None
         if len(node.outputs) != 1:
             problem = f"it returns {len(node.outputs)} tensors; compare reads layers of one"
         elif isinstance(op, keras.Model) and _mapper(op, found.layers) is None:
-            problem = "a nested model inside a branching model is not opened yet"
+            problem = "a nested model with several inputs is not opened"
         elif len(op._inbound_nodes) > 1:
             problem = (
                 f"the layer is called {len(op._inbound_nodes)} times (shared weights); "
@@ -394,15 +438,26 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
                 piece.problem = str(exc)
         index[id(node.outputs[0])] = len(pieces)
         pieces.append(piece)
-        at.append(node.outputs[0])
+        at.append(id(node.outputs[0]))
     outputs = [index[id(t)] for t in model.outputs if id(t) in index]
     spec, parts = assemble(pieces, input_shape, name=name, source="keras", outputs=outputs)
     imported, builts = read_weights(spec, parts, "keras")
-    watched = keras.Model(model.inputs[0], [at[part.id] for part in parts])
+    wanted = [at[part.id] for part in parts]
 
     def collect(x: Any) -> list[Any]:
-        out = watched(x, training=False)
-        return list(out) if isinstance(out, list | tuple) else [out]
+        run: dict[int, Any] = {id(first): keras.ops.convert_to_tensor(x)}
+        keep = set(wanted)
+        kept: dict[int, Any] = {}
+        for kind, node, path in steps:
+            if kind == "alias":
+                if node in run:
+                    run[path] = run[node]
+                continue
+            _run_node(node, run)
+            for tensor in node.outputs:
+                if id(tensor) in keep:
+                    kept[id(tensor)] = keras.ops.convert_to_numpy(run[id(tensor)])
+        return [kept[i] for i in wanted]
 
     return Reading(imported, builts, [], [], collect=collect)
 
