@@ -198,3 +198,23 @@ def test_shape_only_mode_reads_a_graph_without_weights():
     assert result.error is None and result.parity.status == "skipped"
     assert result.layers[2].frameworks["keras"].output_shape == (None, 6, 6, 4)
     assert result.layers[2].spec["inputs"] == ["c2", "input"]
+
+
+def test_the_html_report_draws_a_graph_with_nodes_coloured_by_verdict():
+    from compare.report.graph_picture import VERDICT_COLOURS
+    from compare.report.html import render_html
+
+    layers = [
+        {"name": "<b>conv</b>", "kind": "conv", "filters": 4, "kernel_size": 3, "padding": 1},
+        {"name": "sum", "kind": "add", "inputs": ["<b>conv</b>", "input"]},
+    ]
+    result = compare_model(_model(layers))
+    page = render_html([result])
+    svg = page[page.index('<svg class="graph"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert svg.count("<rect") == 3  # the input and both nodes
+    assert svg.count("<line") == 3  # input -> conv, conv -> sum, input -> sum
+    assert svg.count(f'fill="{VERDICT_COLOURS["ok"]}"') == 2
+    assert "<b>" not in svg and "&lt;b&gt;conv&lt;/b&gt;: conv" in svg
+    chain = compare_model(_model([{"kind": "conv", "filters": 4, "kernel_size": 3}]))
+    assert '<svg class="graph"' not in render_html([chain])
