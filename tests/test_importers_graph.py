@@ -325,3 +325,22 @@ def test_nested_keras_models_in_a_graph_are_opened():
     result = compare.compare(imported).models[0]
     assert result.status == "ok"
     assert result.totals()["keras"]["params"] == model.count_params()
+
+
+def test_a_flatten_after_a_concatenation_ports_the_dense_rows():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Conv2d(2, 3, 3), nn.Conv2d(2, 4, 3)
+            self.fc = nn.Linear(7 * 3 * 3, 5)
+
+        def forward(self, x):
+            joined = torch.cat([self.a(x), self.b(x)], 1)
+            return self.fc(torch.flatten(joined, 1))
+
+    imported = compare.from_torch(Net(), input="2x5x5")
+    result = compare.compare(imported).models[0]
+    assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)
+    dense = result.layers[-1]
+    naive = next(d for d in dense.differences if d.what == "flatten_dense")
+    assert naive.measured and naive.naive_max_abs_err > 1e-3  # C,H,W rows taken as H,W,C
