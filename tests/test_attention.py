@@ -400,3 +400,83 @@ def test_keras_refusals(kwargs, message):
     layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8, **kwargs)
     with pytest.raises(Refuse, match=message):
         attention_from_keras.attention_spec(layer)
+
+
+# -- transformer blocks: the catalogue's graphs against nn.TransformerEncoderLayer ------
+def _catalogue_model(name):
+    from compare.catalog import catalog_files
+    from compare.specfile import load
+
+    path = next(p for p in catalog_files() if p.name == "attention.toml")
+    return next(m for m in load(path) if m.name == name)
+
+
+def _encoder_roles(layer, name):
+    """The role arrays of catalogue node ``name`` from nn.TransformerEncoderLayer's own
+    parameters (pre-norm names on the left, post-norm on the right of each pair)."""
+    sa = layer.self_attn
+    arrays = {
+        "attn": {
+            "in_proj_kernel": sa.in_proj_weight,
+            "in_proj_bias": sa.in_proj_bias,
+            "output_kernel": sa.out_proj.weight,
+            "output_bias": sa.out_proj.bias,
+        },
+        "linear1": {"kernel": layer.linear1.weight, "bias": layer.linear1.bias},
+        "linear2": {"kernel": layer.linear2.weight, "bias": layer.linear2.bias},
+        "norm1": {"gamma": layer.norm1.weight, "beta": layer.norm1.bias},
+        "norm2": {"gamma": layer.norm2.weight, "beta": layer.norm2.bias},
+    }[name]
+    return {role: t.detach().numpy().copy() for role, t in arrays.items()}
+
+
+#: catalogue model -> (TransformerEncoderLayer options, node -> its parameters' module)
+ENCODERS = {
+    "vit_encoder_block": (
+        {"norm_first": True, "activation": "gelu"},
+        {"ln1": "norm1", "attn": "attn", "ln2": "norm2", "mlp1": "linear1", "mlp2": "linear2"},
+    ),
+    "transformer_encoder_post_norm": (
+        {"norm_first": False, "activation": "relu"},
+        {"attn": "attn", "ln1": "norm1", "ff1": "linear1", "ff2": "linear2", "ln2": "norm2"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_catalogue_block_computes_nn_transformer_encoder_layer(name):
+    """nn.TransformerEncoderLayer (eval, dropout off by eval) and the catalogue's graph,
+    built in both frameworks, with the encoder's own weights: the three agree."""
+    options, nodes = ENCODERS[name]
+    torch.manual_seed(0)
+    encoder = nn.TransformerEncoderLayer(
+        32, 4, dim_feedforward=64, batch_first=True, layer_norm_eps=1e-5, **options
+    ).eval()
+    with torch.no_grad():  # non-trivial norms and biases, so that a mix-up shows
+        for p in encoder.parameters():
+            if p.dim() == 1:
+                p.uniform_(0.5, 1.5)
+    model = _catalogue_model(name)
+    pair = build(model, seed=0)
+    torch_adapter = get_adapter("torch")
+    for index, node in enumerate(model.graph.nodes):
+        if node.name in nodes:
+            roles = _encoder_roles(encoder, nodes[node.name])
+            torch_adapter.set_weights(pair.sides["torch"].layers[index], roles)
+    pair.port(src="torch")
+    x = np.random.default_rng(0).standard_normal((3, 16, 32)).astype("float32")
+    with torch.no_grad():
+        want = encoder(torch.from_numpy(x)).numpy()
+        ours_torch = pair.torch(torch.from_numpy(x).movedim(-1, 1)).movedim(1, -1).numpy()
+    ours_keras = keras.ops.convert_to_numpy(pair.keras(x))
+    np.testing.assert_allclose(ours_torch, want, atol=2e-5)
+    np.testing.assert_allclose(ours_keras, want, atol=5e-5)
+
+
+def test_layer_norm_epsilon_default_is_named_and_measured_in_the_block():
+    result = compare_model(_catalogue_model("vit_encoder_block"))
+    eps = [d for layer in result.layers for d in layer.differences if d.what == "default_epsilon"]
+    assert len(eps) == 2
+    for d in eps:
+        assert d.torch == "1e-05" and d.keras == "0.001"
+        assert d.measured and d.naive_max_abs_err > 1e-4

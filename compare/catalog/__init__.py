@@ -22,6 +22,7 @@ CATALOG = (
     "layers.toml",
     "recurrent.toml",
     "graphs.toml",
+    "attention.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:
@@ -33,6 +34,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "gru_reset_before": "torch",
     "keras_no_ceil_mode": "keras",
     "torch_scale_without_centre": "torch",
+    "keras_key_dim_per_head": "torch",
 }
 
 

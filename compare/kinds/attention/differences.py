@@ -127,7 +127,7 @@ def attention_weights(facts: LayerFacts) -> list[Difference]:
             "output_kernel_layout",
             f"PyTorch holds the output projection as {_fact(facts, 'torch', 'output_kernel')}, "
             f"Keras as {_fact(facts, 'keras', 'output_kernel')}; porting torch->keras is: "
-            f"transpose to ({h * d}, E), reshape to ({h}, {d}, E)",
+            f"transpose to ({h * d}, {e}), reshape to ({h}, {d}, {e})",
             torch=_fact(facts, "torch", "output_kernel"),
             keras=_fact(facts, "keras", "output_kernel"),
         ),
