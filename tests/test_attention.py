@@ -13,6 +13,8 @@ import keras
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import compare
@@ -480,3 +482,46 @@ def test_layer_norm_epsilon_default_is_named_and_measured_in_the_block():
     for d in eps:
         assert d.torch == "1e-05" and d.keras == "0.001"
         assert d.measured and d.naive_max_abs_err > 1e-4
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    heads=st.integers(1, 4),
+    head_width=st.integers(1, 4),
+    steps=st.integers(1, 6),
+    memory_features=st.one_of(st.none(), st.integers(1, 9)),
+    use_bias=st.booleans(),
+)
+def test_random_attention_specs_agree_with_the_hand_formula(
+    heads, head_width, steps, memory_features, use_bias
+):
+    e = heads * head_width
+    layers = [{"kind": "multi_head_attention", "num_heads": heads, "use_bias": use_bias}]
+    if memory_features is not None:  # cross-attention over a 1x1 conv's other width
+        layers = [
+            {"name": "memory", "kind": "conv", "filters": memory_features, "kernel_size": 1},
+            {**layers[0], "name": "attend", "inputs": ["input", "memory"]},
+        ]
+    model = model_from_dict(
+        {"name": "r", "input": {"channels": e, "size": [steps]}, "layers": layers}
+    )
+    result = compare_model(model, diagnostics=False)
+    assert result.parity.status == "ok", result.parity
+    kv = e if memory_features is None else memory_features
+    want = _hand_params(e, kv, kv, heads, head_width, bias=use_bias)
+    attend = result.layers[-1]
+    assert attend.frameworks["torch"].trainable_params == want
+    assert attend.frameworks["keras"].trainable_params == want
+
+
+def test_shape_only_and_float64():
+    model = model_from_dict(_cross_dict(24))
+    shapes = compare_model(model, parity=False)
+    assert shapes.parity.status == "skipped"
+    attend = shapes.layers[1]
+    assert attend.frameworks["torch"].output_shape == (None, 16, 12)
+    assert attend.frameworks["keras"].output_shape == (None, 12, 16)
+    assert attend.frameworks["torch"].trainable_params == _hand_params(16, 24, 24, 4, 4)
+    wide = compare_model(model, dtype="float64")
+    assert wide.parity.status == "ok"
+    assert wide.parity.max_abs_err < 1e-12
