@@ -22,6 +22,7 @@ CATALOG = (
     "layers.toml",
     "recurrent.toml",
     "graphs.toml",
+    "attention.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:
@@ -32,6 +33,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
     "keras_no_ceil_mode": "keras",
+    "keras_key_dim_per_head": "torch",
 }
 
 
