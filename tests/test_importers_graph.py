@@ -362,3 +362,31 @@ def test_a_keras_transformer_block_is_read_and_built_in_torch():
     result = compare.compare(imported).models[0]
     assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)
     assert result.totals()["torch"]["params"] == model.count_params()
+
+
+def test_a_mean_or_amax_over_the_spatial_axes_is_a_global_pool():
+    class Head(nn.Module):  # MNASNet's head: x.mean([2, 3]) then a classifier
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(2, 3, 3), nn.Linear(3, 4)
+
+        def forward(self, x):
+            y = self.conv(x)
+            gate = torch.amax(y, (2, 3), keepdim=True)
+            return self.fc((y * gate).mean([2, 3]))
+
+    layers = compare.from_torch(Head(), input="2x6x6").model.layers
+    assert [(la.kind, getattr(la, "keepdims", None)) for la in layers] == [
+        ("conv", None),
+        ("global_max_pool", True),
+        ("multiply", None),
+        ("global_avg_pool", False),
+        ("dense", None),
+    ]
+
+    class Odd(nn.Module):
+        def forward(self, x):
+            return x.mean(1, keepdim=True) + x
+
+    with pytest.raises(UnmappableError, match=r"reduces dims 1 of a 4-d tensor"):
+        compare.from_torch(Odd(), input="2x6x6")

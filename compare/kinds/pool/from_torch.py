@@ -11,6 +11,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
+import torch
 from torch import fx, nn
 from torch.nn import functional as F
 
@@ -162,3 +163,20 @@ register_part(
     F.adaptive_max_pool2d,
     F.adaptive_max_pool3d,
 )(_fn_global(GlobalMaxPool))
+
+
+@register_part("torch", "function", torch.mean, "mean", torch.amax, "amax")
+def _fn_mean(node: Any, piece: Piece) -> Piece:
+    """``x.mean((2, 3))`` / ``torch.mean(x, [2, 3], keepdim=True)`` (MNASNet's head) and
+    ``torch.amax`` over every spatial axis: a global pool."""
+    dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    keep = bool(node.kwargs.get("keepdim", node.args[2] if len(node.args) > 2 else False))
+    n = piece.in_shape.rank + 2
+    given = (dims,) if isinstance(dims, int) else tuple(dims or ())
+    if not given or {int(d) % n for d in given} != set(range(2, n)) or len(given) != n - 2:
+        raise Refuse(
+            f"it reduces dims {dims!r} of a {n}-d tensor; only a reduction over every "
+            "spatial axis (a global pool) is read"
+        )
+    kind = GlobalMaxPool if node.target in (torch.amax, "amax") else GlobalAvgPool
+    return replace(piece, layer=kind(keepdims=keep))
