@@ -390,3 +390,13 @@ def test_a_mean_or_amax_over_the_spatial_axes_is_a_global_pool():
 
     with pytest.raises(UnmappableError, match=r"reduces dims 1 of a 4-d tensor"):
         compare.from_torch(Odd(), input="2x6x6")
+
+
+def test_a_keras_ops_call_in_a_chain_is_named_not_lost():
+    inputs = keras.Input((4, 4, 2))
+    x = L.Conv2D(2, 1, name="c")(inputs)
+    model = keras.Model(inputs, L.Flatten()(keras.ops.relu(x) * 2.0))
+    with pytest.raises(UnmappableError) as info:
+        compare.from_keras(model)
+    reasons = {item.path: item.reason for item in info.value.items}
+    assert any("with a constant" in reason for reason in reasons.values()), reasons
