@@ -22,6 +22,7 @@ CATALOG = (
     "layers.toml",
     "recurrent.toml",
     "graphs.toml",
+    "resampling.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:
