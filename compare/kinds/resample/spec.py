@@ -87,8 +87,9 @@ class Resample(Layer):
         if self.size is not None:
             object.__setattr__(self, "size", check_ints("size", self.size, 1))
         mode = self.mode.lower() if isinstance(self.mode, str) else self.mode
-        mode = _MODE_ALIASES.get(mode, mode)
-        if mode not in MODES:
+        if isinstance(mode, str):
+            mode = _MODE_ALIASES.get(mode, mode)
+        if not isinstance(mode, str) or mode not in MODES:
             raise SpecError(f"mode={fmt(self.mode)} must be one of {', '.join(MODES)}")
         object.__setattr__(self, "mode", mode)
         check_bool("align_corners", self.align_corners)
