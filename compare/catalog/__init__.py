@@ -21,9 +21,9 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
-    "graphs.toml",
     "resampling.toml",
     "stems.toml",
+    "graphs.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:
