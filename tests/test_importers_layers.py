@@ -453,9 +453,9 @@ def test_padding_that_is_not_the_pools_own_is_named():
     zero_then_max = nn.Sequential(nn.ZeroPad2d(1), nn.MaxPool2d(3))
     [pool] = compare.from_torch(zero_then_max, input="2x6x6").model.layers
     assert pool == MaxPool(pool_size=(3, 3), strides=(3, 3), padding=(1, 1), pad_zeros=True)
-    zero_then_avg = nn.Sequential(nn.ConstantPad2d(1, float("-inf")), nn.AvgPool2d(3))
+    inf_then_avg = nn.Sequential(nn.ConstantPad2d(1, float("-inf")), nn.AvgPool2d(3))
     with pytest.raises(UnmappableError, match=r"0 \+ 1 .*padding with -inf before a avg_pool"):
-        compare.from_torch(zero_then_avg, input="2x6x6")
+        compare.from_torch(inf_then_avg, input="2x6x6")
     inf_then_conv = nn.Sequential(nn.ConstantPad2d(1, float("-inf")), nn.Conv2d(2, 2, 3))
     with pytest.raises(UnmappableError, match=r"pads with -inf; a convolution pads with zeros"):
         compare.from_torch(inf_then_conv, input="2x6x6")
