@@ -21,6 +21,8 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
+    "resampling.toml",
+    "stems.toml",
     "graphs.toml",
     "attention.toml",
 )
@@ -32,7 +34,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_groups": "keras",
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
-    "keras_no_ceil_mode": "keras",
+    "keras_no_avg_ceil_mode": "keras",
     "keras_key_dim_per_head": "torch",
 }
 
