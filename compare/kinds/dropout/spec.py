@@ -14,6 +14,7 @@ from typing import ClassVar
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_float
+from compare.core.work import Work
 from compare.spec import Layer
 
 __all__ = ["Dropout"]
@@ -47,3 +48,12 @@ class Dropout(Layer):
             True
         """
         return LayerFormula(0, "0", shape, shape)
+
+    def work(self, formula: LayerFormula) -> Work:
+        """The identity at inference: no arithmetic.
+
+        Example:
+            >>> Dropout().work(Dropout().rule(Shape(3, (4,)))).macs
+            0
+        """
+        return Work(0, "0")
