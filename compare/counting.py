@@ -183,7 +183,10 @@ def _torch_flops(module: Any, inputs: list[Any]) -> dict[str, int]:
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), counter:
+    # With grad enabled: under no_grad, nn.MultiheadAttention in eval mode takes its
+    # fused fast path (torch._native_multi_head_attention), for which the counter has
+    # no formula, and would count 0 FLOPs for an attention layer.
+    with torch.enable_grad(), counter:
         module(*inputs)
     return {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
 

@@ -426,9 +426,41 @@ def test_explain_is_silent_when_both_count_twice_the_macs():
     assert explain(None, torch=1, keras=2) == ()
 
 
-@pytest.mark.skip(reason="no attention kind exists yet: its matmul counts are a follow-up")
-def test_attention_matmuls_are_counted():
-    raise AssertionError
+def test_attention_matmuls_are_counted_by_the_formula_and_the_counters_gaps_named():
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from compare.spec import model_from_dict
+
+    # E=32, 4 heads of 8, 10 steps: q, k, v projections 3*10*32*32 and the output
+    # projection 10*32*32; the attention matmuls (scores, weighted values) 2*4*10*10*8
+    projections = 4 * 10 * 32 * 32
+    matmuls = 2 * 4 * 10 * 10 * 8
+    spec = {"name": "a", "input": {"channels": 32, "size": [10]}}
+    spec["layers"] = [{"kind": "multi_head_attention", "num_heads": 4}]
+    result = compare_model(model_from_dict(spec), count=True)
+    record = result.layers[0].to_dict()
+    assert record["formula"]["macs"] == projections + matmuls
+    # PyTorch's own counter on a plain nn.MultiheadAttention: under no_grad the fused
+    # fast path counts nothing; with grad and need_weights (the default) it counts
+    # every multiply-add; without the weights, scaled_dot_product_attention's CPU
+    # kernel has no formula and only the projections are counted (the built layer's
+    # case: compare calls it with need_weights=False)
+    mha = torch.nn.MultiheadAttention(32, 4, batch_first=True).eval()
+    x = torch.zeros(1, 10, 32)
+    cases = [
+        (torch.no_grad, True, 0),
+        (torch.enable_grad, True, 2 * (projections + matmuls)),
+        (torch.enable_grad, False, 2 * projections),
+    ]
+    for context, weights, want in cases:
+        counter = FlopCounterMode(display=False)
+        with context(), counter:
+            mha(x, x, x, need_weights=weights)
+        assert counter.get_total_flops() == want
+    assert record["frameworks"]["torch"]["flops"] == 2 * projections
+    gap = 2 * (projections + matmuls) - 2 * projections
+    assert any(f"PyTorch counts {gap} FLOPs fewer" in note for note in record["count_notes"])
 
 
 def test_formula_macs_hand_derived_for_every_conv_family():
