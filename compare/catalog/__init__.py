@@ -21,6 +21,7 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
+    "activations.toml",
     "graphs.toml",
 )
 
@@ -33,6 +34,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "gru_reset_before": "torch",
     "keras_no_ceil_mode": "keras",
     "torch_scale_without_centre": "torch",
+    "prelu_per_element": "torch",
 }
 
 
