@@ -78,14 +78,16 @@ class Normalization(Layer):
         check_bool("invert", self.invert)
 
     def rule(self, shape: Shape) -> LayerFormula:
-        """No parameters; the mean and variance per channel are state.
+        """No parameters; the mean and variance per channel are state. Keras also
+        holds an integer ``count`` weight (for old saved models): one more parameter.
 
         Example:
             >>> Normalization().rule(Shape(3, (4, 4))).expression
-            '0; mean, variance 3*2 = 6'
+            '0 (Keras: count 1); mean, variance 3*2 = 6'
         """
         c = shape.channels
-        return LayerFormula(0, f"0; mean, variance {c}*2 = {2 * c}", shape, shape, state=2 * c)
+        text = f"0 (Keras: count 1); mean, variance {c}*2 = {2 * c}"
+        return LayerFormula(0, text, shape, shape, framework_params=(("keras", 1),), state=2 * c)
 
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
         """One value per channel, (C,) in both frameworks.
