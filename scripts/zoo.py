@@ -32,7 +32,7 @@ KERAS = [
     "EfficientNetB0", "EfficientNetV2B0", "VGG16", "Xception", "InceptionV3", "NASNetMobile",
     "ConvNeXtTiny",
 ]  # fmt: skip
-SIZE = {"Xception": 71, "InceptionV3": 75, "alexnet": 64}
+SIZE = {"Xception": 71, "InceptionV3": 75, "alexnet": 224, "vgg11": 224}
 
 
 def one(source: str, name: str, size: int) -> dict:
