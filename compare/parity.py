@@ -134,6 +134,10 @@ class Pair:
     sides: dict[str, Side] = field(default_factory=dict)
     #: "torch" / "keras" once ``load`` wrote imported weights (ported to the other side).
     weights_from: str | None = None
+    #: The imported weights ``load`` wrote, per layer (the import's own arrays, never
+    #: copies, never written to): what the source side holds, so nothing needs to read
+    #: them back from it.
+    loaded: tuple[dict[str, np.ndarray], ...] = ()
 
     def unsupported(self) -> list[tuple[int, str, str]]:
         """(layer index, framework, reason) for every layer a framework cannot build."""
@@ -213,13 +217,18 @@ class Pair:
         src = imported.source
         dst = "keras" if src == "torch" else "torch"
         adapter = get_adapter(src)
+        loaded: list[dict[str, np.ndarray]] = []
         for index, weights in enumerate(imported.weights):
+            loaded.append(weights)
             built = self.sides[src].layers[index]
             if isinstance(built, Unsupported):
                 continue
             adapter.set_weights(built, weights)
             if not isinstance(self.sides[dst].layers[index], Unsupported):
-                self.port_layer(index, src=src, dst=dst)
+                # ported from the arrays just written: reading them back from the source
+                # framework would copy every weight once more (553 MiB for VGG16)
+                self.port_layer(index, src=src, dst=dst, weights=weights)
+        self.loaded = tuple(loaded)
         self.weights_from = src
 
     def port_layer(
