@@ -296,13 +296,17 @@ def build(
     formulas = infer(model)
     limits.check_cost(model, formulas, shape_only=shape_only)  # before any allocation
     pair = Pair(model, formulas, dtype)
+    # an import's weights overwrite the fresh ones: nothing is drawn for them
+    blank = imported is not None and not shape_only
     for name in FRAMEWORKS:
         adapter = get_adapter(name)
         adapter.seed(seed)
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             try:
-                layers.append(adapter.build(layer, formula, index, dtype, shape_only=shape_only))
+                layers.append(
+                    adapter.build(layer, formula, index, dtype, shape_only=shape_only, blank=blank)
+                )
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)
