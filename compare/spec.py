@@ -130,6 +130,9 @@ class Layer:
     #: Whether the kind computes the identity at inference (dropout): a pair of models
     #: that differ only by such a layer on one side compute the same function.
     inference_identity: ClassVar[bool] = False
+    #: Whether the kind reads several inputs and gives the same value in any order of
+    #: them (an add): two graphs that list such inputs in another order are one graph.
+    commutative: ClassVar[bool] = False
 
     def resolved(self, rank: int) -> Layer:
         """This spec with every per-axis field as a tuple of ``rank`` ints.

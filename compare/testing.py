@@ -12,6 +12,7 @@ Importing this module imports neither torch nor keras (pytest loads it in every 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -127,15 +128,99 @@ def _port(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> None:
 
 def _kept(reading: Reading) -> list[int]:
     """Layers that are not the identity at inference (``Layer.inference_identity``):
-    present on one side only, those are no structural difference."""
-    layers = reading.imported.model.layers
-    return [i for i, layer in enumerate(layers) if not layer.inference_identity]
+    present on one side only, those are no structural difference. A graph's layers
+    come in its canonical order (``_canonical``), so that two libraries' orders of
+    the same graph pair up."""
+    model = reading.imported.model
+    layers = model.layers
+    kept = [i for i, layer in enumerate(layers) if not layer.inference_identity]
+    if not model.wiring:
+        return kept
+    return [i for i in _canonical(model) if i in set(kept)]
 
 
-def _paired(model: Model, kept: list[int]) -> Model:
-    if len(kept) == len(model.layers) or not kept:
-        return model
-    return Model(model.name, model.input, tuple(model.layers[i] for i in kept))
+def _canonical(model: Model) -> list[int]:
+    """The nodes of a graph in an order that depends on its structure alone: from the
+    outputs back, each node after its inputs, the inputs of a commutative merge (an add,
+    a multiply ...) taken by their structure rather than the order they were written in
+    (``Add()([shortcut, x])`` and ``x + shortcut`` are one graph)."""
+    nodes = model.graph.nodes
+    position = {node.name: i for i, node in enumerate(nodes)}
+    formulas = model.formulas
+    shape: dict[str, str] = {"input": "input"}
+    for i, node in enumerate(nodes):  # a structural signature, in topological order
+        ins = [shape[name] for name in node.inputs]
+        if _commutes(node.layer):
+            ins.sort()
+        out = formulas[i].output
+        text = f"{node.layer.kind}{out.channels}x{out.size}({','.join(ins)})"
+        shape[node.name] = hashlib.sha1(text.encode()).hexdigest()[:12]
+    order: list[int] = []
+    seen: set[str] = {"input"}
+    for output in model.graph.outputs:
+        stack: list[tuple[str, bool]] = [(output, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if name in seen and not expanded:
+                continue
+            if expanded:
+                order.append(position[name])
+                continue
+            seen.add(name)
+            node = nodes[position[name]]
+            ins = list(node.inputs)
+            if _commutes(node.layer):
+                ins.sort(key=lambda n: shape[n])
+            stack.append((name, True))
+            stack += [(n, False) for n in reversed(ins) if n not in seen]
+    return order
+
+
+def _commutes(layer: Any) -> bool:
+    """Whether a merge gives the same value whatever the order of its inputs."""
+    return bool(getattr(layer, "commutative", False))
+
+
+def _paired(model: Model, kept: list[int]) -> tuple[Model, list[int]]:
+    """The model with only the ``kept`` layers, and the index in ``model`` of each of
+    its layers; a left-out layer's readers read its input instead."""
+    if not model.wiring:
+        if len(kept) == len(model.layers) or not kept:
+            return model, list(range(len(model.layers)))
+        return Model(model.name, model.input, tuple(model.layers[i] for i in kept)), kept
+    nodes = model.graph.nodes
+    alias = {"input": "input"}
+    keep = set(kept)
+    for i, node in enumerate(nodes):
+        alias[node.name] = node.name if i in keep else alias[node.inputs[0]]
+    wiring = tuple((nodes[i].name, tuple(alias[name] for name in nodes[i].inputs)) for i in kept)
+    outputs = tuple(dict.fromkeys(alias[name] for name in model.graph.outputs))
+    paired = Model(model.name, model.input, tuple(model.layers[i] for i in kept), wiring, outputs)
+    at = {node.name: i for i, node in enumerate(nodes)}
+    return paired, [at[name] for name, _ in paired.wiring]
+
+
+def _wiring_differences(torch_model: Model, keras_model: Model) -> list[Mismatch]:
+    """Where two graphs (their nodes in the same order) connect their nodes differently."""
+    if not torch_model.wiring and not keras_model.wiring:
+        return []
+    out: list[Mismatch] = []
+
+    def sources(model: Model) -> list[tuple[Any, ...]]:
+        index = {node.name: i for i, node in enumerate(model.graph.nodes)}
+        index["input"] = -1
+        return [
+            tuple("input" if index[n] < 0 else index[n] for n in node.inputs)
+            for node in model.graph.nodes
+        ]
+
+    for i, (a, b) in enumerate(zip(sources(torch_model), sources(keras_model))):
+        layer = torch_model.layers[i]
+        if (sorted(a, key=str) if _commutes(layer) else a) != (
+            sorted(b, key=str) if _commutes(layer) else b
+        ):
+            out.append(Mismatch(i, layer.kind, "inputs (layer numbers)", a, b))
+    return out
 
 
 def _no_op_note(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> str:
@@ -214,8 +299,11 @@ def check_equivalent(
             list(range(len(rk.imported.model.layers))),
         )
     note = _no_op_note(rt, rk, kt, kk)
-    model = _paired(rt.imported.model, kt)
-    mismatches = spec_differences(model, _paired(rk.imported.model, kk))
+    model, kt = _paired(rt.imported.model, kt)
+    other, kk = _paired(rk.imported.model, kk)
+    mismatches = spec_differences(model, other)
+    if not mismatches and len(model.layers) == len(other.layers):
+        mismatches = _wiring_differences(model, other)
     if mismatches:
         message = _spec_message(mismatches, rt, rk, kt, kk) + note
         return Equivalence(False, tuple(mismatches), None, (), message)

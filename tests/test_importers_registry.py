@@ -46,7 +46,9 @@ def halve_mapped():
 
 
 def test_an_unregistered_module_is_named_with_the_reason():
-    with pytest.raises(UnmappableError, match=r"0\.mul \(_operator\.mul\): no importer maps"):
+    # ``x * 0.5`` is traced to ``operator.mul``, which the merge family reads only
+    # between two tensors of the model: the constant is named
+    with pytest.raises(UnmappableError, match=r"0\.mul \(_operator\.mul\): it multiplies 0\.5"):
         from_torch(nn.Sequential(Halve()), "2x3")
 
 

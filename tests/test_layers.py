@@ -307,10 +307,9 @@ def test_initialisers_theory_and_measurement():
         (MaxPool(pool_size=2, ceil_mode=True), "keras", "ceil_mode"),
         (MaxPool(pool_size=3, padding=1, strides=2), "keras", "-inf"),
         (AvgPool(pool_size=3, padding=1), "keras", "exclude padding"),
-        (BatchNorm(center=False), "torch", "affine"),
         (LayerNorm(scale=False), "torch", "elementwise_affine"),
     ],
-    ids=["ceil_mode", "max_int_pad", "avg_exclude_int_pad", "bn_scale_only", "ln_center_only"],
+    ids=["ceil_mode", "max_int_pad", "avg_exclude_int_pad", "ln_center_only"],
 )
 def test_unsupported_is_a_record_with_reason(layer, framework, match):
     result = compare_model(Model("u", Input(2, (8, 8)), (layer,)))
@@ -553,5 +552,18 @@ def test_show_lists_every_new_kind(catalogue_results, capsys):
     } <= kinds
     statuses = {m["name"]: m["status"] for m in doc["models"]}
     assert statuses.pop("keras_no_ceil_mode") == "unsupported"
-    assert statuses.pop("torch_scale_without_centre") == "unsupported"
     assert set(statuses.values()) == {"ok"}
+
+
+@pytest.mark.parametrize("center, scale", [(True, False), (False, True)])
+def test_a_half_affine_batch_norm_is_built_in_torch_from_its_own_parts(center, scale):
+    # nn.BatchNorm2d's affine switches gamma and beta together; Keras'
+    # BatchNormalization(scale=False) (InceptionV3) has beta alone
+    result = compare_model(Model("h", Input(3, (5, 5)), (BatchNorm(center=center, scale=scale),)))
+    torch_side = result.layers[0].frameworks["torch"]
+    keras_side = result.layers[0].frameworks["keras"]
+    assert result.parity.status == "ok"
+    assert torch_side.classes == ("HalfAffineBatchNorm",)
+    assert torch_side.trainable_params == keras_side.trainable_params == 3
+    assert torch_side.buffers == 3 + 3 + 1  # running mean, variance, batches tracked
+    assert keras_side.non_trainable_params == 6

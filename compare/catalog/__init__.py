@@ -32,7 +32,6 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
     "keras_no_ceil_mode": "keras",
-    "torch_scale_without_centre": "torch",
 }
 
 

@@ -172,6 +172,9 @@ class Piece:
     pad_value: float = 0.0  # what the explicit padding pads with (-inf before a max pool)
     crop: Pads | None = None
     move: str | None = None  # "last": channels moved last, "first": moved back
+    #: A vector given size-1 spatial axes (Keras' ``Reshape((1, 1, C))``): read as
+    #: part of the layer before it that registers ``("any", "expand", kind)``.
+    expand: int | None = None
     last_axis: bool = False  # acts on the last axis (nn.Linear), not on channels
     problem: str | None = None
     #: The pieces whose values this one reads, by index in the list given to ``assemble``
@@ -418,6 +421,7 @@ def _structural(
     done: set[int] = set()
     value: dict[int, int] = {-1: -1}  # piece index -> the part id that gives its value
     pad_folds, crop_folds, move_folds = absorbers("pad"), absorbers("crop"), absorbers("move")
+    expand_folds = absorbers("expand")
 
     def link(i: int) -> Piece | None:
         """The piece that alone reads piece ``i``, if it reads nothing else."""
@@ -485,11 +489,12 @@ def _structural(
             else:
                 emit(Part(layer, owner.roles, [*pads, owner], p.in_shape, owner.out_shape))
             continue
-        if p.crop is not None:
+        if p.crop is not None or p.expand is not None:
+            what = "a crop" if p.crop is not None else "giving a vector size-1 spatial axes"
+            found = crop_folds if p.crop is not None else expand_folds
             refuse(
                 [p],
-                f"a crop is read as part of the {_names(crop_folds)} before it, "
-                "and none precedes it",
+                f"{what} is read as part of the {_names(found)} before it, and none precedes it",
             )
             skip([p])
             continue
@@ -521,6 +526,16 @@ def _structural(
                 f"channels-first map, while the spec's {p.layer.kind} acts on the channels",
             )
             skip([p])
+            continue
+        expand = _absorber(expand_folds, p)
+        if expand is not None and expand.fold is not None and nxt is not None and nxt.expand:
+            try:
+                layer = expand.fold(p.layer, nxt.expand, p.in_shape)
+            except Refuse as exc:
+                refuse([p, nxt], str(exc))
+                skip([p, nxt])
+            else:
+                emit(Part(layer, p.roles, [p, nxt], p.in_shape, nxt.out_shape))
             continue
         crop = _absorber(crop_folds, p)
         if crop is not None and crop.fold is not None and nxt is not None and nxt.crop is not None:

@@ -36,6 +36,8 @@ from compare.importers.base import (
     Piece,
     Reading,
     Refuse,
+    UnmappableError,
+    Unmapped,
     assemble,
     parse_input_shape,
     read_weights,
@@ -232,6 +234,8 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     if not model.built:
         model.build(input_shape.keras())
     found = tables()
+    if _branches(model):
+        return _read_graph(model, input_shape, found, name or model.name)
     leaves = _leaves(model, "", found)
     probe = _probe(input_shape, leaves, found)
     x: Any = probe
@@ -291,6 +295,171 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     imported, builts = read_weights(spec, parts, "keras")
     runs = [layer for _, layer in leaves]
     return Reading(imported, builts, runs, step_ends(pieces, parts))
+
+
+# -- graphs: a functional model's real DAG, node by node ------------------------------
+def _nodes(model: Any) -> list[Any]:
+    """The model's nodes (one per call of a layer or ``keras.ops`` operation) in an
+    order that computes each after what it reads: deepest first, as Keras runs them."""
+    by_depth = model._nodes_by_depth  # Keras' own run order (``Function._run_through_graph``)
+    return [node for depth in sorted(by_depth, reverse=True) for node in by_depth[depth]]
+
+
+def _branches(model: Any) -> bool:
+    """Whether a model's graph (its nested models' too) is more than a chain: a node
+    reading several tensors, a tensor read by several nodes, or several inputs or
+    outputs."""
+    graph = getattr(model, "_functional", None) or model  # a Sequential runs a Functional
+    if not hasattr(graph, "_nodes_by_depth"):
+        return False
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        return True
+    reads: dict[int, int] = {}
+    for node in _nodes(graph):
+        if node.is_input:
+            continue
+        if len(node.input_tensors) > 1:
+            return True
+        if isinstance(node.operation, keras.Model) and _branches(node.operation):
+            return True
+        for tensor in node.input_tensors:
+            reads[id(tensor)] = reads.get(id(tensor), 0) + 1
+    return any(n > 1 for n in reads.values())
+
+
+def _inner(op: Any, found: Tables) -> Any:
+    """The functional graph of a nested model that no kind maps, else None."""
+    if not isinstance(op, keras.Model) or _mapper(op, found.layers) is not None:
+        return None
+    graph = getattr(op, "_functional", None) or op  # a Sequential runs a Functional
+    return graph if hasattr(graph, "_nodes_by_depth") else None
+
+
+#: A step of a flattened graph: ("node", node, path) or ("alias", from id, to id).
+Step = tuple[str, Any, Any]
+
+
+def _flat(model: Any, prefix: str, found: Tables) -> list[Step]:
+    """The model's nodes in run order, nested models opened: their inputs and outputs
+    become aliases of the tensors the outer node reads and gives."""
+    steps: list[Step] = []
+    for node in _nodes(model):
+        if node.is_input:
+            continue
+        inner = _inner(node.operation, found)
+        if inner is None or len(inner.inputs) != len(node.input_tensors):
+            steps.append(("node", node, f"{prefix}{node.operation.name}"))
+            continue
+        steps += [("alias", id(a), id(b)) for a, b in zip(node.input_tensors, inner.inputs)]
+        steps += _flat(inner, f"{prefix}{node.operation.name}/", found)
+        steps += [("alias", id(a), id(b)) for a, b in zip(inner.outputs, node.outputs)]
+    return steps
+
+
+def _run_node(node: Any, values: dict[int, Any]) -> list[Any]:
+    """One node run on the values of the tensors it reads (keyed by tensor id)."""
+    args, kwargs = node.arguments.fill_in(values)
+    y = node.operation(*args, **kwargs)
+    outs = y if isinstance(y, list | tuple) else [y]
+    for tensor, value in zip(node.outputs, outs):
+        values[id(tensor)] = value
+    return list(outs)
+
+
+def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Reading:
+    """Read a functional model whose graph branches: each node (a layer's call, a
+    ``keras.ops`` operation, a merge layer; the nodes of a nested model) run on a probe
+    in Keras' own order, and mapped into a piece that reads the pieces its input
+    tensors come from."""
+    cls = _qualname(model)
+    if len(model.inputs) != 1:
+        reason = f"it takes {len(model.inputs)} inputs; compare reads models of one"
+        raise UnmappableError("keras", [Unmapped(name, cls, reason)])
+    steps = _flat(getattr(model, "_functional", None) or model, "", found)
+    ops = [(path, node.operation) for kind, node, path in steps if kind == "node"]
+    probe = _probe(input_shape, ops, found)
+    first = model.inputs[0]
+    values: dict[int, Any] = {id(first): probe}
+    index: dict[int, int] = {id(first): -1}
+    pieces: list[Piece] = []
+    at: list[int] = []  # the id of each piece's output tensor
+    for kind, node, path in steps:
+        if kind == "alias":
+            if node in values:
+                values[path] = values[node]
+            if node in index:
+                index[path] = index[node]
+            continue
+        op = node.operation
+        what = _qualname(op)
+        reads = [t for t in node.input_tensors if id(t) in index]
+        shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
+        in_shape = shapes[0] if shapes else _shape(probe)
+        try:
+            outs = _run_node(node, values)
+            arrays = [keras.ops.convert_to_numpy(v) for v in outs]
+        except Exception as exc:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
+            reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
+            pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
+            break
+        problem: str | None = None
+        if len(node.outputs) != 1:
+            problem = f"it returns {len(node.outputs)} tensors; compare reads layers of one"
+        elif isinstance(op, keras.Model) and _mapper(op, found.layers) is None:
+            problem = "a nested model with several inputs is not opened"
+        elif len(op._inbound_nodes) > 1:
+            problem = (
+                f"the layer is called {len(op._inbound_nodes)} times (shared weights); "
+                "compare reads each layer once"
+            )
+        elif not reads:
+            problem = "it makes a tensor from no input of the model"
+        piece = Piece(
+            path,
+            what,
+            in_shape,
+            _shape(arrays[0]),
+            op,
+            problem=problem,
+            sources=tuple(index[id(t)] for t in reads),
+            in_shapes=tuple(shapes) if len(shapes) > 1 else (),
+        )
+        mapper = _mapper(op, found.layers)
+        if piece.problem is None and mapper is None:
+            piece.problem = NO_CLASS
+        if piece.problem is None:
+            assert mapper is not None
+            try:
+                piece = mapper(op, piece)
+                for refine in found.refines:
+                    piece = refine(op, piece)
+            except (Refuse, SpecError) as exc:
+                piece.problem = str(exc)
+        index[id(node.outputs[0])] = len(pieces)
+        pieces.append(piece)
+        at.append(id(node.outputs[0]))
+    outputs = [index[id(t)] for t in model.outputs if id(t) in index]
+    spec, parts = assemble(pieces, input_shape, name=name, source="keras", outputs=outputs)
+    imported, builts = read_weights(spec, parts, "keras")
+    wanted = [at[part.id] for part in parts]
+
+    def collect(x: Any) -> list[Any]:
+        run: dict[int, Any] = {id(first): keras.ops.convert_to_tensor(x)}
+        keep = set(wanted)
+        kept: dict[int, Any] = {}
+        for kind, node, path in steps:
+            if kind == "alias":
+                if node in run:
+                    run[path] = run[node]
+                continue
+            _run_node(node, run)
+            for tensor in node.outputs:
+                if id(tensor) in keep:
+                    kept[id(tensor)] = keras.ops.convert_to_numpy(run[id(tensor)])
+        return [kept[i] for i in wanted]
+
+    return Reading(imported, builts, [], [], collect=collect)
 
 
 def from_keras(model: Any, input: Any = None, name: str | None = None) -> Imported:

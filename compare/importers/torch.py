@@ -42,6 +42,8 @@ from compare.importers.base import (
     Piece,
     Reading,
     Refuse,
+    UnmappableError,
+    Unmapped,
     assemble,
     parse_input_shape,
     read_weights,
@@ -261,6 +263,9 @@ def _is_shape_read(node: fx.Node, current: fx.Node, sides: list[fx.Node]) -> boo
 
 Chain = list[tuple[fx.Node, fx.Node, list[fx.Node]]]
 
+#: How a step that branches is named; a model with one is read as a graph.
+NOT_A_CHAIN = "its forward is not a straight chain"
+
 
 def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
     """(node, the chain value it takes, the shape reads it uses) per step, or a problem."""
@@ -294,7 +299,7 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
     if branches:
         where = "; ".join(branches)
         places = f" in {len(branches)} places" if len(branches) > 1 else ""
-        return [], f"its forward is not a straight chain{places}: {where}"
+        return [], f"{NOT_A_CHAIN}{places}: {where}"
     return steps, None
 
 
@@ -474,6 +479,8 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     work = copy.deepcopy(module).eval()
     found = tables()
     steps = _steps(work, "", found)
+    if any(s.problem and s.problem.startswith(NOT_A_CHAIN) for s in steps):
+        return _read_graph(work, input_shape, found, name or type(module).__name__)
     param = next(work.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     # -- sequence layout: is the running tensor (N, steps, features)? ------------------
@@ -545,6 +552,170 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     if opens:
         runs, ends = [_steps_last, *runs], [e + 1 for e in ends]
     return Reading(imported, builts, runs, ends, views)
+
+
+# -- graphs: the whole forward traced once, every node a piece that names its sources --
+def _is_value(value: Any) -> bool:
+    """A tensor of the model: a batch (the probe's batch of one) of a map or vector."""
+    return isinstance(value, torch.Tensor) and value.dim() >= 2 and value.shape[0] == 1
+
+
+def _module_path(node: fx.Node) -> str:
+    """The module a traced function call was made in (``layer1.0``), or ''."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    last = list(stack.values())[-1]
+    return str(last[0] if isinstance(last, tuple) else last)
+
+
+class _Run:
+    """Runs a traced graph node by node in an environment keyed by node."""
+
+    def __init__(self, root: nn.Module) -> None:
+        self.root = root
+
+    def __call__(self, node: fx.Node, env: dict[fx.Node, Any]) -> Any:
+        if node.op == "call_module":
+            args: Any = fx.node.map_arg(node.args, env.__getitem__)
+            kwargs: Any = fx.node.map_arg(node.kwargs, env.__getitem__)
+            return self.root.get_submodule(str(node.target))(*args, **kwargs)
+        if node.op == "get_attr":
+            value: Any = self.root
+            for name in str(node.target).split("."):
+                value = getattr(value, name)
+            return value
+        return _call(node, env)
+
+
+def _tensor_args(node: fx.Node) -> list[fx.Node]:
+    """The nodes a call reads, in order; a function's repeated operand (``x * x``)
+    repeated, a module's not (``attention(x, x, x)`` reads one tensor)."""
+    if node.op == "call_module":
+        return list(node.all_input_nodes)
+    found: list[fx.Node] = []
+    fx.node.map_arg((node.args, node.kwargs), lambda n: found.append(n) or n)  # type: ignore[func-returns-value]
+    return found
+
+
+def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -> Reading:
+    """Read a module whose forward branches: traced whole by ``torch.fx`` (mapped modules
+    kept whole), run node by node on a probe, every node that gives a tensor a piece
+    reading the pieces its tensors come from."""
+    cls = _qualname(work)
+    try:
+        graph = _Tracer(found.modules).trace(work)
+    except Exception as exc:
+        reason = " ".join(f"torch.fx cannot trace its forward: {exc}".split())[:300]
+        raise UnmappableError("torch", [Unmapped(name, cls, reason)]) from exc
+    for node in reversed(list(graph.nodes)):  # unused reads, like `_` in `out, _ = lstm(x)`
+        if node.op == "call_function" and node.target is operator.getitem and not node.users:
+            graph.erase_node(node)
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != 1:
+        reason = f"its forward takes {len(placeholders)} inputs; compare reads models of one"
+        raise UnmappableError("torch", [Unmapped(name, cls, reason)])
+    run = _Run(work)
+    param = next(work.parameters(), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    if input_shape.dtype == "int":
+        x: torch.Tensor = torch.zeros((1, *input_shape.size), dtype=torch.long)
+    else:
+        x = torch.zeros((1, input_shape.channels, *input_shape.size), dtype=dtype)
+    env: dict[fx.Node, Any] = {placeholders[0]: x}
+    index: dict[fx.Node, int] = {placeholders[0]: -1}
+    tuples: dict[fx.Node, tuple[Any, list[fx.Node]]] = {}  # module -> (its value, tensors read)
+    pieces: list[Piece] = []
+    at: list[fx.Node] = []  # the node of each piece
+    outputs: list[int] = []
+    with torch.no_grad():
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                continue
+            if node.op == "output":
+                outputs = [index[n] for n in node.all_input_nodes if n in index]
+                break
+            reads = [n for n in _tensor_args(node) if n in index or n in tuples]
+            opened = [n for n in reads if n in tuples]
+            if node.op == "call_module":
+                obj: Any = work.get_submodule(str(node.target))
+                path, what = str(node.target), _qualname(obj)
+                mapper = _mapper(obj, found.modules)
+            else:
+                obj = node
+                key = node.target
+                label = key if isinstance(key, str) else getattr(key, "__name__", str(key))
+                what = f"Tensor.{label}" if node.op == "call_method" else _fn_name(key)
+                path = _join(_module_path(node), node.name)
+                mapper = found.functions.get(key)
+            try:
+                value = run(node, env)
+            except Exception as exc:
+                text = " ".join(str(exc).split())[:300]
+                shapes = [tuple(env[n].shape) for n in reads if isinstance(env[n], torch.Tensor)]
+                reason = f"it fails on inputs of shapes {shapes}: {text}"
+                pieces.append(Piece(path, what, Shape(1), Shape(1), obj, problem=reason))
+                break
+            env[node] = value
+            if opened:  # an index into a module's tuple (an RNN's, an attention's output)
+                module_node = opened[0]
+                module, sources = tuples[module_node]
+                if node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
+                    obj, path, what = module, str(module_node.target), _qualname(module)
+                    mapper, reads = _mapper(module, found.modules), sources
+                else:
+                    continue  # the other items: only their readers are named
+            elif not _is_value(value):
+                if node.op == "call_module" and isinstance(value, tuple | list):
+                    tuples[node] = (obj, reads)
+                continue  # a size, a shape read, a constant: part of the nodes that use it
+            if not reads:
+                problem: str | None = "it makes a tensor from no input of the model"
+            elif _registered(obj, found.openers):
+                problem = "a recurrent layer in a branching model is not read yet"
+            else:
+                problem = None if mapper is not None else _no_mapper(obj, found)
+            shapes_in = [
+                _shape(env[n]) if n in env and _is_value(env[n]) else _read_shape(x, False)
+                for n in reads
+            ]
+            piece = Piece(
+                path,
+                what,
+                shapes_in[0] if shapes_in else _shape(value),
+                _shape(value),
+                obj,
+                problem=problem,
+                sources=tuple(index[n] for n in reads if n in index),
+                in_shapes=tuple(shapes_in) if len(shapes_in) > 1 else (),
+            )
+            if problem is None:
+                assert mapper is not None
+                try:
+                    piece = mapper(obj, piece)
+                except (Refuse, SpecError) as exc:
+                    piece.problem = str(exc)
+            piece.out_shape = _shape(value)
+            index[node] = len(pieces)
+            pieces.append(piece)
+            at.append(node)
+    model, parts = assemble(pieces, input_shape, name=name, source="torch", outputs=outputs)
+    imported, builts = read_weights(model, parts, "torch")
+    wanted = [at[part.id] for part in parts]
+
+    def collect(x: Any) -> list[Any]:
+        values: dict[fx.Node, Any] = {placeholders[0]: x}
+        keep: dict[fx.Node, Any] = {}
+        targets = set(wanted)
+        for node in graph.nodes:
+            if node.op in ("placeholder", "output"):
+                continue
+            values[node] = run(node, values)
+            if node in targets:  # copied at once: an in-place op after it would change it
+                keep[node] = values[node].clone()
+        return [keep[node] for node in wanted]
+
+    return Reading(imported, builts, [], [], collect=collect)
 
 
 def from_torch(module: nn.Module, input: Any, name: str | None = None) -> Imported:

@@ -29,6 +29,8 @@ def _reshape(layer: Any, piece: Piece) -> Piece:
     (a row-major reshape orders them *size, C, as ``Flatten`` does)."""
     inp, out = piece.in_shape, piece.out_shape
     features = inp.channels * prod(inp.size)
+    if not inp.size and out.channels == inp.channels and out.size and set(out.size) == {1}:
+        return replace(piece, expand=len(out.size))  # (C,) -> (1, 1, C): see the pools
     if out.size or out.channels != features:
         raise Refuse(
             f"reshapes {inp.keras()[1:]} to {out.keras()[1:]}; only a reshape to "

@@ -57,6 +57,7 @@ class _Merge(Layer):
     max_inputs: ClassVar[int | None] = None
     #: How the values combine, for the formula's expression.
     symbol: ClassVar[str] = "+"
+    commutative: ClassVar[bool] = True
 
     def formula(self, inputs: tuple[Shape, ...]) -> LayerFormula:
         """The broadcast shape of the inputs; no parameters.
@@ -132,6 +133,7 @@ class Subtract(_Merge):
     """
 
     kind: ClassVar[str] = "subtract"
+    commutative: ClassVar[bool] = False
     max_inputs: ClassVar[int | None] = 2
     symbol: ClassVar[str] = "-"
 

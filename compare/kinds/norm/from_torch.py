@@ -14,6 +14,7 @@ from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.torch import roles
 from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
+from compare.kinds.norm.torch import HalfAffineBatchNorm
 
 __all__: list[str] = []
 
@@ -44,6 +45,17 @@ def _batch_norm(module: Any, piece: Piece) -> Piece:
         moving_variance="running_var",
     )
     return replace(piece, layer=layer, roles=found)
+
+
+@register_part("torch", "module", HalfAffineBatchNorm)
+def _half_affine(module: Any, piece: Piece) -> Piece:
+    piece = _batch_norm(module.norm, piece)
+    norm = piece.layer
+    assert isinstance(norm, BatchNorm)
+    center, scale = module.bias is not None, module.weight is not None
+    found = {k: v for k, v in piece.roles.items() if k.startswith("moving_")}
+    found.update(roles(module, gamma="weight", beta="bias"))
+    return replace(piece, layer=replace(norm, center=center, scale=scale), roles=found)
 
 
 @register_part("torch", "module", nn.LayerNorm)

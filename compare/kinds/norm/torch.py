@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from compare.adapters.base import Built, Made, Unsupported
@@ -29,6 +30,7 @@ from compare.formulas import LayerFormula
 from compare.kinds.norm.spec import BatchNorm, GroupNorm, LayerNorm
 
 __all__ = [
+    "HalfAffineBatchNorm",
     "build_batch_norm",
     "build_group_norm",
     "build_layer_norm",
@@ -50,6 +52,35 @@ def _affine_flags(layer: BatchNorm | GroupNorm, cls: str) -> bool:
     return layer.center
 
 
+class HalfAffineBatchNorm(nn.Module):
+    """A batch norm with only a shift (``center``) or only a scale: ``nn.BatchNormNd``
+    without ``affine`` (its ``affine`` switches gamma and beta together), then a
+    per-channel ``weight`` and / or ``bias`` on the channel axis, as Keras'
+    ``BatchNormalization(scale=False)`` (every keras.applications InceptionV3 conv).
+
+    Example:
+        >>> m = HalfAffineBatchNorm(nn.BatchNorm2d(3, affine=False), center=True, scale=False)
+        >>> m.weight is None, tuple(m.bias.shape), m(torch.zeros(2, 3, 4, 4)).shape[1]
+        (True, (3,), 3)
+    """
+
+    def __init__(self, norm: nn.Module, *, center: bool, scale: bool) -> None:
+        super().__init__()
+        channels = int(norm.num_features)  # type: ignore[arg-type]
+        self.norm = norm
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.norm(x)
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        if self.weight is not None:
+            y = y * self.weight.view(shape)
+        if self.bias is not None:
+            y = y + self.bias.view(shape)
+        return y
+
+
 @register_part("torch", "build", "batch_norm")
 def build_batch_norm(layer: BatchNorm, formula: LayerFormula) -> Made:
     """``nn.BatchNormNd`` with the running statistics as roles.
@@ -62,6 +93,21 @@ def build_batch_norm(layer: BatchNorm, formula: LayerFormula) -> Made:
         ['beta', 'gamma', 'moving_mean', 'moving_variance']
     """
     cls = _BATCH_NORM[formula.input.rank]
+    if layer.center != layer.scale:
+        norm = cls(formula.input.channels, eps=layer.epsilon, momentum=layer.momentum, affine=False)
+        half = HalfAffineBatchNorm(norm, center=layer.center, scale=layer.scale)
+        found: dict[str, Any] = {"gamma": (half, "weight")} if layer.scale else {}
+        if layer.center:
+            found["beta"] = (half, "bias")
+        found["moving_mean"] = (norm, "running_mean")
+        found["moving_variance"] = (norm, "running_var")
+        which = "beta" if layer.center else "gamma"
+        note = (
+            f"nn.{cls.__name__}'s affine switches gamma and beta together: built as "
+            f"{cls.__name__}(affine=False) and a per-channel {which} "
+            f"(compare's HalfAffineBatchNorm)"
+        )
+        return half, found, (("half_affine", note),)
     bn = cls(
         formula.input.channels,
         eps=layer.epsilon,

@@ -133,3 +133,25 @@ def global_flatten(parts: list[Part], source: str) -> list[Part]:
 register_part("any", "pad", "max_pool", "avg_pool")(Absorb("pool", fold_pool_pad))
 register_part("any", "fold", "avg_pool")(Fold(30, canonical_pools))
 register_part("any", "fold", "global_pool_flatten")(Fold(30, global_flatten))
+
+
+def fold_expand(layer: Any, axes: int, shape: Shape) -> Layer:
+    """A global pool without ``keepdims`` and Keras' ``Reshape((1, 1, C))`` after it (the
+    squeeze of a squeeze-excitation block), as the global pool with ``keepdims``.
+
+    Example:
+        >>> from compare.kinds.pool.spec import GlobalAvgPool
+        >>> fold_expand(GlobalAvgPool(), 2, Shape(8, (5, 5))).keepdims
+        True
+    """
+    if getattr(layer, "keepdims", True) or axes != shape.rank:
+        raise Refuse(
+            f"it gives the pooled vector {axes} size-1 axes, but the pool's input has "
+            f"{shape.rank} spatial axes"
+        )
+    return dataclasses.replace(layer, keepdims=True)
+
+
+register_part("any", "expand", "global_avg_pool", "global_max_pool")(
+    Absorb("global pool", fold_expand)
+)
