@@ -345,7 +345,7 @@ def _compare_pair(
         else:
             chained = False
             values[node.name] = None
-        for name in node.inputs:
+        for name in dict.fromkeys(node.inputs):  # a value read twice is released once
             if last_read[name] == index:
                 del values[name]
 

@@ -117,7 +117,8 @@ def test_a_vector_against_a_map_is_refused_where_the_frameworks_broadcast_differ
 
 
 def test_the_catalogue_graphs_compare_ok_and_hold_the_frameworks_counts():
-    models = load(__import__("compare.catalog", fromlist=["x"]).catalog_files()[-1])
+    files = __import__("compare.catalog", fromlist=["x"]).catalog_files()
+    models = load(next(path for path in files if path.name == "graphs.toml"))
     # hand counts: residual 2*(8*9*8) conv weights + 2*16 bn; projection 4*9*8+8
     # + 8*9*8+8 + 4*8+8 + 8*3+3; SE 8*9*8+8 + 8*2+2 + 2*8+8; inception (4*2+2)
     # + (4*9*3+3) + (4*25*2+2) + (4+1) + 5*(8*36)+5; dense block (4*9*2+2)+(6*9*2+2)
@@ -198,3 +199,23 @@ def test_shape_only_mode_reads_a_graph_without_weights():
     assert result.error is None and result.parity.status == "skipped"
     assert result.layers[2].frameworks["keras"].output_shape == (None, 6, 6, 4)
     assert result.layers[2].spec["inputs"] == ["c2", "input"]
+
+
+def test_the_html_report_draws_a_graph_with_nodes_coloured_by_verdict():
+    from compare.report.graph_picture import VERDICT_COLOURS
+    from compare.report.html import render_html
+
+    layers = [
+        {"name": "<b>conv</b>", "kind": "conv", "filters": 4, "kernel_size": 3, "padding": 1},
+        {"name": "sum", "kind": "add", "inputs": ["<b>conv</b>", "input"]},
+    ]
+    result = compare_model(_model(layers))
+    page = render_html([result])
+    svg = page[page.index('<svg class="graph"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert svg.count("<rect") == 3  # the input and both nodes
+    assert svg.count("<line") == 3  # input -> conv, conv -> sum, input -> sum
+    assert svg.count(f'fill="{VERDICT_COLOURS["ok"]}"') == 2
+    assert "<b>" not in svg and "&lt;b&gt;conv&lt;/b&gt;: conv" in svg
+    chain = compare_model(_model([{"kind": "conv", "filters": 4, "kernel_size": 3}]))
+    assert '<svg class="graph"' not in render_html([chain])

@@ -325,3 +325,78 @@ def test_nested_keras_models_in_a_graph_are_opened():
     result = compare.compare(imported).models[0]
     assert result.status == "ok"
     assert result.totals()["keras"]["params"] == model.count_params()
+
+
+def test_a_flatten_after_a_concatenation_ports_the_dense_rows():
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Conv2d(2, 3, 3), nn.Conv2d(2, 4, 3)
+            self.fc = nn.Linear(7 * 3 * 3, 5)
+
+        def forward(self, x):
+            joined = torch.cat([self.a(x), self.b(x)], 1)
+            return self.fc(torch.flatten(joined, 1))
+
+    imported = compare.from_torch(Net(), input="2x5x5")
+    result = compare.compare(imported).models[0]
+    assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)
+    dense = result.layers[-1]
+    naive = next(d for d in dense.differences if d.what == "flatten_dense")
+    assert naive.measured and naive.naive_max_abs_err > 1e-3  # C,H,W rows taken as H,W,C
+
+
+def test_a_keras_transformer_block_is_read_and_built_in_torch():
+    # a pre-norm ViT encoder block: LN, self-attention, add, LN, MLP, add
+    inputs = keras.Input((10, 32))
+    h = L.LayerNormalization(epsilon=1e-5)(inputs)
+    h = L.MultiHeadAttention(4, 8, name="attn")(h, h)
+    x = L.Add(name="res1")([inputs, h])
+    h = L.LayerNormalization(epsilon=1e-5)(x)
+    h = L.Dense(32, name="up")(L.Dense(64, activation="gelu")(h))
+    model = keras.Model(inputs, L.Add(name="res2")([x, h]))
+    imported = compare.from_keras(model)
+    wiring = dict(imported.model.wiring)
+    assert wiring["attn"] == ("layer_normalization", "layer_normalization")  # self-attention
+    assert wiring["res2"] == ("res1", "up")
+    result = compare.compare(imported).models[0]
+    assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)
+    assert result.totals()["torch"]["params"] == model.count_params()
+
+
+def test_a_mean_or_amax_over_the_spatial_axes_is_a_global_pool():
+    class Head(nn.Module):  # MNASNet's head: x.mean([2, 3]) then a classifier
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(2, 3, 3), nn.Linear(3, 4)
+
+        def forward(self, x):
+            y = self.conv(x)
+            gate = torch.amax(y, (2, 3), keepdim=True)
+            return self.fc((y * gate).mean([2, 3]))
+
+    layers = compare.from_torch(Head(), input="2x6x6").model.layers
+    assert [(la.kind, getattr(la, "keepdims", None)) for la in layers] == [
+        ("conv", None),
+        ("global_max_pool", True),
+        ("multiply", None),
+        ("global_avg_pool", False),
+        ("dense", None),
+    ]
+
+    class Odd(nn.Module):
+        def forward(self, x):
+            return x.mean(1, keepdim=True) + x
+
+    with pytest.raises(UnmappableError, match=r"reduces dims 1 of a 4-d tensor"):
+        compare.from_torch(Odd(), input="2x6x6")
+
+
+def test_a_keras_ops_call_in_a_chain_is_named_not_lost():
+    inputs = keras.Input((4, 4, 2))
+    x = L.Conv2D(2, 1, name="c")(inputs)
+    model = keras.Model(inputs, L.Flatten()(keras.ops.relu(x) * 2.0))
+    with pytest.raises(UnmappableError) as info:
+        compare.from_keras(model)
+    reasons = {item.path: item.reason for item in info.value.items}
+    assert any("with a constant" in reason for reason in reasons.values()), reasons

@@ -59,8 +59,13 @@ def initializer_name(config: Any) -> str:
     return f"{name}({args})" if args else name
 
 
-def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """Keras' fan_in / fan_out of a kernel shape (*kernel, in, out)."""
+def _fans(
+    shape: tuple[int, ...], input_axes: Any = None, output_axes: Any = None
+) -> tuple[int, int]:
+    """Keras' fan_in / fan_out of a kernel shape (*kernel, in, out), or of the axes an
+    initializer names (``EinsumDense`` sets ``input_axes`` / ``output_axes``)."""
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) == 1:
         return shape[0], shape[0]
     if len(shape) == 2:
@@ -80,7 +85,8 @@ def initialiser_std(init: Any, shape: tuple[int, ...]) -> float | None:
         0.6325
     """
     if isinstance(init, keras.initializers.VarianceScaling):
-        fan_in, fan_out = _fans(shape)
+        axes = (getattr(init, "input_axes", None), getattr(init, "output_axes", None))
+        fan_in, fan_out = _fans(shape, *axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
         return math.sqrt(init.scale / max(1.0, n[init.mode]))
     if isinstance(init, keras.initializers.Zeros | keras.initializers.Ones):

@@ -21,7 +21,10 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
+    "resampling.toml",
+    "stems.toml",
     "graphs.toml",
+    "attention.toml",
 )
 
 #: Catalogue models that show on purpose what a framework refuses:
@@ -31,7 +34,8 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_groups": "keras",
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
-    "keras_no_ceil_mode": "keras",
+    "keras_no_avg_ceil_mode": "keras",
+    "keras_key_dim_per_head": "torch",
 }
 
 

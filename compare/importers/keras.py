@@ -306,9 +306,9 @@ def _nodes(model: Any) -> list[Any]:
 
 
 def _branches(model: Any) -> bool:
-    """Whether a model's graph (its nested models' too) is more than a chain: a node
-    reading several tensors, a tensor read by several nodes, or several inputs or
-    outputs."""
+    """Whether a model's graph (its nested models' too) is more than a chain of layers:
+    a node reading several tensors, a tensor read by several nodes, a ``keras.ops``
+    call (not among ``model.layers``), or several inputs or outputs."""
     graph = getattr(model, "_functional", None) or model  # a Sequential runs a Functional
     if not hasattr(graph, "_nodes_by_depth"):
         return False
@@ -318,8 +318,8 @@ def _branches(model: Any) -> bool:
     for node in _nodes(graph):
         if node.is_input:
             continue
-        if len(node.input_tensors) > 1:
-            return True
+        if len(node.input_tensors) > 1 or not isinstance(node.operation, L.Layer):
+            return True  # several inputs, or a keras.ops call model.layers does not list
         if isinstance(node.operation, keras.Model) and _branches(node.operation):
             return True
         for tensor in node.input_tensors:

@@ -31,6 +31,7 @@ from compare.report.fmt import (
     spec_text,
     summary_text,
 )
+from compare.report.graph_picture import graph_svg
 from compare.report.safe import printable
 
 __all__ = ["render_html"]
@@ -152,6 +153,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
         "<th>Keras (channels-last)</th><th>differences</th><th>parity</th></tr></thead><tbody>",
         *[_layer_row(layer) for layer in model.layers],
         "</tbody></table>",
+        *_picture(model),
     ]
     totals = model.totals()
     out.append(
@@ -194,6 +196,22 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
     out += _defaults_tables(model)
     out.append("</section>")
     return out
+
+
+def _picture(model: ModelResult) -> list[str]:
+    """The graph drawn, nodes coloured by verdict (a chain: none)."""
+    if not any("inputs" in layer.spec for layer in model.layers):
+        return []
+    nodes = [
+        (
+            str(layer.spec.get("name", layer.index)),
+            layer.kind,
+            tuple(str(i) for i in layer.spec.get("inputs", ())),
+            str(layer.parity.status),
+        )
+        for layer in model.layers
+    ]
+    return [graph_svg(nodes, f"Graph: {model.name}")]
 
 
 def _defaults_tables(model: ModelResult) -> list[str]:

@@ -1,0 +1,1 @@
+"""The attention family of layer kinds (see ``compare.kinds``)."""
