@@ -127,13 +127,14 @@ def compare_all(
     jobs: int = 1,
     parity: bool = True,
     diagnostics: bool = True,
+    count: bool = False,
 ) -> list[ModelResult]:
     """Compare every item in order; one result per item, whatever happens to it.
 
     ``jobs > 1`` compares in that many worker processes (``compare.jobs``) and gives
     the same results in the same order; ``parity=False`` is the shape-only mode and
-    ``diagnostics=False`` skips the naive-port and initialiser measurements
-    (``compare.comparison.compare_model``).
+    ``diagnostics=False`` skips the naive-port and initialiser measurements;
+    ``count=True`` runs both frameworks' FLOP counters (``compare.comparison.compare_model``).
 
     Example:
         >>> bad = SpecError("m.toml: model 'x': layers must hold at least one layer")
@@ -142,7 +143,7 @@ def compare_all(
     """
     if jobs > 1:
         done_all = compare_parallel(
-            items, jobs, dtype=dtype, parity=parity, diagnostics=diagnostics
+            items, jobs, dtype=dtype, parity=parity, diagnostics=diagnostics, count=count
         )
         if progress is not None and done_all:
             progress(len(done_all), len(items), done_all[-1].name)
@@ -154,7 +155,7 @@ def compare_all(
             # No keras.backend.clear_session() between models: compare names its layers
             # itself and keeps no model alive, so RSS stays flat without it (scripts/bench.py
             # measures this), while each call costs ~130 ms (it runs a full gc.collect()).
-            results.append(compare_one(item, dtype, parity, diagnostics))
+            results.append(compare_one(item, dtype, parity, diagnostics, count))
             if not frozen and len(items) > 1:
                 # Once the frameworks are imported, their large, long-lived object graphs
                 # are moved out of the collector's way for the rest of the batch (every

@@ -157,8 +157,20 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--no-diagnostics",
         action="store_true",
         help="facts and parity only, for large sweeps: skip measuring what naive ports "
-        "get wrong (one more forward per layer) and the initialisers' std",
+        "get wrong (one more forward per layer), the initialisers' std and the FLOP counters",
     )
+    parser.add_argument(
+        "--no-count",
+        action="store_true",
+        help="skip the frameworks' FLOP counters (PyTorch's FlopCounterMode, TensorFlow's "
+        "profiler: about 0.1 s per model); the formulas' MACs are still shown",
+    )
+
+
+def _counting(args: argparse.Namespace) -> bool:
+    """Whether to run the frameworks' FLOP counters: unless ``--no-count`` or
+    ``--no-diagnostics`` says not to."""
+    return not (args.no_count or args.no_diagnostics)
 
 
 class _ProgressBar:
@@ -295,6 +307,7 @@ def _show_objects(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         parity=not args.no_parity,
         diagnostics=not args.no_diagnostics,
+        count=_counting(args),
     )
     equivalence = None
     if torch_obj is not None and keras_obj is not None:
@@ -404,6 +417,7 @@ def _main(argv: Sequence[str] | None) -> int:
             jobs=args.jobs,
             parity=not args.no_parity,
             diagnostics=not args.no_diagnostics,
+            count=_counting(args),
         )
     except KeyboardInterrupt:
         if progress is not None:

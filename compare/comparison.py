@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from compare import layouts
 from compare.adapters import get_adapter
 from compare.adapters.base import Built, Unsupported
 from compare.core.registry import differences_part
+from compare.core.work import elements
 from compare.defaults import default_rows, spec_values, user_set
 from compare.differences import layer_differences
 from compare.errors import SpecError
@@ -140,6 +141,7 @@ def compare_model(
     batch: int = 2,
     parity: bool = True,
     diagnostics: bool = True,
+    count: bool = False,
 ) -> ModelResult:
     """Compare one model (a ``Model``, an ``Imported`` one carrying the user's weights,
     or a ``SpecError`` met while loading it).
@@ -160,6 +162,13 @@ def compare_model(
     Differences are still named and explained; they carry no naive-port error, and
     the layers no initialisers.
 
+    ``count=True`` also runs each framework's own FLOP counter once on the whole
+    model at batch 1 (``compare.counting``: PyTorch's ``FlopCounterMode``,
+    TensorFlow's profiler on the frozen Keras forward), attributes the FLOPs to the
+    layers, names why they differ from the formulas' MACs, and reads the parameter
+    and buffer bytes each framework holds (not in shape-only mode). The formulas'
+    MACs and the activation bytes are always there.
+
     Example:
         >>> from compare.spec import Input, Model, Conv
         >>> m = Model("m", Input(1, (8, 8)), (Conv(filters=2, kernel_size=3),))
@@ -167,6 +176,8 @@ def compare_model(
         ('ok', 'skipped')
         >>> compare_model(m, diagnostics=False).layers[0].initialisers
         ()
+        >>> compare_model(m, count=True).layers[0].frameworks["torch"].flops  # 2 * 2*6*6*9
+        1296
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
@@ -181,7 +192,13 @@ def compare_model(
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     try:
-        return _compare_pair(model, pair, dtype, seed, batch, shape_only, diagnostics)
+        counts, failed = _counts(pair) if count and not shape_only else (None, None)
+        result = _compare_pair(model, pair, dtype, seed, batch, shape_only, diagnostics, counts)
+        if failed is not None and result.layers:
+            first = result.layers[0]
+            notes = (*first.count_notes, failed)
+            result = replace(result, layers=(replace(first, count_notes=notes), *result.layers[1:]))
+        return result
     finally:
         if shape_only:
             # Keras holds uninitialised variables in a global list until the session
@@ -200,9 +217,28 @@ def _loaded(pair: Any, index: int, name: str, dtype: str) -> dict[str, np.ndarra
     return None
 
 
+def _counts(pair: Any) -> tuple[Any, str | None]:
+    """Both frameworks' counters on ``pair``; a counter that fails is a note, not a crash."""
+    from compare.counting import count_pair
+
+    try:
+        return count_pair(pair), None
+    except Exception as exc:  # a framework counter refusing the model
+        return None, f"counting failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
 def _compare_pair(
-    model: Any, pair: Any, dtype: str, seed: int, batch: int, shape_only: bool, diagnostics: bool
+    model: Any,
+    pair: Any,
+    dtype: str,
+    seed: int,
+    batch: int,
+    shape_only: bool,
+    diagnostics: bool,
+    counts: Any = None,
 ) -> ModelResult:
+    from compare.counting import ITEMSIZE, array_bytes, explain, held_bytes, peak_activation_bytes
+
     rng = np.random.default_rng(seed)
     state_rng = np.random.default_rng(seed + 1)
 
@@ -291,17 +327,23 @@ def _compare_pair(
                     outputs[name] = adapter.run(built, x)
                 except Exception as exc:  # framework refusing at run time
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            observed = _observed(outputs[name]) if name in outputs else None
+            held = held_bytes(name, built) if counts is not None else (None, None)
             records[name] = FrameworkLayer(
                 name,
                 True,
                 None,
                 built.classes,
-                output_shape=_observed(outputs[name]) if name in outputs else None,
+                output_shape=observed,
                 notes=tuple(text for _, text in built.notes),
                 weights=facts.weights,
                 trainable_params=facts.trainable_params,
                 non_trainable_params=facts.non_trainable_params,
                 buffers=facts.buffers,
+                flops=counts[name].per_node.get(index) if counts is not None else None,
+                param_bytes=held[0],
+                buffer_bytes=held[1],
+                activation_bytes=array_bytes(observed, dtype),
             )
         naive: dict[str, Any] = {}
         if shape_only and len(outputs) == 2 and not errors:
@@ -325,6 +367,12 @@ def _compare_pair(
         diffs = layer_differences(
             layer, formula, records["torch"], records["keras"], notes, naive, defaults
         )
+        work = layer.forward_work(formula)
+        count_notes = (
+            explain(work, torch=records["torch"].flops, keras=records["keras"].flops)
+            if counts is not None
+            else ()
+        )
         results.append(
             LayerResult(
                 index,
@@ -338,6 +386,8 @@ def _compare_pair(
                 parity,
                 defaults,
                 tuple(inits),
+                work,
+                count_notes,
             )
         )
         if parity.status in ("ok", "mismatch", "skipped"):
@@ -363,7 +413,25 @@ def _compare_pair(
         )
     if end.status == "ok" and any(r.parity.status == "mismatch" for r in results):
         end = Parity(Status.MISMATCH, end.max_abs_err, end.max_rel_err, end.tolerance, end.detail)
-    return ModelResult(model.name, model.input.to_dict(), tuple(results), end, dtype=dtype)
+    first = pair.formulas[0].input
+    input_bytes = elements(first) * (8 if first.dtype == "int" else ITEMSIZE[dtype])
+    peaks = {
+        name: peak_activation_bytes(
+            graph, input_bytes, [r.frameworks[name].activation_bytes for r in results]
+        )
+        for name in FRAMEWORKS
+    }
+    return ModelResult(
+        model.name,
+        model.input.to_dict(),
+        tuple(results),
+        end,
+        dtype=dtype,
+        peak_activation_bytes=peaks,
+        unattributed_flops=(
+            {name: c.unattributed for name, c in counts.items()} if counts is not None else {}
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -413,9 +481,10 @@ def compare(
     seed: int = 0,
     parity: bool = True,
     diagnostics: bool = True,
+    count: bool = False,
 ) -> Comparison:
     """Compare a model, a list of models, or the models of a spec file path
-    (``parity`` and ``diagnostics`` as for ``compare_model``).
+    (``parity``, ``diagnostics`` and ``count`` as for ``compare_model``).
 
     A model read from a real one (``compare.from_torch`` / ``from_keras``) is compared
     with its own weights.
@@ -438,7 +507,9 @@ def compare(
         items = list(models)
     return Comparison(
         tuple(
-            compare_model(m, dtype=dtype, seed=seed, parity=parity, diagnostics=diagnostics)
+            compare_model(
+                m, dtype=dtype, seed=seed, parity=parity, diagnostics=diagnostics, count=count
+            )
             for m in items
         )
     )

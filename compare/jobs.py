@@ -129,7 +129,11 @@ def _worker_init() -> None:
 
 
 def compare_one(
-    item: Model | SpecError, dtype: str, parity: bool = True, diagnostics: bool = True
+    item: Model | SpecError,
+    dtype: str,
+    parity: bool = True,
+    diagnostics: bool = True,
+    count: bool = False,
 ) -> ModelResult:
     """``compare_model(item, ...)``, with an unexpected failure as this model's result.
 
@@ -138,7 +142,7 @@ def compare_one(
         'error'
     """
     try:
-        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics)
+        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics, count=count)
     except Exception as exc:  # an unexpected failure is this model's result, not the batch's
         name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
         message = " ".join(str(exc).split())[:300]
@@ -161,8 +165,10 @@ def compare_parallel(
     dtype: str = "float32",
     parity: bool = True,
     diagnostics: bool = True,
+    count: bool = False,
 ) -> list[ModelResult]:
-    """``[compare_model(item, dtype=..., parity=..., diagnostics=...) for item in items]``,
+    """``[compare_model(item, dtype=..., parity=..., diagnostics=..., count=...) for item in
+    items]``,
     computed in ``jobs`` processes.
 
     ``items`` are ``Model`` specs or ``SpecError`` s met while loading (those become
@@ -177,7 +183,12 @@ def compare_parallel(
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs={jobs!r} must be an integer >= 1")
-    kwargs: dict[str, Any] = {"dtype": dtype, "parity": parity, "diagnostics": diagnostics}
+    kwargs: dict[str, Any] = {
+        "dtype": dtype,
+        "parity": parity,
+        "diagnostics": diagnostics,
+        "count": count,
+    }
     results: list[ModelResult | None] = [None] * len(items)
     todo = []
     for index, item in enumerate(items):

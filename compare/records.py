@@ -11,6 +11,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from compare.core.work import Work
+
 __all__ = [
     "FRAMEWORKS",
     "STATUSES",
@@ -107,6 +109,14 @@ class FrameworkLayer:
     buffers: int | None = None
     output_shape: tuple[int | None, ...] | None = None
     notes: tuple[str, ...] = ()
+    #: FLOPs the framework's own counter credits this layer with at batch 1
+    #: (``compare.counting``); None where it was not counted.
+    flops: int | None = None
+    #: Bytes of the parameters and of the buffers the framework holds for the layer.
+    param_bytes: int | None = None
+    buffer_bytes: int | None = None
+    #: Bytes of the layer's output at batch 1 (its observed shape).
+    activation_bytes: int | None = None
 
     @property
     def params(self) -> int | None:
@@ -136,6 +146,10 @@ class FrameworkLayer:
             "buffers": self.buffers,
             "output_shape": _shape(self.output_shape),
             "notes": list(self.notes),
+            "flops": self.flops,
+            "param_bytes": self.param_bytes,
+            "buffer_bytes": self.buffer_bytes,
+            "activation_bytes": self.activation_bytes,
         }
 
 
@@ -236,6 +250,21 @@ class LayerResult:
     parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     defaults: tuple[DefaultValue, ...] = ()
     initialisers: tuple[Initialiser, ...] = ()
+    #: The formula's MACs at batch 1 (bias adds and element-wise work apart); None
+    #: where the kind states no formula.
+    work: Work | None = None
+    #: Why the frameworks' FLOP counts differ from 2*MACs (``compare.counting.explain``).
+    count_notes: tuple[str, ...] = ()
+
+    @property
+    def macs(self) -> int | None:
+        """The formula's MACs at batch 1, or None.
+
+        Example:
+            >>> LayerResult(0, "flatten", {}, 0, "0", {}, {}, work=Work(0, "0")).macs
+            0
+        """
+        return None if self.work is None else self.work.macs
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (one element of a model's ``layers``)."""
@@ -247,7 +276,10 @@ class LayerResult:
                 "params": self.params,
                 "expression": self.expression,
                 "output_shape": {k: _shape(v) for k, v in self.output_shape.items()},
+                "macs": self.macs,
+                "work": None if self.work is None else self.work.to_dict(),
             },
+            "count_notes": list(self.count_notes),
             "frameworks": {name: fw.to_dict() for name, fw in self.frameworks.items()},
             "differences": [d.to_dict() for d in self.differences],
             "parity": self.parity.to_dict(),
@@ -272,6 +304,11 @@ class ModelResult:
     parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     error: str | None = None
     dtype: str = "float32"
+    #: Per framework: the peak activation bytes of a forward at batch 1
+    #: (``compare.counting.peak_activation_bytes``); empty where not measured.
+    peak_activation_bytes: dict[str, int | None] = field(default_factory=dict)
+    #: Per framework: FLOPs its counter found outside every node (0 as a rule).
+    unattributed_flops: dict[str, int] = field(default_factory=dict)
 
     @property
     def status(self) -> Status:
@@ -286,13 +323,26 @@ class ModelResult:
     @cached_property
     def _totals(self) -> dict[str, Any]:
         out: dict[str, Any] = {"formula_params": sum(layer.params for layer in self.layers)}
+        macs = [layer.macs for layer in self.layers]
+        out["formula_macs"] = None if not macs or None in macs else sum(m or 0 for m in macs)
         for name in FRAMEWORKS:
             rows = [layer.frameworks[name] for layer in self.layers if name in layer.frameworks]
-            for key in ("trainable_params", "non_trainable_params", "buffers", "params"):
+            for key in (
+                "trainable_params",
+                "non_trainable_params",
+                "buffers",
+                "params",
+                "flops",
+                "param_bytes",
+                "buffer_bytes",
+            ):
                 values = [getattr(r, key) for r in rows]
                 out.setdefault(name, {})[key] = (
                     None if not values or any(v is None for v in values) else sum(values)
                 )
+            if out[name]["flops"] is not None:
+                out[name]["flops"] += self.unattributed_flops.get(name, 0)
+            out[name]["peak_activation_bytes"] = self.peak_activation_bytes.get(name)
         return out
 
     @property

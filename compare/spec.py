@@ -43,6 +43,7 @@ from compare.core.validate import (
     check_int,
     fmt,
 )
+from compare.core.work import Work, elements
 from compare.errors import SpecError, quote
 from compare.limits import check_tree
 
@@ -236,6 +237,34 @@ class Layer:
             24
         """
         raise NotImplementedError(f"kind {self.kind!r} defines no formula rule")
+
+    def work(self, formula: LayerFormula) -> Work | None:
+        """The kind's MACs at batch 1, with its bias adds and element-wise work listed
+        apart (``compare.core.work``); None where the kind states no formula.
+
+        Example:
+            >>> from compare.spec import Flatten
+            >>> Flatten().work(Flatten().rule(Shape(2, (3, 4)))).macs
+            0
+        """
+        return None
+
+    def forward_work(self, formula: LayerFormula) -> Work | None:
+        """``work``, plus the activation a conv or dense layer's own ``activation``
+        field applies to its output (one evaluation per output element).
+
+        Example:
+            >>> from compare.spec import Dense
+            >>> d = Dense(units=4, activation="relu").resolved(0)
+            >>> d.forward_work(d.rule(Shape(3))).activations
+            4
+        """
+        done = self.work(formula)
+        if done is None or not self.post_activation:
+            return done
+        if getattr(self, "activation", "linear") == "linear":
+            return done
+        return done.plus(activations=elements(formula.output))
 
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
         """How weight ``role`` is laid out in each framework, and the length of every

@@ -29,8 +29,14 @@ COLUMNS = (
     "params",
     "buffers",
     "output_shape",
+    "flops",
+    "param_bytes",
+    "buffer_bytes",
+    "activation_bytes",
     "formula_params",
     "expression",
+    "formula_macs",
+    "macs_expression",
     "parity_status",
     "parity_ok",
     "max_abs_err",
@@ -83,8 +89,14 @@ def rows(models: Iterable[ModelResult]) -> list[dict[str, Any]]:
                         "output_shape": None
                         if fw.output_shape is None
                         else str(tuple(fw.output_shape)),
+                        "flops": fw.flops,
+                        "param_bytes": fw.param_bytes,
+                        "buffer_bytes": fw.buffer_bytes,
+                        "activation_bytes": fw.activation_bytes,
                         "formula_params": layer.params,
                         "expression": layer.expression,
+                        "formula_macs": layer.macs,
+                        "macs_expression": None if layer.work is None else layer.work.expression,
                         "parity_status": layer.parity.status,
                         "parity_ok": layer.parity.ok,
                         "max_abs_err": layer.parity.max_abs_err,
@@ -108,6 +120,17 @@ def to_frame(models: Iterable[ModelResult]) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame(rows(models), columns=list(COLUMNS))
-    for column in ("index", "trainable_params", "non_trainable_params", "params", "buffers"):
+    for column in (
+        "index",
+        "trainable_params",
+        "non_trainable_params",
+        "params",
+        "buffers",
+        "flops",
+        "param_bytes",
+        "buffer_bytes",
+        "activation_bytes",
+        "formula_macs",
+    ):
         frame[column] = frame[column].astype("Int64")
     return frame

@@ -18,6 +18,9 @@ Measures, in one run, side by side:
 (c) start-up time of ``python -m compare --help`` against ``python -c pass``, and
     that neither ``import compare`` nor ``--help`` nor a bad spec file imports a
     framework;
+(a') the same with both frameworks' FLOP counters on (``compare``'s ``count=True``
+    against the bare script running FlopCounterMode and TensorFlow's profiler itself),
+    over the smallest N, and the milliseconds per spec counting adds to each;
 (d) the per-spec cost against layer size (bare and compare, full parity and
     shape-only), and the shape-only Conv3d with 1024 in and out channels and
     kernel 5 (131M parameters): time and peak RSS in a fresh process.
@@ -138,14 +141,43 @@ class Bare:
     primitives ``compare`` uses for the shared work (seeding only torch's CPU
     generator, writing the Keras variables with TensorFlow's AssignVariableOp)."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: bool = False) -> None:
         import keras
         import numpy as np
         import tensorflow as tf
         import torch
 
-        self.np, self.torch, self.keras = np, torch, keras
+        self.np, self.torch, self.keras, self.tf = np, torch, keras, tf
         self.assign = tf.raw_ops.AssignVariableOp
+        self.count = count
+
+    def flops(self, t: Any, kl: Any, x: Any) -> tuple[int, int]:
+        """Both frameworks' own FLOP counters at batch 1, the leanest way: PyTorch's
+        FlopCounterMode on the module, TensorFlow's profiler on the frozen forward of
+        a one-layer functional model."""
+        import contextlib
+        import io
+
+        from tensorflow.python.framework.convert_to_constants import (
+            convert_variables_to_constants_v2,
+        )
+        from torch.utils.flop_counter import FlopCounterMode
+
+        torch, keras, tf = self.torch, self.keras, self.tf
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            t(torch.from_numpy(x[:1]))
+        inputs = keras.Input(shape=x.shape[2:] + x.shape[1:2])
+        model = keras.Model(inputs, kl(inputs))
+        spec = tf.TensorSpec((1, *x.shape[2:], x.shape[1]), tf.float32)
+        frozen = convert_variables_to_constants_v2(
+            tf.function(lambda v: model(v, training=False)).get_concrete_function(spec)
+        )
+        options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+        options["output"] = "none"
+        with contextlib.redirect_stderr(io.StringIO()):
+            profile = tf.compat.v1.profiler.profile(frozen.graph, options=options)
+        return counter.get_total_flops(), profile.total_float_ops
 
     def __call__(self, spec: dict[str, Any]) -> float:
         np, torch, keras = self.np, self.torch, self.keras
@@ -168,6 +200,8 @@ class Bare:
         with torch.no_grad():
             y_t = t(torch.from_numpy(x)).numpy()
         y_k = keras.ops.convert_to_numpy(kl(np.ascontiguousarray(np.moveaxis(x, 1, -1))))
+        if self.count:
+            self.flops(t, kl, x)
         return float(np.max(np.abs(np.moveaxis(y_t, 1, -1) - y_k)))
 
 
@@ -179,18 +213,20 @@ class Compare:
     bare script (no naive-port forward, no read of fresh weights), plus compare's
     facts, differences and reports."""
 
-    def __init__(self, parity: bool = True, diagnostics: bool = True) -> None:
+    def __init__(self, parity: bool = True, diagnostics: bool = True, count: bool = False) -> None:
         from compare.batch import compare_all
         from compare.report.markdown import render_markdown
         from compare.spec import model_from_dict
 
         self.run, self.render, self.parse = compare_all, render_markdown, model_from_dict
-        self.parity, self.diagnostics = parity, diagnostics
+        self.parity, self.diagnostics, self.count = parity, diagnostics, count
 
     def __call__(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
         # The path `python -m compare report` takes for a batch (serial).
         models = [self.parse(s) for s in specs]
-        results = self.run(models, parity=self.parity, diagnostics=self.diagnostics)
+        results = self.run(
+            models, parity=self.parity, diagnostics=self.diagnostics, count=self.count
+        )
         bad = [r.to_dict() for r in results if r.status not in ("ok", "skipped")]
         assert not bad, bad
         doc = json.dumps({"models": [r.to_dict() for r in results]}, allow_nan=False)
@@ -491,6 +527,44 @@ def main() -> int:
                 )
             )
         print(f"  sweep N={n}: {r}", file=sys.stderr, flush=True)
+
+    # Counting: both contestants run both FLOP counters once per model (the bare script
+    # the leanest way); over the smallest sweep, as counting costs ~0.1 s per model.
+    bare_count, comp_count = Bare(count=True), Compare(count=True)
+    warm(bare_count, comp_count)
+    n = sizes[0]
+    r = sweep_times(n, bare_count, {"counting": comp_count})
+    rows.append(
+        _row(
+            "a overhead",
+            f"ms/spec, N={n}, full report with both FLOP counters, against the bare "
+            "script running both counters (ratio of the totals)",
+            r["bare_ms"],
+            r["counting"]["ms"],
+            r["counting"]["ratio"],
+        )
+    )
+    rows.append(
+        _row(
+            "a overhead",
+            f"median of paired {BLOCK}-spec block ratios, N={n}, with both FLOP counters",
+            "",
+            "",
+            r["counting"]["median_block_ratio"],
+            "<= 1.2",
+        )
+    )
+    plain = next(row for row in rows if row["measure"].startswith(f"ms/spec, N={n}, full"))
+    rows.append(
+        _row(
+            "a overhead",
+            f"ms/spec the FLOP counters add, N={n}: bare script, compare full report",
+            r["bare_ms"] - plain["bare"],
+            r["counting"]["ms"] - plain["compare"],
+            "",
+        )
+    )
+    print(f"  counting sweep N={n}: {r}", file=sys.stderr, flush=True)
 
     mem = {n: run_child("compare", n, "x") for n in sizes}
     bare_mem = {n: run_child("bare", n, "x") for n in (sizes[0], sizes[-1])}

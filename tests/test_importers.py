@@ -211,7 +211,7 @@ def test_reading_does_not_change_the_users_module(chain):
 def test_every_unmappable_torch_module_is_named_with_path_class_and_reason():
     module = nn.Sequential(
         nn.Conv2d(3, 4, 3),
-        nn.Hardswish(),
+        nn.Hardtanh(),
         nn.ZeroPad2d((1, 0, 0, 0)),
         nn.Conv2d(4, 4, 3),
         nn.Conv2d(4, 4, 3, padding_mode="reflect", padding=1),
@@ -220,11 +220,11 @@ def test_every_unmappable_torch_module_is_named_with_path_class_and_reason():
         compare.from_torch(module, input="3x16x16")
     items = {item.path: item for item in info.value.items}
     assert set(items) == {"1", "2 + 3", "4"}
-    assert items["1"].cls == "torch.nn.Hardswish"
+    assert items["1"].cls == "torch.nn.Hardtanh"
     assert "no importer maps this class" in items["1"].reason
     assert "asymmetric and not TensorFlow's 'same'" in items["2 + 3"].reason
     assert "padding_mode='reflect'" in items["4"].reason
-    assert "1 (torch.nn.Hardswish)" in str(info.value)
+    assert "1 (torch.nn.Hardtanh)" in str(info.value)
 
 
 class Residual(nn.Module):
@@ -270,14 +270,14 @@ def test_keras_unmappable_layers_are_named():
     fused = keras.Sequential(
         [
             keras.Input((6, 6, 2)),
-            L.Conv2D(2, 3, activation="hard_sigmoid", name="c"),
+            L.Conv2D(2, 3, activation="softsign", name="c"),
             L.Cropping2D(1, name="crop"),
         ]
     )
     with pytest.raises(UnmappableError) as info:
         compare.from_keras(fused)
     reasons = {item.path: item.reason for item in info.value.items}
-    assert "activation 'hard_sigmoid' is not one of keras.activations" in reasons["c"]
+    assert "activation 'softsign' is not one of keras.activations" in reasons["c"]
     assert "part of the transposed convolution before it" in reasons["crop"]
 
 
@@ -434,14 +434,14 @@ class Functional(nn.Module):
         self.conv = nn.Conv2d(2, 2, 3)
 
     def forward(self, x):
-        return torch.nn.functional.hardswish(self.conv(x)).sum(dim=(1, 2, 3))
+        return torch.nn.functional.hardtanh(self.conv(x)).sum(dim=(1, 2, 3))
 
 
 def test_unmapped_functions_and_batch_breaking_outputs_are_named():
     with pytest.raises(UnmappableError) as info:
         compare.from_torch(Functional(), input="2x5x5")
     reasons = {item.path: item.reason for item in info.value.items}
-    assert "no importer maps this function or method" in reasons["hardswish"]
+    assert "no importer maps this function or method" in reasons["hardtanh"]
     assert "not one tensor that keeps the batch axis" in reasons["sum_1"]
 
 

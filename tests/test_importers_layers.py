@@ -473,7 +473,7 @@ KERAS_REFUSED = [
     (lambda: L.Dropout(0.5, noise_shape=(None, 1, 1, 2), name="x"), "noise_shape"),
     (lambda: L.ReLU(max_value=3.0, name="x"), "max_value=3.0"),
     (lambda: L.Conv2D(2, 3, activation="leaky_relu", name="x"), "fused with negative_slope=0.2"),
-    (lambda: L.Conv2D(2, 3, activation="hard_sigmoid", name="x"), "'hard_sigmoid' is not"),
+    (lambda: L.Conv2D(2, 3, activation="softsign", name="x"), "'softsign' is not"),
     (lambda: L.Dense(2, activation=lambda v: v * 2, name="x"), "'<lambda>' is not"),
     (lambda: L.MaxPooling2D(2, data_format="channels_first", name="x"), "data_format"),
     (lambda: L.ELU(alpha=-1.0, name="x"), r"alpha=-1.0 must lie in"),

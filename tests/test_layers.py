@@ -343,7 +343,7 @@ def test_json_layer_record_carries_defaults_and_counts():
         ({"kind": "avg_pool", "padding": "full"}, "padding='full' must be 'valid', 'same'"),
         ({"kind": "max_pool", "padding": "same", "ceil_mode": True}, "ceil_mode=true needs"),
         ({"kind": "dropout", "rate": 1.0}, r"rate=1.0 must lie in \[0.0, 1.0\)"),
-        ({"kind": "activation", "activation": "mish"}, "activation='mish' is not a known"),
+        ({"kind": "activation", "activation": "softsign"}, "activation='softsign' is not a known"),
         ({"kind": "conv", "filters": 2, "activation": 3}, "activation=3 must be a string"),
         ({"kind": "avg_pool", "count_include_pad": 1}, "count_include_pad=1 must be true or false"),
     ],

@@ -362,7 +362,7 @@ RULES = [
         ("activation",),
         _set(
             "activation",
-            ["mish", "", "hard_sigmoid", 3, None],
+            ["softsign", "", "hard_tanh", 3, None],
             r"activation=.* (is not a known activation|must be a string)",
         ),
     ),

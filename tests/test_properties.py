@@ -479,7 +479,7 @@ RULES = [
         (*CONV_KINDS, "dense"),
         _set(
             "activation",
-            st.sampled_from(["mish", "", "hard_sigmoid", 3, None]),
+            st.sampled_from(["softsign", "", "hard_tanh", 3, None]),
             r"activation=.* (is not a known activation|must be a string)",
         ),
     ),

@@ -117,8 +117,8 @@ def test_own_weights_catch_a_flatten_dense_port_that_forgot_the_permutation(nets
 
 
 def test_an_unmappable_model_fails_as_an_assertion_naming_it(nets):
-    t = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Hardswish())
-    with pytest.raises(AssertionError, match=r"1 \(torch.nn.Hardswish\): no importer"):
+    t = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Hardtanh())
+    with pytest.raises(AssertionError, match=r"1 \(torch.nn.Hardtanh\): no importer"):
         assert_equivalent(t, nets.keras_net(), input="1x12x12")
 
 

@@ -395,7 +395,7 @@ def test_input_layouts():
         ),
         pytest.param("nn.LSTM(4, 8)", "4x5", r"batch_first=True", id="lstm-not-batch-first"),
         pytest.param("nn.Embedding(50, 8)", "12", r"token ids: --input int:STEPS", id="ids"),
-        pytest.param("nn.Hardswish()", "4", r"no importer maps this class", id="unmapped"),
+        pytest.param("nn.Hardtanh()", "4", r"no importer maps this class", id="unmapped"),
     ],
 )
 def test_errors_are_clear_spec_errors(call, shape, match):

@@ -218,12 +218,20 @@ class KerasAdapter(KindDefaults):
         return out
 
     def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
+        written: dict[int, Any] = {}
         for role, array in weights.items():
             var = self._variable(built.roles[role])
             want = built.roles[role][2] or tuple(var.shape)
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
             write_variable(var, array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
+            written[id(built.roles[role][0])] = built.roles[role][0]
+        for layer in written.values():
+            # A preprocessing layer (Normalization) computes from a copy of its weights
+            # that ``finalize_state`` refreshes, as ``adapt`` and weight loading do.
+            finalize = getattr(layer, "finalize_state", None)
+            if callable(finalize):
+                finalize()
 
     def assemble(
         self,

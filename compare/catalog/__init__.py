@@ -23,6 +23,7 @@ CATALOG = (
     "recurrent.toml",
     "resampling.toml",
     "stems.toml",
+    "activations.toml",
     "graphs.toml",
     "attention.toml",
 )
@@ -36,6 +37,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "gru_reset_before": "torch",
     "keras_no_avg_ceil_mode": "keras",
     "keras_key_dim_per_head": "torch",
+    "prelu_per_element": "torch",
 }
 
 

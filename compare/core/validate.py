@@ -51,9 +51,18 @@ ACTIVATIONS = (
     "leaky_relu",
     "silu",
     "softplus",
+    "hard_sigmoid",
+    "hard_swish",
+    "mish",
+    "log_softmax",
 )
 #: Other spellings accepted on input.
-ACTIVATION_ALIASES = {"swish": "silu", "identity": "linear", "none": "linear"}
+ACTIVATION_ALIASES = {
+    "swish": "silu",
+    "identity": "linear",
+    "none": "linear",
+    "hard_silu": "hard_swish",
+}
 
 
 def fmt(value: Any) -> str:

@@ -194,6 +194,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
             )
         out.append("</tbody></table>")
     out += _defaults_tables(model)
+    out += _work_tables(model)
     out.append("</section>")
     return out
 
@@ -212,6 +213,26 @@ def _picture(model: ModelResult) -> list[str]:
         for layer in model.layers
     ]
     return [graph_svg(nodes, f"Graph: {model.name}")]
+
+
+def _work_tables(model: ModelResult) -> list[str]:
+    """The work and memory tables (``compare.report.work``) and why the counts differ."""
+    from compare.report.work import WORK_TITLE, work_table, work_totals_table
+
+    header, rows, notes = work_table(model)
+    out = []
+    for i, (head, body) in enumerate(((header, rows), work_totals_table(model))):
+        caption = f"<caption>{_e(WORK_TITLE.rstrip(':'))}</caption>" if i == 0 else ""
+        cells = "".join(f"<th>{_e(h).replace(chr(10), '<br>')}</th>" for h in head)
+        out.append(f'<table class="work">{caption}<thead><tr>{cells}</tr></thead><tbody>')
+        for row in body:
+            out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+        out.append("</tbody></table>")
+    if notes:
+        out.append('<ul class="work-notes">')
+        out += [f"<li>layer {index}: {_e(note)}</li>" for index, note in notes]
+        out.append("</ul>")
+    return out
 
 
 def _defaults_tables(model: ModelResult) -> list[str]:

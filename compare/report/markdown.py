@@ -140,6 +140,7 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
         )
     out.append("")
     out += _defaults_lines(model)
+    out += _work_lines(model)
     if model.differences:
         out += ["| layer | difference | detail | naive port |", "|---|---|---|---|"]
         for index, d in model.differences:
@@ -151,6 +152,23 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
                     else ""
                 ) + md_text(str(d.naive_detail))
             out.append(f"| {index} | {_code(d.what)} | {md_text(d.detail)} | {naive} |")
+        out.append("")
+    return out
+
+
+def _work_lines(model: ModelResult) -> list[str]:
+    """The work and memory tables (``compare.report.work``) and why the counts differ."""
+    from compare.report.work import WORK_TITLE, work_table, work_totals_table
+
+    header, rows, notes = work_table(model)
+    out = [f"**{md_text(WORK_TITLE.rstrip(':'))}**", ""]
+    for head, body in ((header, rows), work_totals_table(model)):
+        out.append("| " + " | ".join(h.replace("\n", " ") for h in head) + " |")
+        out.append("|" + "---|" * len(head))
+        out += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in body]
+        out.append("")
+    if notes:
+        out += [f"- layer {index}: {md_text(note)}" for index, note in notes]
         out.append("")
     return out
 

@@ -46,11 +46,11 @@ def _relu_spec(params: dict[str, Any]) -> Activation:
     )
 
 
-def _softmax_spec(params: dict[str, Any]) -> Activation:
+def _softmax_spec(params: dict[str, Any], name: str = "softmax") -> Activation:
     axis = params.get("axis", -1)
     if axis not in (-1, [-1], (-1,)):
-        raise Refuse(f"softmax over axis={axis}; the spec's softmax acts on the channels (-1)")
-    return Activation(activation="softmax")
+        raise Refuse(f"{name} over axis={axis}; the spec's {name} acts on the channels (-1)")
+    return Activation(activation=name)
 
 
 def _plain(name: str, params: dict[str, Any]) -> Activation:
@@ -61,6 +61,8 @@ def _plain(name: str, params: dict[str, Any]) -> Activation:
 _FUNCTIONS: dict[str, Callable[[dict[str, Any]], Activation]] = {
     "relu": _relu_spec,
     "softmax": _softmax_spec,
+    "log_softmax": lambda p: _softmax_spec(p, "log_softmax"),
+    "hard_silu": lambda p: Activation(activation="hard_swish"),
     "gelu": lambda p: Activation(activation="gelu_tanh" if p.get("approximate") else "gelu"),
     "elu": lambda p: Activation(activation="elu", alpha=float(p.get("alpha", 1.0))),
     "leaky_relu": lambda p: Activation(
@@ -68,7 +70,17 @@ _FUNCTIONS: dict[str, Callable[[dict[str, Any]], Activation]] = {
     ),
     **{
         name: functools.partial(_plain, name)
-        for name in ("linear", "relu6", "sigmoid", "tanh", "selu", "silu", "softplus")
+        for name in (
+            "linear",
+            "relu6",
+            "sigmoid",
+            "tanh",
+            "selu",
+            "silu",
+            "softplus",
+            "hard_sigmoid",
+            "mish",
+        )
     },
 }
 

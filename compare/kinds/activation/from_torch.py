@@ -29,11 +29,11 @@ def _act(name: str, **params: Any) -> Activation:
     return Activation(activation=name, **params)
 
 
-def _softmax_dim(dim: Any, piece: Piece) -> Activation:
+def _softmax_dim(dim: Any, piece: Piece, name: str = "softmax") -> Activation:
     n = piece.in_shape.rank + 2
     if dim is None or int(dim) % n != 1:
-        raise Refuse(f"softmax over dim={dim}; the spec's softmax acts on the channels (dim=1)")
-    return _act("softmax")
+        raise Refuse(f"{name} over dim={dim}; the spec's {name} acts on the channels (dim=1)")
+    return _act(name)
 
 
 def _softplus(beta: float, threshold: float) -> Activation:
@@ -59,6 +59,10 @@ ACTIVATIONS: dict[type[nn.Module], Callable[[Any, Piece], Activation]] = {
     nn.LeakyReLU: lambda m, p: _act("leaky_relu", negative_slope=float(m.negative_slope)),
     nn.SiLU: lambda m, p: _act("silu"),
     nn.Softplus: lambda m, p: _softplus(float(m.beta), float(m.threshold)),
+    nn.Hardsigmoid: lambda m, p: _act("hard_sigmoid"),
+    nn.Hardswish: lambda m, p: _act("hard_swish"),
+    nn.Mish: lambda m, p: _act("mish"),
+    nn.LogSoftmax: lambda m, p: _softmax_dim(m.dim, p, "log_softmax"),
 }
 
 
@@ -96,6 +100,9 @@ _SIMPLE = {
     "tanh": (torch.tanh, F.tanh, "tanh"),
     "selu": (F.selu, torch.selu),
     "silu": (F.silu,),
+    "hard_sigmoid": (F.hardsigmoid,),
+    "hard_swish": (F.hardswish,),
+    "mish": (F.mish,),
 }
 
 for _name, _keys in _SIMPLE.items():
@@ -107,6 +114,9 @@ register_part("torch", "function", F.elu)(
 )
 register_part("torch", "function", F.softmax, torch.softmax, "softmax")(
     _fn(lambda n, p: _softmax_dim(arg(n, 0, "dim", None), p))
+)
+register_part("torch", "function", F.log_softmax, torch.log_softmax, "log_softmax")(
+    _fn(lambda n, p: _softmax_dim(arg(n, 0, "dim", None), p, "log_softmax"))
 )
 register_part("torch", "function", F.softplus)(
     _fn(lambda n, p: _softplus(float(arg(n, 0, "beta", 1.0)), float(arg(n, 1, "threshold", 20))))

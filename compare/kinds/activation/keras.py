@@ -50,6 +50,10 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[float, float], Any]] = {
     "leaky_relu": lambda slope, alpha: functools.partial(A.leaky_relu, negative_slope=slope),
     "silu": lambda slope, alpha: A.silu,
     "softplus": lambda slope, alpha: A.softplus,
+    "hard_sigmoid": lambda slope, alpha: A.hard_sigmoid,
+    "hard_swish": lambda slope, alpha: A.hard_silu,
+    "mish": lambda slope, alpha: A.mish,
+    "log_softmax": lambda slope, alpha: functools.partial(A.log_softmax, axis=-1),
 }
 
 #: activations with a layer class of their own (the rest use ``Activation(fn)``)
@@ -81,6 +85,9 @@ _PARAMETER_DEFAULTS: dict[str, Callable[[], dict[str, Any]]] = {
     "gelu": lambda: {"approximate": _sig(A.gelu, "approximate")},
     "gelu_tanh": lambda: {"approximate": _sig(A.gelu, "approximate")},
     "softmax": _softmax_axis,
+    "log_softmax": lambda: {
+        "axis": "channels" if _sig(A.log_softmax, "axis") == -1 else _sig(A.log_softmax, "axis")
+    },
 }
 
 

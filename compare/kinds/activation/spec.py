@@ -20,6 +20,7 @@ from typing import ClassVar
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_activation, check_float
+from compare.core.work import Work, elements
 from compare.spec import Layer
 
 __all__ = ["Activation"]
@@ -55,3 +56,12 @@ class Activation(Layer):
             True
         """
         return LayerFormula(0, "0", shape, shape)
+
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs; one activation evaluation per element.
+
+        Example:
+            >>> Activation().work(Activation().rule(Shape(5, (2,)))).activations
+            10
+        """
+        return Work(0, "0", activations=elements(formula.output))

@@ -45,14 +45,22 @@ ACTIVATION_MODULES: dict[str, Callable[[float, float], nn.Module]] = {
     "leaky_relu": lambda slope, alpha: nn.LeakyReLU(negative_slope=slope),
     "silu": lambda slope, alpha: nn.SiLU(),
     "softplus": lambda slope, alpha: nn.Softplus(),
+    "hard_sigmoid": lambda slope, alpha: nn.Hardsigmoid(),
+    "hard_swish": lambda slope, alpha: nn.Hardswish(),
+    "mish": lambda slope, alpha: nn.Mish(),
+    "log_softmax": lambda slope, alpha: nn.LogSoftmax(dim=1),
 }
 
 _sig = signature_default
 
 
+def _softmax_axis_of(cls: Any) -> Any:
+    dim = _sig(cls, "dim")
+    return "implicit (deprecated)" if dim is None else dim
+
+
 def _softmax_axis() -> dict[str, Any]:
-    dim = _sig(nn.Softmax, "dim")
-    return {"axis": "implicit (deprecated)" if dim is None else dim}
+    return {"axis": _softmax_axis_of(nn.Softmax)}
 
 
 #: activation -> its parameters' defaults, read from the signature of the module
@@ -62,6 +70,7 @@ _PARAMETER_DEFAULTS: dict[str, Callable[[], dict[str, Any]]] = {
     "gelu": lambda: {"approximate": _sig(nn.GELU, "approximate") != "none"},
     "gelu_tanh": lambda: {"approximate": _sig(nn.GELU, "approximate") != "none"},
     "softmax": _softmax_axis,
+    "log_softmax": lambda: {"axis": _softmax_axis_of(nn.LogSoftmax)},
 }
 
 

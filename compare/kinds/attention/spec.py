@@ -39,6 +39,7 @@ import numpy as np
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_bool, check_float, check_int
+from compare.core.work import Work
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -275,6 +276,35 @@ class MultiHeadAttention(Layer):
             framework_params=framework_params,
             inputs=inputs if n > 1 else (),
         )
+
+    def work(self, formula: LayerFormula) -> Work:
+        """The four projections and both attention matmuls (``Q K^T`` and the weighted
+        sum of the values), per head; the biases and the softmax listed apart.
+
+        Example:
+            >>> mha = MultiHeadAttention(num_heads=4).resolved(1)
+            >>> w = mha.work(mha.formula((Shape(32, (10,)),)))
+            >>> w.macs == 10 * 32 * 32 * 4 + 2 * 4 * 10 * 10 * 8
+            True
+        """
+        shapes = formula.input_shapes or (formula.input,)
+        query = shapes[0]
+        key, value = (shapes[1], shapes[-1]) if len(shapes) > 1 else (query, query)
+        lq, lk = query.size[0], key.size[0]
+        e, h = query.channels, self.num_heads
+        d = head_dim(self, e)
+        hd = h * d
+        proj = lq * e * hd + lk * key.channels * hd + lk * value.channels * hd
+        matmuls = 2 * h * lq * lk * d
+        out = lq * hd * e
+        macs = proj + matmuls + out
+        text = (
+            f"{lq}*{e}*{hd} + {lk}*{key.channels}*{hd} + {lk}*{value.channels}*{hd} "
+            f"(q, k, v) + 2*{h}*{lq}*{lk}*{d} (scores, weighted values) + {lq}*{hd}*{e} "
+            f"(output) = {macs}"
+        )
+        bias = (lq * hd + 2 * lk * hd + lq * e) if self.use_bias else 0
+        return Work(macs, text, bias_adds=bias, other=h * lq * lk)
 
     def weight_axes(
         self, formula: LayerFormula, role: str, framework: str, ndim: int

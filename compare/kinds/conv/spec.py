@@ -34,6 +34,7 @@ from compare.core.validate import (
     check_padding,
     fmt,
 )
+from compare.core.work import Work, elements, product_text
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -223,6 +224,21 @@ class Conv(_Grouped):
         params, text = self._grouped_params(shape)
         return LayerFormula(params, f"{text} = {params}", shape, Shape(self.filters, size), pads)
 
+    def work(self, formula: LayerFormula) -> Work:
+        """Every output element sums ``kernel*channels/groups`` products.
+
+        Example:
+            >>> c = Conv(filters=40, kernel_size=3).resolved(2)
+            >>> c.work(c.rule(Shape(1, (28, 28)))).expression
+            '40*26*26*(3*3*1) = 243360'
+        """
+        out, k = formula.output, self.per_axis("kernel_size")
+        per = formula.input.channels // self.groups
+        macs = elements(out) * prod(k) * per
+        text = f"{product_text((out.channels, *out.size))}*({product_text((*k, per))})"
+        bias = elements(out) if self.use_bias else 0
+        return Work(macs, f"{text} = {macs}", bias_adds=bias)
+
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
         """Kernel (O, I/g, *K) in PyTorch and (*K, I/g, O) in Keras; bias (O,).
 
@@ -331,6 +347,22 @@ class ConvTranspose(_Grouped):
             tuple(extend),
         )
 
+    def work(self, formula: LayerFormula) -> Work:
+        """Every input element is scattered through the kernel into ``filters/groups``
+        channels: ``channels*size*(kernel*filters/groups)``, cropped rows included.
+
+        Example:
+            >>> t = ConvTranspose(filters=2, kernel_size=2, strides=2).resolved(1)
+            >>> t.work(t.rule(Shape(3, (4,)))).expression
+            '3*4*(2*2) = 48'
+        """
+        x, k = formula.input, self.per_axis("kernel_size")
+        per = self.filters // self.groups
+        macs = elements(x) * prod(k) * per
+        text = f"{product_text((x.channels, *x.size))}*({product_text((*k, per))})"
+        bias = elements(formula.output) if self.use_bias else 0
+        return Work(macs, f"{text} = {macs}", bias_adds=bias)
+
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
         """Kernel (I, O/g, *K) in PyTorch and (*K, O/g, I) in Keras; bias (O,).
 
@@ -418,6 +450,20 @@ class DepthwiseConv(_Depthwise):
         text += f"+{c * m}" if self.use_bias else ""
         return LayerFormula(params, f"{text} = {params}", shape, Shape(c * m, size), pads)
 
+    def work(self, formula: LayerFormula) -> Work:
+        """Every output element sums ``kernel`` products of its one input channel.
+
+        Example:
+            >>> d = DepthwiseConv(kernel_size=3).resolved(2)
+            >>> d.work(d.rule(Shape(3, (8, 8)))).expression
+            '3*6*6*(3*3) = 972'
+        """
+        out, k = formula.output, self.per_axis("kernel_size")
+        macs = elements(out) * prod(k)
+        text = f"{product_text((out.channels, *out.size))}*({product_text(k)})"
+        bias = elements(out) if self.use_bias else 0
+        return Work(macs, f"{text} = {macs}", bias_adds=bias)
+
 
 @register_kind
 @dataclass(frozen=True)
@@ -455,3 +501,22 @@ class SeparableConv(_Depthwise):
         text = f"{c}*{m}*({_kernel_text(self.per_axis('kernel_size'))})+{f}*({c}*{m})"
         text += f"+{f}" if self.use_bias else ""
         return LayerFormula(params, f"{text} = {params}", shape, Shape(f, size), pads)
+
+    def work(self, formula: LayerFormula) -> Work:
+        """The depthwise ``C*M*size*kernel`` plus the pointwise ``filters*size*C*M``.
+
+        Example:
+            >>> s = SeparableConv(filters=4, kernel_size=3).resolved(2)
+            >>> s.work(s.rule(Shape(3, (8, 8)))).expression
+            '3*1*6*6*(3*3)+4*6*6*(3*1) = 1404'
+        """
+        out, k = formula.output, self.per_axis("kernel_size")
+        c, m, f = formula.input.channels, self.depth_multiplier, self.filters
+        positions = prod(out.size)
+        macs = c * m * positions * prod(k) + f * positions * c * m
+        text = (
+            f"{product_text((c, m, *out.size))}*({product_text(k)})"
+            f"+{product_text((f, *out.size))}*({c}*{m})"
+        )
+        bias = elements(out) if self.use_bias else 0
+        return Work(macs, f"{text} = {macs}", bias_adds=bias)

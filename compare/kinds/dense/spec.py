@@ -18,8 +18,9 @@ from typing import ClassVar
 
 from compare.core.layouts import WeightLayout, flattened_features
 from compare.core.registry import register_kind
-from compare.core.shapes import LayerFormula, Shape
+from compare.core.shapes import LayerFormula, Shape, prod
 from compare.core.validate import check_activation, check_bool, check_int
+from compare.core.work import Work, elements, product_text
 from compare.spec import Layer
 
 __all__ = ["Dense", "dense_weight_layout"]
@@ -86,6 +87,20 @@ class Dense(Layer):
         params = self.units * n + (self.units if self.use_bias else 0)
         text = f"{self.units}*{n}" + (f"+{self.units}" if self.use_bias else "")
         return LayerFormula(params, f"{text} = {params}", shape, Shape(self.units, shape.size))
+
+    def work(self, formula: LayerFormula) -> Work:
+        """``units*features`` at every position (one on a vector).
+
+        Example:
+            >>> d = Dense(units=10).resolved(0)
+            >>> d.work(d.rule(Shape(4608))).expression
+            '10*4608 = 46080'
+        """
+        x = formula.input
+        macs = self.units * x.channels * prod(x.size)
+        text = product_text((self.units, x.channels, *x.size))
+        bias = elements(formula.output) if self.use_bias else 0
+        return Work(macs, f"{text} = {macs}", bias_adds=bias)
 
     def layout(self, formula: LayerFormula, role: str) -> tuple[WeightLayout, dict[str, int]]:
         """Kernel (O, I) in PyTorch, (I, O) in Keras (after a Flatten, ``Layer.laid_out``

@@ -20,6 +20,7 @@ import numpy as np
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_int
+from compare.core.work import Work
 from compare.spec import Layer
 
 __all__ = ["Embedding"]
@@ -57,6 +58,16 @@ class Embedding(Layer):
         params = self.input_dim * self.output_dim
         text = f"{self.input_dim}*{self.output_dim} = {params}"
         return LayerFormula(params, text, shape, Shape(self.output_dim, shape.size))
+
+    def work(self, formula: LayerFormula) -> Work:
+        """A table lookup: no arithmetic.
+
+        Example:
+            >>> e = Embedding(input_dim=50, output_dim=4).resolved(1)
+            >>> e.work(e.rule(Shape(1, (12,), dtype="int"))).macs
+            0
+        """
+        return Work(0, "0")
 
     def weight_axes(
         self, formula: LayerFormula, role: str, framework: str, ndim: int

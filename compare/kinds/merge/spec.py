@@ -27,6 +27,7 @@ from typing import ClassVar
 
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
+from compare.core.work import Work, elements
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -90,6 +91,18 @@ class _Merge(Layer):
         out = Shape(channels, size, flats.pop())
         text = f" {self.symbol} ".join(_text(s) for s in inputs) + f" -> {_text(out)}"
         return LayerFormula(0, f"0 ({text})", inputs[0], out, inputs=inputs)
+
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs: one element-wise op per output element per input after the first
+        (listed as other work).
+
+        Example:
+            >>> from compare.spec import Add
+            >>> a = Add()
+            >>> a.work(a.formula((Shape(4, (3, 3)), Shape(4, (3, 3))))).other
+            36
+        """
+        return Work(0, "0", other=(len(formula.input_shapes) - 1) * elements(formula.output))
 
     def _check_count(self, inputs: tuple[Shape, ...]) -> None:
         n = len(inputs)
@@ -234,3 +247,13 @@ class Concatenate(Layer):
         return LayerFormula(
             0, f"0 (channels {text} = {out.channels})", inputs[0], out, inputs=inputs
         )
+
+    def work(self, formula: LayerFormula) -> Work:
+        """A copy: no arithmetic.
+
+        Example:
+            >>> c = Concatenate()
+            >>> c.work(c.formula((Shape(4, (3, 3)), Shape(2, (3, 3))))).macs
+            0
+        """
+        return Work(0, "0")

@@ -27,6 +27,7 @@ from compare.core.layouts import WeightLayout, kernel_axes
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape, prod
 from compare.core.validate import check_bool, check_float, check_int, fmt
+from compare.core.work import Work, elements
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -70,6 +71,17 @@ class _Norm(Layer):
             sizes = {"C": shape.channels, **dict(zip(s, shape.size))}
             return WeightLayout(("C", *s), (*s, "C"), ("C", *s), (*s, "C")), sizes
         return WeightLayout(("C",), ("C",), ("C",), ("C",)), {"C": shape.channels}
+
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs: one normalising affine per element (listed as other work).
+
+        Example:
+            >>> from compare.spec import BatchNorm
+            >>> bn = BatchNorm().resolved(2)
+            >>> bn.work(bn.rule(Shape(4, (3, 3)))).other
+            36
+        """
+        return Work(0, "0", other=elements(formula.output))
 
 
 @register_kind

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from compare.core.registry import register_kind
-from compare.core.shapes import LayerFormula, Pads, Shape, pool_output_size, same_pads
+from compare.core.shapes import LayerFormula, Pads, Shape, pool_output_size, prod, same_pads
 from compare.core.validate import IntOrInts, Padding, check_bool, check_ints, check_padding
+from compare.core.work import Work, elements
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -94,6 +95,16 @@ class _Pool(Layer):
             size.append(pool_output_size(n, k, s, pad, layer.ceil_mode))
         return LayerFormula(0, "0", shape, Shape(shape.channels, tuple(size)), pads)
 
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs: every output element reads its window (listed as other work).
+
+        Example:
+            >>> p = MaxPool(pool_size=2).resolved(2)
+            >>> p.work(p.rule(Shape(3, (4, 4)))).other
+            48
+        """
+        return Work(0, "0", other=elements(formula.output) * prod(self.per_axis("pool_size")))
+
 
 @register_kind
 @dataclass(frozen=True)
@@ -164,6 +175,16 @@ class _GlobalPool(Layer):
             )
         out = Shape(shape.channels, (1,) * shape.rank) if layer.keepdims else Shape(shape.channels)
         return LayerFormula(0, "0", shape, out)
+
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs: every input element is read once (listed as other work).
+
+        Example:
+            >>> g = GlobalAvgPool().resolved(2)
+            >>> g.work(g.rule(Shape(3, (4, 4)))).other
+            48
+        """
+        return Work(0, "0", other=elements(formula.input))
 
 
 @register_kind

@@ -45,6 +45,7 @@ import numpy as np
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import check_bool, check_int, fmt
+from compare.core.work import Work
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -142,6 +143,12 @@ def _describe(shape: Shape) -> str:
     if shape.rank == 0:
         return f"a flat vector of {shape.channels} features"
     return f"a {shape.rank}-d map of {shape.channels} channels, size {list(shape.size)}"
+
+
+#: Activation evaluations per unit per step: the LSTM's three sigmoid gates and two
+#: tanh (cell input and output), the GRU's two sigmoid gates and one tanh, the simple
+#: RNN's one activation.
+ACTIVATIONS_PER_UNIT = {"lstm": 5, "gru": 3, "simple_rnn": 1}
 
 
 def _need_sequence(layer: Layer, shape: Shape) -> None:
@@ -273,6 +280,26 @@ class _Recurrent(Layer):
             (('keras', 6272), ('torch', 6400))
         """
         return _recurrent(self, shape)  # type: ignore[arg-type]
+
+    def work(self, formula: LayerFormula) -> Work:
+        """Every step multiplies the input and the state into every gate:
+        ``steps*G*H*(I+H)`` MACs; the bias adds (Keras' count) and the gate
+        activations per step apart.
+
+        Example:
+            >>> lstm = LSTM(units=32).resolved(1)
+            >>> lstm.work(lstm.rule(Shape(16, (10,)))).expression
+            '10*4*32*(16+32) = 61440'
+        """
+        g, h, i = gates(self.kind), self.units, formula.input.channels
+        steps = formula.input.size[0]
+        macs = steps * g * h * (i + h)
+        return Work(
+            macs,
+            f"{steps}*{g}*{h}*({i}+{h}) = {macs}",
+            bias_adds=steps * g * h * bias_count(self, "keras"),  # type: ignore[arg-type]
+            activations=steps * h * ACTIVATIONS_PER_UNIT[self.kind],
+        )
 
     def weight_axes(
         self, formula: LayerFormula, role: str, framework: str, ndim: int

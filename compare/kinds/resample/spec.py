@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from compare.core.registry import register_kind
 from compare.core.shapes import LayerFormula, Shape
 from compare.core.validate import IntOrInts, broadcast, check_bool, check_ints, fmt
+from compare.core.work import Work, elements
 from compare.errors import SpecError
 from compare.spec import Layer
 
@@ -135,6 +136,18 @@ class Resample(Layer):
         else:
             out = self.per_axis("size")
         return LayerFormula(0, "0", shape, Shape(shape.channels, out))
+
+    def work(self, formula: LayerFormula) -> Work:
+        """No MACs: nearest copies one input element per output element, bilinear blends
+        four (listed as other work: one per output element and source read).
+
+        Example:
+            >>> r = Resample(scale=2, mode="bilinear").resolved(2)
+            >>> r.work(r.rule(Shape(3, (4, 4)))).other
+            768
+        """
+        reads = 2**formula.input.rank if self.mode == "bilinear" else 1
+        return Work(0, "0", other=reads * elements(formula.output))
 
     def exact_multiple(self, shape: Shape) -> bool:
         """Whether every output size is an integer multiple of the input's (where the two

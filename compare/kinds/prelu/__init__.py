@@ -1,0 +1,1 @@
+"""The prelu family of layer kinds (see ``compare.kinds``)."""

@@ -1,0 +1,1 @@
+"""The preprocess family of layer kinds (see ``compare.kinds``)."""
