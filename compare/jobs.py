@@ -24,13 +24,15 @@ from typing import Any
 
 from compare import records
 from compare.comparison import compare_model
+from compare.core.work import Work
 from compare.errors import SpecError
 from compare.records import ModelResult
 from compare.spec import Model
 
 __all__ = ["compare_one", "compare_parallel", "result_from_json", "result_to_json"]
 
-#: The classes a JSON record may name, and nothing else.
+#: The classes a JSON record may name, and nothing else (every record type a
+#: ``ModelResult`` holds; ``tests/test_shards.py`` round-trips the catalogue's results).
 _RECORD_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
@@ -42,6 +44,7 @@ _RECORD_TYPES: dict[str, type] = {
         records.Difference,
         records.DefaultValue,
         records.Initialiser,
+        Work,
     )
 }
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
