@@ -9,7 +9,10 @@ The steps are separate so each can be reused and tested on its own:
 * ``compare_all`` compares the models one by one; an invalid model, an unsupported layer,
   a parity mismatch or even an unexpected exception in one model becomes that model's
   result and never stops the rest;
-* ``summarize`` counts models, layers, differences, parity failures and errors.
+* ``summarize`` counts models, layers, differences, parity failures and errors;
+* ``shard_indices``, ``shard_record`` and ``merge_shards`` split one batch into N
+  deterministic slices compared anywhere (one machine, job or framework install each)
+  and join their JSON records into the list of results a single run gives.
 
 Example:
     >>> items = load_all(sources())
@@ -20,13 +23,16 @@ Example:
 from __future__ import annotations
 
 import gc
+import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compare.errors import SpecError, SpecFileError
-from compare.jobs import compare_one, compare_parallel
+from compare.jobs import compare_one, compare_parallel, result_from_json, result_to_json
 from compare.records import ModelResult
 from compare.spec import Model
 
@@ -36,6 +42,12 @@ __all__ = [
     "Summary",
     "compare_all",
     "load_all",
+    "merge_shards",
+    "parse_shard",
+    "read_shard",
+    "shard_indices",
+    "shard_name",
+    "shard_record",
     "sources",
     "summarize",
     "verdict",
@@ -214,3 +226,186 @@ def summarize(results: Sequence[ModelResult]) -> Summary:
         errors=verdicts.count("error"),
         unsupported=verdicts.count("unsupported"),
     )
+
+
+# -- shards: one batch compared in N slices, anywhere, then merged -----------------------
+
+#: The ``format`` and ``version`` of a shard record document.
+SHARD_FORMAT, SHARD_VERSION = "compare-shard", 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` as ``(I, N)``: the I-th (from 1) of N slices; a ``ValueError`` naming
+    the value and the rule otherwise.
+
+    Example:
+        >>> parse_shard("2/4")
+        (2, 4)
+        >>> parse_shard("5/4")
+        Traceback (most recent call last):
+        ...
+        ValueError: --shard='5/4': must be I/N with 1 <= I <= N (e.g. 1/4)
+    """
+    match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+    index, count = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not 1 <= index <= count:
+        raise ValueError(f"--shard={text!r}: must be I/N with 1 <= I <= N (e.g. 1/4)")
+    return index, count
+
+
+def shard_indices(total: int, index: int, count: int) -> range:
+    """Positions in a batch of ``total`` items that shard ``index`` of ``count`` compares:
+    every ``count``-th item from position ``index - 1``, so slices stay even when the
+    costly models sit together, and depend on nothing but the three numbers.
+
+    Example:
+        >>> [list(shard_indices(7, i, 3)) for i in (1, 2, 3)]
+        [[0, 3, 6], [1, 4], [2, 5]]
+    """
+    return range(index - 1, total, count)
+
+
+def shard_name(index: int, count: int) -> str:
+    """The file name a shard's record is written under.
+
+    Example:
+        >>> shard_name(2, 4)
+        'shard-2-of-4.json'
+    """
+    return f"shard-{index}-of-{count}.json"
+
+
+def shard_record(
+    results: Sequence[ModelResult],
+    positions: Sequence[int],
+    *,
+    shard: tuple[int, int],
+    total: int,
+    sources: Sequence[str],
+    options: dict[str, Any],
+) -> str:
+    """The JSON text of one shard's record: which slice of which batch (its sources, its
+    size, the run's options) and each result with its position in the batch.
+
+    Example:
+        >>> text = shard_record([ModelResult("bad", None, (), error="boom")], [1],
+        ...                     shard=(2, 2), total=2, sources=["a.toml"], options={})
+        >>> json.loads(text)["shard"]
+        [2, 2]
+    """
+    doc = {
+        "format": SHARD_FORMAT,
+        "version": SHARD_VERSION,
+        "shard": list(shard),
+        "total": total,
+        "sources": list(sources),
+        "options": options,
+        "results": [
+            {"position": p, "result": result_to_json(r)} for p, r in zip(positions, results)
+        ],
+    }
+    return json.dumps(doc, indent=None, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a shard record")
+
+
+def read_shard(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A shard record file read back with the standard ``json`` loader (NaN and infinity
+    refused: they are written tagged), its header checked; ``SpecFileError`` naming the
+    file and the problem otherwise.
+
+    Example:
+        >>> read_shard("missing.json")
+        Traceback (most recent call last):
+        ...
+        compare.errors.SpecFileError: missing.json: cannot read the shard record: no such file
+    """
+    where = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecFileError(f"{where}: cannot read the shard record: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecFileError(f"{where}: cannot read the shard record: {exc}") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise SpecFileError(f"{where}: not a shard record (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != SHARD_FORMAT:
+        raise SpecFileError(f"{where}: not a shard record (format must be {SHARD_FORMAT!r})")
+    if doc.get("version") != SHARD_VERSION:
+        raise SpecFileError(
+            f"{where}: shard record version={doc.get('version')!r}; "
+            f"this compare reads version {SHARD_VERSION}"
+        )
+    shard, total = doc.get("shard"), doc.get("total")
+    if (
+        not isinstance(shard, list)
+        or len(shard) != 2
+        or not all(type(v) is int for v in shard)
+        or not 1 <= shard[0] <= shard[1]
+        or type(total) is not int
+        or total < 0
+        or not isinstance(doc.get("sources"), list)
+        or not isinstance(doc.get("results"), list)
+    ):
+        raise SpecFileError(f"{where}: malformed shard record header (shard, total, sources)")
+    return dict(doc)
+
+
+def merge_shards(
+    paths: Sequence[str | os.PathLike[str]],
+) -> tuple[list[ModelResult], list[str]]:
+    """The results of every shard record in batch order, and the batch's sources: the
+    list a single run of the same batch gives. The records must be the N shards of one
+    batch (same sources, size and options), each once; ``SpecFileError`` names what is
+    missing, repeated or mismatched.
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp())
+        >>> for i in (1, 2):
+        ...     r = ModelResult(f"m{i}", None, (), error="boom")
+        ...     text = shard_record([r], [i - 1], shard=(i, 2), total=2, sources=[],
+        ...                         options={})
+        ...     _ = (out / shard_name(i, 2)).write_text(text)
+        >>> [r.name for r in merge_shards(sorted(out.iterdir()))[0]]
+        ['m1', 'm2']
+    """
+    if not paths:
+        raise SpecFileError("--merge needs at least one shard record file")
+    docs = [(os.fspath(p), read_shard(p)) for p in paths]
+    first_where, first = docs[0]
+    count, total = first["shard"][1], first["total"]
+    seen: dict[int, str] = {}
+    by_position: dict[int, ModelResult] = {}
+    for where, doc in docs:
+        for key in ("total", "sources", "options"):
+            if doc.get(key) != first.get(key):
+                raise SpecFileError(
+                    f"{where}: {key} differs from {first_where}'s: not a shard of the same batch"
+                )
+        index, n = doc["shard"]
+        if n != count:
+            raise SpecFileError(f"{where}: shard {index}/{n}, but {first_where} is one of {count}")
+        if index in seen:
+            raise SpecFileError(f"{where}: shard {index}/{n} given twice (also {seen[index]})")
+        seen[index] = where
+        expected = list(shard_indices(total, index, count))
+        try:
+            positions = [entry["position"] for entry in doc["results"]]
+            results = [result_from_json(entry["result"]) for entry in doc["results"]]
+        except (TypeError, KeyError, ValueError) as exc:
+            raise SpecFileError(f"{where}: malformed result in the shard record: {exc}") from None
+        if positions != expected:
+            raise SpecFileError(
+                f"{where}: shard {index}/{n} holds positions that are not its slice of {total}"
+            )
+        by_position.update(zip(positions, results))
+    missing = [i for i in range(1, count + 1) if i not in seen]
+    if missing:
+        names = ", ".join(f"{i}/{count}" for i in missing)
+        raise SpecFileError(f"--merge: shard(s) {names} missing; all {count} are needed")
+    return [by_position[i] for i in range(total)], list(first["sources"])

@@ -80,6 +80,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     _add_run_options(report)
+    spread = report.add_mutually_exclusive_group()
+    spread.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="compare only the I-th of N deterministic slices of the batch and write its "
+        "records to DIR/shard-I-of-N.json (for a CI matrix or a job array)",
+    )
+    spread.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="SHARD",
+        help="write the reports from the N shard record files of one batch "
+        "(byte-identical to a single run); no spec files",
+    )
     translate = sub.add_parser(
         "translate",
         help="translate one PyTorch or Keras layer call into the other framework",
@@ -113,6 +128,15 @@ def _jobs(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"--jobs={text!r}: must be an integer >= 1")
     return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from compare.batch import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -356,6 +380,16 @@ def _main(argv: Sequence[str] | None) -> int:
     formats = _formats(args.format) if args.command == "report" else None
     if args.command == "report" and formats is None:
         return EXIT_USAGE
+    if args.command == "report" and args.merge:
+        if args.specs:
+            _error("--merge takes shard record files only: the spec files are named in them")
+            return EXIT_USAGE
+        try:
+            results, shown = batch.merge_shards(args.merge)
+        except SpecFileError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        return _write(results, args.output, formats or [], shown, batch.summarize(results))
     files = batch.sources(args.specs)
     if args.command == "show" and not args.specs:
         files = files[:1]
@@ -364,6 +398,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except SpecFileError as exc:
         _error(str(exc))
         return EXIT_USAGE
+    shard = getattr(args, "shard", None)
+    total = len(items)
+    positions = range(total) if shard is None else batch.shard_indices(total, *shard)
+    items = [items[i] for i in positions]
     for item in items:
         if isinstance(item, SpecError):
             _error(str(item))
@@ -399,26 +437,51 @@ def _main(argv: Sequence[str] | None) -> int:
             from compare.report.text import render_text
 
             print(render_text(results))
-    else:
-        from compare.report.write import write_reports
+    elif shard is not None:
+        from pathlib import Path
 
-        assert formats is not None
+        from compare.report.write import write_atomic
+
+        options = {"dtype": args.dtype, "parity": not args.no_parity}
+        options["diagnostics"] = not args.no_diagnostics
+        text = batch.shard_record(
+            results,
+            positions,
+            shard=shard,
+            total=total,
+            sources=[f.shown for f in files],
+            options=options,
+        )
+        target = Path(args.output) / batch.shard_name(*shard)
         try:
-            written = write_reports(
-                results,
-                args.output,
-                formats,
-                sources=[f.shown for f in files],
-                summary=summary,
-            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, text)
         except OSError as exc:
-            where = exc.filename or args.output
-            _error(f"{where}: cannot write the report: {exc.strerror or exc}")
+            _error(f"{exc.filename or target}: cannot write the shard record: {exc.strerror}")
             return EXIT_USAGE
         from compare.report.safe import printable
 
-        print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
+        print(printable(f"wrote {target}"), file=sys.stderr)
+    else:
+        assert formats is not None
+        return _write(results, args.output, formats, [f.shown for f in files], summary)
     from compare.report.fmt import summary_text
 
+    print(summary_text(summary), file=sys.stderr)
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _write(results: Any, output: str, formats: list[str], shown: list[str], summary: Any) -> int:
+    """Write the reports of ``results``; print what was written and the summary."""
+    from compare.report.fmt import summary_text
+    from compare.report.safe import printable
+    from compare.report.write import write_reports
+
+    try:
+        written = write_reports(results, output, formats, sources=shown, summary=summary)
+    except OSError as exc:
+        _error(f"{exc.filename or output}: cannot write the report: {exc.strerror or exc}")
+        return EXIT_USAGE
+    print(printable(f"wrote {', '.join(str(p) for p in written)}"), file=sys.stderr)
     print(summary_text(summary), file=sys.stderr)
     return EXIT_OK if summary.ok else EXIT_FAILED

@@ -206,6 +206,17 @@ def compare_model(
             get_adapter("keras").clear()
 
 
+def _loaded(pair: Any, index: int, name: str, dtype: str) -> dict[str, np.ndarray] | None:
+    """The imported arrays ``name``'s layer ``index`` was loaded from, when they are
+    exactly what it holds (its own framework, the run's dtype); else None."""
+    if name != pair.weights_from or index >= len(pair.loaded):
+        return None
+    arrays = pair.loaded[index]
+    if all(a.dtype == np.dtype(dtype) for a in arrays.values()):
+        return dict(arrays)
+    return None
+
+
 def _counts(pair: Any) -> tuple[Any, str | None]:
     """Both frameworks' counters on ``pair``; a counter that fails is a note, not a crash."""
     from compare.counting import count_pair
@@ -287,22 +298,31 @@ def _compare_pair(
                 except Exception as exc:  # framework refusing the shape
                     errors[name] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             else:
-                # keras' fresh weights are read only to be measured: the port overwrites them
-                if diagnostics or name == "torch" or pair.weights_from is not None:
+                if pair.weights_from is not None:  # an import keeps its own, already ported
+                    # read only for the diagnostics; the source side holds the arrays
+                    # the import gave, so those are used instead of a copy read back
+                    if diagnostics:
+                        fresh_weights = _loaded(pair, index, name, dtype)
+                        if fresh_weights is None:
+                            fresh_weights = adapter.get_weights(built)
+                        inits += _initialisers(adapter, built, fresh_weights)
+                        read[name] = fresh_weights
+                elif name == "torch":
                     fresh_weights = adapter.get_weights(built)
                     if diagnostics:
                         inits += _initialisers(adapter, built, fresh_weights)
-                if pair.weights_from is not None:  # an import keeps its own, already ported
-                    read[name] = fresh_weights
-                elif name == "torch":
                     ranges = state_ranges(layer.kind)
                     fresh_weights.update(_randomise_state(adapter, built, state_rng, dtype, ranges))
                     read[name] = fresh_weights
-                elif "torch" in outputs:  # keras: its fresh weights give way to torch's
-                    try:
-                        pair.port_layer(index, src="torch", dst="keras", weights=read["torch"])
-                    except Exception as exc:  # a port failure is a result, not a crash
-                        errors[name] = f"port failed: {type(exc).__name__}: {exc}"
+                else:
+                    # keras' fresh weights are read only to be measured: the port overwrites them
+                    if diagnostics:
+                        inits += _initialisers(adapter, built, adapter.get_weights(built))
+                    if "torch" in outputs:  # keras: its fresh weights give way to torch's
+                        try:
+                            pair.port_layer(index, src="torch", dst="keras", weights=read["torch"])
+                        except Exception as exc:  # a port failure is a result, not a crash
+                            errors[name] = f"port failed: {type(exc).__name__}: {exc}"
                 try:
                     outputs[name] = adapter.run(built, x)
                 except Exception as exc:  # framework refusing at run time

@@ -134,6 +134,10 @@ class Pair:
     sides: dict[str, Side] = field(default_factory=dict)
     #: "torch" / "keras" once ``load`` wrote imported weights (ported to the other side).
     weights_from: str | None = None
+    #: The imported weights ``load`` wrote, per layer (the import's own arrays, never
+    #: copies, never written to): what the source side holds, so nothing needs to read
+    #: them back from it.
+    loaded: tuple[dict[str, np.ndarray], ...] = ()
 
     def unsupported(self) -> list[tuple[int, str, str]]:
         """(layer index, framework, reason) for every layer a framework cannot build."""
@@ -213,13 +217,18 @@ class Pair:
         src = imported.source
         dst = "keras" if src == "torch" else "torch"
         adapter = get_adapter(src)
+        loaded: list[dict[str, np.ndarray]] = []
         for index, weights in enumerate(imported.weights):
+            loaded.append(weights)
             built = self.sides[src].layers[index]
             if isinstance(built, Unsupported):
                 continue
             adapter.set_weights(built, weights)
             if not isinstance(self.sides[dst].layers[index], Unsupported):
-                self.port_layer(index, src=src, dst=dst)
+                # ported from the arrays just written: reading them back from the source
+                # framework would copy every weight once more (553 MiB for VGG16)
+                self.port_layer(index, src=src, dst=dst, weights=weights)
+        self.loaded = tuple(loaded)
         self.weights_from = src
 
     def port_layer(
@@ -287,13 +296,17 @@ def build(
     formulas = infer(model)
     limits.check_cost(model, formulas, shape_only=shape_only)  # before any allocation
     pair = Pair(model, formulas, dtype)
+    # an import's weights overwrite the fresh ones: nothing is drawn for them
+    blank = imported is not None and not shape_only
     for name in FRAMEWORKS:
         adapter = get_adapter(name)
         adapter.seed(seed)
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             try:
-                layers.append(adapter.build(layer, formula, index, dtype, shape_only=shape_only))
+                layers.append(
+                    adapter.build(layer, formula, index, dtype, shape_only=shape_only, blank=blank)
+                )
             except Unsupported as exc:
                 layers.append(exc)
         pair.sides[name] = Side(name, layers)

@@ -25,10 +25,16 @@ Measures, in one run, side by side:
     shape-only), and the shape-only Conv3d with 1024 in and out channels and
     kernel 5 (131M parameters): time and peak RSS in a fresh process.
 
+(e) real models (``--models vgg16,resnet50``, ``scripts/bench_models.py``): each against
+    a bare script written for that model that builds both sides, ports the weights and
+    runs both forwards, in fresh processes: wall time after imports and peak RSS as
+    ratios, for the full report, ``--no-diagnostics`` and shape-only.
+
 Prints a table and writes it to ``bench/results.csv`` and ``bench/results.json``.
 
     .venv/bin/python scripts/bench.py            # N = 100, 300, 1000 (a few minutes)
     .venv/bin/python scripts/bench.py --quick    # N = 20, 60 (under a minute)
+    .venv/bin/python scripts/bench.py --only-models --models vgg16   # part (e) alone
 """
 
 from __future__ import annotations
@@ -472,11 +478,18 @@ def main() -> int:
     parser.add_argument("--sizes", default=None, help="comma-separated N (default 100,300,1000)")
     parser.add_argument("--threads", type=int, default=1, help="compute threads per framework")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for CSV/JSON")
+    parser.add_argument("--models", default="", help="real models for part (e): vgg16,resnet50")
+    parser.add_argument("--only-models", action="store_true", help="run part (e) only")
+    parser.add_argument("--reps", type=int, default=2, help="fresh-process runs per model")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child([*args.child, str(args.threads)])
         return 0
+    if args.only_models:
+        started = time.perf_counter()
+        rows = model_rows(args.models or "vgg16", args.reps, args.threads)
+        return finish(rows, args, started)
     sizes = [int(n) for n in (args.sizes or ("20,60" if args.quick else "100,300,1000")).split(",")]
     reps = 3 if args.quick else 15
     started = time.perf_counter()
@@ -640,6 +653,56 @@ def main() -> int:
         )
     )
 
+    if args.models:
+        rows += model_rows(args.models, args.reps, args.threads)
+    return finish(rows, args, started)
+
+
+def model_rows(models: str, reps: int, threads: int) -> list[dict[str, Any]]:
+    """Part (e): ``scripts/bench_models.py``'s measurements as table rows."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_models", ROOT / "scripts/bench_models.py")
+    assert spec is not None and spec.loader is not None
+    bm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bm)
+    rows = []
+    medians: dict[tuple[str, str], dict[str, float]] = {}
+    for r in bm.rows(bm.measure(models.split(","), reps, threads)):
+        if "error" in r:
+            rows.append(_row("e real models", f"{r['model']}: {r['error']}", "", "", ""))
+            continue
+        medians[r["model"], r["who"]] = r
+        if r["who"] == "bare":
+            continue
+        targets = r.get("targets") or ("", "")
+        label = f"{r['model']} ({r['params']:,} params), {r['who']}"
+        bare = medians[r["model"], "bare"]
+        rows.append(
+            _row(
+                "e real models",
+                f"{label}: seconds after imports, runs",
+                "/".join(map(str, bare["seconds"])),
+                "/".join(map(str, r["seconds"])),
+                r["time_ratio"],
+                f"<= {targets[0]}" if targets[0] else "",
+            )
+        )
+        rows.append(
+            _row(
+                "e real models",
+                f"{label}: peak RSS MiB, runs",
+                "/".join(map(str, bare["peak_rss_mib"])),
+                "/".join(map(str, r["peak_rss_mib"])),
+                r["rss_ratio"],
+                f"<= {targets[1]}" if targets[1] else "",
+            )
+        )
+    return rows
+
+
+def finish(rows: list[dict[str, Any]], args: Any, started: float) -> int:
+    """Print the table and write it to ``args.out``."""
     print_table(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -38,3 +38,28 @@ def test_both_compare_modes_report_the_same_parity(bench):
     full_doc, lean_doc = json.loads(full), json.loads(lean)
     assert [m["parity"] for m in full_doc["models"]] == [m["parity"] for m in lean_doc["models"]]
     assert all(m["status"] == "ok" for m in full_doc["models"])
+
+
+def test_real_model_rows_are_ratios_of_medians():
+    spec = importlib.util.spec_from_file_location("bm", ROOT / "scripts" / "bench_models.py")
+    bm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bm)
+
+    def run(who, seconds, rss):
+        return {
+            "model": "vgg16",
+            "who": who,
+            "seconds": seconds,
+            "peak_rss_mib": rss,
+            "status": "ok",
+            "params": 7,
+        }
+
+    runs = [run("bare", 2.0, 100.0), run("bare", 4.0, 300.0)]
+    runs += [run(who, 6.0, 250.0) for who in bm.MODES for _ in range(2)]
+    rows = {r["who"]: r for r in bm.rows(runs)}
+    # medians: bare 3.0 s / 200 MiB, each mode 6.0 s / 250 MiB
+    assert rows["full"]["time_ratio"] == pytest.approx(2.0)
+    assert rows["full"]["rss_ratio"] == pytest.approx(1.25)
+    assert rows["full"]["targets"] == (1.2, 1.15)
+    assert bm.rows([{"model": "resnet50", "who": "all", "error": ["why"]}])[0]["error"]

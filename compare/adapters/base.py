@@ -101,11 +101,14 @@ class Adapter(Protocol):
         dtype: str,
         *,
         shape_only: bool = False,
+        blank: bool = False,
     ) -> Built:
         """Build the faithful equivalent of ``layer``; raise ``Unsupported`` if impossible.
 
         ``shape_only``: real layer objects whose weights have shapes but no memory
-        (nothing can run them; ``output_shape`` still can)."""
+        (nothing can run them; ``output_shape`` still can). ``blank``: weights filled
+        with zeros instead of drawn by the initialisers, for a caller that writes every
+        weight next (an import); the layer's initialiser objects are left as built."""
         ...
 
     def output_shape(

@@ -36,6 +36,23 @@ def _refused(exc: Exception) -> Unsupported:
     return Unsupported(f"Keras refuses it: {text}")
 
 
+@contextlib.contextmanager
+def _zero_initialisers(layer: Any) -> Any:
+    """While building ``layer`` (and its RNN cell), its ``*_initializer`` attributes are
+    Keras' ``Zeros``: the variables get a cheap fill instead of random draws. The
+    layer's own initialisers are put back afterwards (its facts read them)."""
+    owners = [o for o in (layer, getattr(layer, "cell", None)) if o is not None]
+    saved = [(o, k, v) for o in owners for k, v in vars(o).items() if k.endswith("_initializer")]
+    zeros = keras.initializers.Zeros()
+    try:
+        for owner, key, _ in saved:
+            setattr(owner, key, zeros)
+        yield
+    finally:
+        for owner, key, value in saved:
+            setattr(owner, key, value)
+
+
 class KerasAdapter(KindDefaults):
     """Builds specs as Keras layers (channels-last, CPU) and reads their facts.
 
@@ -75,6 +92,7 @@ class KerasAdapter(KindDefaults):
         dtype: str,
         *,
         shape_only: bool = False,
+        blank: bool = False,
     ) -> Built:
         make = parts.find(self.name, "build", layer.kind)
         if make is None:
@@ -103,7 +121,8 @@ class KerasAdapter(KindDefaults):
             shapes = [s.keras() for s in formula.input_shapes]
             shape: Any = shapes[0] if len(shapes) == 1 else shapes
             for i, part in enumerate(built.obj):
-                part.build(shape)
+                with _zero_initialisers(part) if blank else contextlib.nullcontext():
+                    part.build(shape)
                 if i + 1 < len(built.obj):
                     shape = part.compute_output_shape(shape)
         return built

@@ -83,15 +83,23 @@ class TorchAdapter(KindDefaults):
         dtype: str,
         *,
         shape_only: bool = False,
+        blank: bool = False,
     ) -> Built:
         make = parts.find(self.name, "build", layer.kind)
         if make is None:
             raise Unsupported(f"the torch adapter has no builder for kind '{layer.kind}'")
         # On the meta device parameters have shapes and dtypes but no storage.
-        with torch.device("meta") if shape_only else contextlib.nullcontext():
+        with torch.device("meta") if shape_only or blank else contextlib.nullcontext():
             built = self._made(layer.kind, *make(layer, formula))
             if layer.post_activation:
                 built = parts.only(self.name, "post_activation")(built, layer, dtype)
+        if blank and not shape_only:
+            # storage without the initialisers' draws (reset_parameters never ran on
+            # real memory), zeroed so that nothing reads uninitialised bytes
+            built.obj.to_empty(device="cpu")
+            with torch.no_grad():
+                for tensor in (*built.obj.parameters(), *built.obj.buffers()):
+                    tensor.zero_()
         if torch.get_default_dtype() != _DTYPES[dtype]:  # a no-op walk otherwise
             built.obj.to(_DTYPES[dtype])
         built.obj.eval()
