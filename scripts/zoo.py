@@ -84,7 +84,8 @@ def row(r: dict) -> str:
     verdict = f"{r['status']}, {r['nodes_ok']}/{r['nodes']} nodes ok"
     if r.get("why"):
         verdict += f" ({r['why'][:80]})"
-    return f"| {model} | {r['own']:,} | {r['built']:,} | {verdict} | {r['seconds']} |"
+    built = f"{r['built']:,}" if r.get("built") is not None else "-"
+    return f"| {model} | {r['own']:,} | {built} | {verdict} | {r['seconds']} |"
 
 
 def main(argv: list[str]) -> int:
