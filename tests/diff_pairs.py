@@ -60,10 +60,10 @@ def torch_resnet_like() -> Any:
     return Net().eval()
 
 
-def keras_resnet_like() -> Any:
+def keras_resnet_like(swap_add: bool = False) -> Any:
     """The same tiny ResNet, keras.applications' way: convs with biases, the
     downsampling block's stride on its first 1x1 conv, BN epsilon 1.001e-5, a
-    softmax on the classifier."""
+    softmax on the classifier. ``swap_add`` writes each add's inputs the other way."""
     import keras
     from keras import layers
 
@@ -81,7 +81,7 @@ def keras_resnet_like() -> Any:
         y = layers.Activation("relu", name=name + "_2_relu")(y)
         y = layers.Conv2D(4 * width, 1, name=name + "_3_conv")(y)
         y = layers.BatchNormalization(name=name + "_3_bn", **bn)(y)
-        y = layers.Add(name=name + "_add")([s, y])
+        y = layers.Add(name=name + "_add")([y, s] if swap_add else [s, y])
         return layers.Activation("relu", name=name + "_out")(y)
 
     keras.utils.set_random_seed(0)

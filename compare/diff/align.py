@@ -4,8 +4,9 @@ Each side's nodes are put in canonical order (``canonical_order`` with ``sizes=F
 so that a stride placed on another layer of a branch does not reorder the branch) and
 the two orders are aligned by a global sequence alignment (Needleman-Wunsch): a pair of
 nodes of one kind scores by what they share (channels, spatial size, kernel size,
-strides), a node left unpaired costs a gap, and nodes of different kinds are never
-paired (two gaps cost less). Framework-free.
+strides), a node left unpaired costs a gap, and two nodes of different kinds at one
+place score a little above two gaps (one node of another kind), unless one of them is
+the identity at inference (a dropout is a node one side lacks). Framework-free.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ from compare.spec import Model
 
 __all__ = ["GAP", "align", "score"]
 
-#: The cost of a node left unpaired; a pair of different kinds scores below two gaps.
+#: The cost of a node left unpaired.
 GAP = -1.0
-_OTHER_KIND = -3.0
+#: Two nodes of different kinds at one place: a little better than two gaps.
+_OTHER_KIND = -1.5
+#: A node that is the identity at inference against another kind: never paired.
+_NEVER = -3.0
 
 
 def _signature(model: Model, index: int) -> tuple[Any, ...]:
     layer, out = model.layers[index], model.formulas[index].output
     return (
         layer.kind,
+        bool(layer.inference_identity),
         out.channels,
         out.size,
         getattr(layer, "kernel_size", None),
@@ -34,17 +39,21 @@ def _signature(model: Model, index: int) -> tuple[Any, ...]:
 
 
 def score(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:
-    """How well two node signatures ``(kind, channels, size, kernel, strides)`` match.
+    """How well two node signatures ``(kind, identity at inference, channels, size,
+    kernel, strides)`` match.
 
     Example:
-        >>> score(("conv", 8, (16, 16), (1, 1), (1, 1)), ("conv", 8, (32, 32), (1, 1), (2, 2)))
+        >>> a = ("conv", False, 8, (16, 16), (1, 1), (1, 1))
+        >>> score(a, ("conv", False, 8, (32, 32), (1, 1), (2, 2)))
         5.0
-        >>> score(("conv", 8, (16, 16), None, None), ("dense", 8, (16, 16), None, None))
+        >>> score(a, ("dense", False, 8, (16, 16), None, None))
+        -1.5
+        >>> score(a, ("dropout", True, 8, (16, 16), None, None))
         -3.0
     """
     if a[0] != b[0]:
-        return _OTHER_KIND
-    return 2.0 + 2.0 * (a[1] == b[1]) + sum(x == y for x, y in zip(a[2:], b[2:]))
+        return _NEVER if a[1] or b[1] else _OTHER_KIND
+    return 2.0 + 2.0 * (a[2] == b[2]) + sum(x == y for x, y in zip(a[3:], b[3:]))
 
 
 def align(a: Model, b: Model) -> list[tuple[int | None, int | None]]:

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, load: Callable[[str, str], Any]) -> int:
         ("--keras", args.keras, keras_obj, keras.Model),
     ):
         if not isinstance(obj, cls):
-            name = f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+            name = {"--torch": "torch.nn.Module", "--keras": "keras.Model"}[option]
             _error(f"{option}={ref!r} gives a {type(obj).__name__}, not a {name}")
             return EXIT_USAGE
     from compare.diff.engine import diff

@@ -150,50 +150,27 @@ def differences(ta: Imported, ka: Imported, pairs: Pairs) -> tuple[Difference, .
     """
     out = _Collector()
     mt, mk = ta.model, ka.model
-    # nodes one side lacks; in a run of unpaired nodes, two of different kinds that are
-    # not the identity at inference are one node of a different kind
-    run: list[tuple[int | None, int | None]] = []
-
-    def flush() -> None:
-        t_only = [i for i, _ in run if i is not None and not mt.layers[i].inference_identity]
-        k_only = [j for _, j in run if j is not None and not mk.layers[j].inference_identity]
-        swapped = list(zip(t_only, k_only))
-        for it, jk in swapped:
-            a, b = mt.layers[it].kind, mk.layers[jk].kind
-            place = Place(_where(ta, it), _where(ka, jk))
-            out.add("structure", f"kind.{a}->{b}", _describe(ta, it), _describe(ka, jk), place)
-        done = {("t", i) for i, _ in swapped} | {("k", j) for _, j in swapped}
-        for i, j in run:
-            if i is not None and ("t", i) not in done:
-                layer = mt.layers[i]
-                note = "the identity at inference" if layer.inference_identity else ""
-                out.add(
-                    "structure",
-                    f"only_torch.{layer.kind}",
-                    _describe(ta, i),
-                    None,
-                    Place(_where(ta, i), None),
-                    note,
-                )
-            if j is not None and ("k", j) not in done:
-                layer = mk.layers[j]
-                note = "the identity at inference" if layer.inference_identity else ""
-                out.add(
-                    "structure",
-                    f"only_keras.{layer.kind}",
-                    None,
-                    _describe(ka, j),
-                    Place(None, _where(ka, j)),
-                    note,
-                )
-        run.clear()
-
+    # nodes one side lacks, and nodes of another kind at one place
     for i, j in pairs:
-        if i is None or j is None:
-            run.append((i, j))
-        else:
-            flush()
-    flush()
+        if i is not None and j is not None:
+            a, b = mt.layers[i].kind, mk.layers[j].kind
+            if a != b:
+                place = Place(_where(ta, i), _where(ka, j))
+                out.add("structure", f"kind.{a}->{b}", _describe(ta, i), _describe(ka, j), place)
+            continue
+        side, imported, index = ("torch", ta, i) if j is None else ("keras", ka, j)
+        assert index is not None
+        layer = imported.model.layers[index]
+        note = "the identity at inference" if layer.inference_identity else ""
+        described = _describe(imported, index)
+        out.add(
+            "structure",
+            f"only_{side}.{layer.kind}",
+            described if side == "torch" else None,
+            described if side == "keras" else None,
+            Place(_where(ta, i), _where(ka, j)),
+            note,
+        )
     # connections: a node's inputs, each taken to its nearest aligned node
     partner = {i: j for i, j in pairs if i is not None and j is not None}
     t_nodes = {n.name: k for k, n in enumerate(mt.graph.nodes)}
@@ -328,6 +305,9 @@ def reconcile(
             add(f"{kind} only in {side}", ck.total - ct.total)
             continue
         kind = mk.layers[j].kind
+        if mt.layers[i].kind != kind:
+            add(f"{mt.layers[i].kind} in torch, {kind} in keras", ck.total - ct.total)
+            continue
         trainable = ck.trainable - ct.trainable
         ea = _effective(mt.layers[i], mt.formulas[i])
         eb = _effective(mk.layers[j], mk.formulas[j])
