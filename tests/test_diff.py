@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 from diff_pairs import keras_resnet_like, torch_resnet_like
-from zoo import torch_model
 
 import compare
 from compare.cli import main
@@ -204,35 +203,6 @@ def test_an_add_reading_another_node_is_a_different_connection():
     assert compare.diff(_Branches("a"), k, input="3x5x5").same
     d = compare.diff(_Branches("b"), k, input="3x5x5")
     assert [x.key for x in d.differences] == ["connection.add"]
-
-
-def test_mobilenet_v2_torchvision_against_keras_applications():
-    t = torch_model("mobilenet_v2")
-    k = keras.applications.MobileNetV2(weights=None)
-    d = compare.diff(t, k, input="3x224x224")
-    found = _by_key(d)
-    assert set(found) == {
-        "only_torch.dropout",
-        "conv.padding",
-        "depthwise_conv.padding",
-        "batch_norm.epsilon",
-        "batch_norm.momentum",
-        "dense.activation",
-    }
-    bns = [m for m in t.modules() if isinstance(m, nn.BatchNorm2d)]
-    assert len(found["batch_norm.epsilon"].places) == len(bns) == 52
-    assert (found["batch_norm.epsilon"].torch, found["batch_norm.epsilon"].keras) == (1e-5, 1e-3)
-    # Keras pads a stride-2 3x3 conv by (0, 1) (ZeroPadding2D(correct_pad) or 'same' on
-    # an even size); torchvision by (1, 1): at every stride-2 conv and only there
-    strided = [m for m in t.modules() if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
-    n_pad = len(found["conv.padding"].places) + len(found["depthwise_conv.padding"].places)
-    assert n_pad == len(strided) == 5
-    assert found["depthwise_conv.padding"].keras == ((0, 1), (0, 1))
-    r = d.reconciliation
-    assert r.torch.total == _torch_params(t) == 3_504_872
-    assert r.keras.total == k.count_params() == 3_538_984
-    assert r.gap == 2 * sum(b.num_features for b in bns) == 34_112
-    assert [c.params for c in r.causes] == [r.gap]
 
 
 def test_to_dict_to_frame_and_the_renderers(resnet_like):
