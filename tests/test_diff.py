@@ -203,6 +203,11 @@ def test_an_add_reading_another_node_is_a_different_connection():
     assert compare.diff(_Branches("a"), k, input="3x5x5").same
     d = compare.diff(_Branches("b"), k, input="3x5x5")
     assert [x.key for x in d.differences] == ["connection.add"]
+    (x,) = d.differences
+    # the inputs named by the Keras nodes they align with: torch adds c and b, keras c and a
+    names = [layer.name for layer in k.layers if isinstance(layer, L.Conv2D)]
+    assert sorted(x.torch) == sorted([names[2], names[1]])
+    assert sorted(x.keras) == sorted([names[2], names[0]])
 
 
 def test_to_dict_to_frame_and_the_renderers(resnet_like):

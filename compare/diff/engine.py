@@ -112,6 +112,16 @@ def _strides_moved(
     return moved, used
 
 
+def _count_inputs(counts: list[int]) -> str:
+    low, high = min(counts), max(counts)
+    return f"{low} inputs" if low == high else f"{low} to {high} inputs"
+
+
+def _names(names: list[Any], shown: int = 4) -> str:
+    text = ", ".join(str(n) for n in names[:shown])
+    return f"[{text}{', ...' if len(names) > shown else ''}]"
+
+
 def _stride_product(strides: Any) -> int:
     n = 1
     for s in strides if isinstance(strides, tuple) else (strides,):
@@ -188,6 +198,7 @@ def differences(ta: Imported, ka: Imported, pairs: Pairs) -> tuple[Difference, .
         return "input"
 
     k_paired = set(partner.values())
+    rewired: dict[str, list[tuple[Place, list[Any], list[Any]]]] = {}
     for i, j in partner.items():
         ins_t = [resolve(n, t_nodes, mt, partner) for n in mt.graph.nodes[i].inputs]
         ins_t = [partner[x] if isinstance(x, int) else x for x in ins_t]
@@ -197,14 +208,23 @@ def differences(ta: Imported, ka: Imported, pairs: Pairs) -> tuple[Difference, .
         if ins_t != ins_k:
             names_t = [_where(ka, x) if isinstance(x, int) else str(x) for x in ins_t]
             names_k = [_where(ka, x) if isinstance(x, int) else str(x) for x in ins_k]
-            out.add(
-                "connection",
-                f"connection.{mt.layers[i].kind}",
-                names_t,
-                names_k,
-                Place(_where(ta, i), _where(ka, j)),
-                "inputs named by the Keras nodes aligned with them",
+            key = f"connection.{mt.layers[i].kind}"
+            rewired.setdefault(key, []).append(
+                (Place(_where(ta, i), _where(ka, j)), names_t, names_k)
             )
+    for key, wired in rewired.items():  # one difference per kind
+        counted = any(len(t) != len(k) for _, t, k in wired)
+        _, names_t, names_k = wired[0]
+        note = "each input named by the Keras node aligned with it"
+        if counted:  # the inputs counted, the first place's named in the note
+            values: tuple[Any, Any] = (
+                _count_inputs([len(t) for _, t, _ in wired]),
+                _count_inputs([len(k) for _, _, k in wired]),
+            )
+            note += f"; at the first place torch reads {_names(names_t)}, keras {_names(names_k)}"
+        for place, t, k in wired:
+            shown: tuple[Any, Any] = values if counted else (t, k)
+            out.add("connection", key, shown[0], shown[1], place, note)
     # hyperparameters of aligned nodes
     strided: list[tuple[int, Any, Any]] = []
     fields: dict[int, list[tuple[str, Any, Any]]] = {}
@@ -220,10 +240,10 @@ def differences(ta: Imported, ka: Imported, pairs: Pairs) -> tuple[Difference, .
         strided += [(pos, a, b) for k, a, b in found if k == "strides"]
     moved, used = _strides_moved(ta, pairs, strided)
     for pos, pos2 in moved:
-        values = {p: next((a, b) for k, a, b in fields[p] if k == "strides") for p in (pos, pos2)}
+        strides = {p: next((a, b) for k, a, b in fields[p] if k == "strides") for p in (pos, pos2)}
 
         (t_at, t_text), (k_at, k_text) = (
-            _strided_on(side, imported, pairs, (pos, pos2), values)
+            _strided_on(side, imported, pairs, (pos, pos2), strides)
             for side, imported in ((0, ta), (1, ka))
         )
         out.add(
