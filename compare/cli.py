@@ -118,6 +118,9 @@ def _add_diff(sub: Any) -> None:
     diff.add_argument("--keras", required=True, metavar="MODULE:NAME", help="a keras.Model")
     diff.add_argument("--input", required=True, metavar="CxHxW", help="e.g. 3x224x224")
     diff.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text")
+    diff.add_argument(
+        "--measure", action="store_true", help="port, run both and measure the output drift"
+    )
 
 
 def _jobs(text: str) -> int:

@@ -267,8 +267,9 @@ def test_the_diff_command(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert code == 1  # they differ
     assert {x["key"] for x in doc["differences"]} == RESNET_LIKE
-    assert main(["diff", *ref, "--input", "3x32x32"]) == 1
-    assert "conv.strides_moved" in capsys.readouterr().out
+    assert main(["diff", *ref, "--input", "3x32x32", "--measure"]) == 1
+    out = capsys.readouterr().out
+    assert "conv.strides_moved" in out and "dense.activation switched off" in out
     bad = ["--torch", "diff_pairs:keras_resnet_like", "--keras", "diff_pairs:keras_resnet_like"]
     assert main(["diff", *bad, "--input", "3x32x32"]) == 2
     assert "not a torch.nn.Module" in capsys.readouterr().err
@@ -281,3 +282,55 @@ def test_align_is_by_structure_not_names():
     pairs = align(ta.model, ka.model)
     kinds = [(ta.model.layers[i].kind, ka.model.layers[j].kind) for i, j in pairs]
     assert all(a == b for a, b in kinds)
+
+
+def test_the_drift_of_a_missing_softmax_is_the_softmax_itself():
+    t, _ = _dense_pair()
+    k = keras.Sequential(
+        [
+            keras.Input((2, 2, 3)),
+            L.Flatten(),
+            L.Dense(8, activation="relu"),
+            L.Dense(4, activation="softmax"),
+        ]
+    )
+    d = compare.diff(t, k, input="3x2x2", measure=True)
+    # the oracle: torch's logits against their softmax, computed here
+    x = np.random.default_rng(0).standard_normal((2, 3, 2, 2)).astype("float32")
+    with torch.no_grad():
+        y = t(torch.from_numpy(x)).double().numpy()
+    soft = np.exp(y - y.max(axis=1, keepdims=True))
+    soft /= soft.sum(axis=1, keepdims=True)
+    assert d.drift.error == pytest.approx(np.abs(y - soft).max(), rel=1e-4)
+    (switch,) = d.drift.switched
+    assert switch.key == "dense.activation" and switch.error < 1e-5
+    assert d.drift.all_off == switch.error
+    assert d.to_dict()["drift"]["switched"][0]["key"] == "dense.activation"
+    # a separate Softmax layer holds no activation attribute: named, not switched off
+    t, k = _dense_pair(keras_tail=(L.Softmax(),))
+    (switch,) = compare.diff(t, k, input="3x2x2", measure=True).drift.switched
+    assert "not switched off" in switch.note
+
+
+def test_the_drift_of_a_batch_norm_epsilon_switched_off():
+    torch.manual_seed(0)
+    t = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4)).eval()
+    with torch.no_grad():
+        t[1].running_var.fill_(1e-3)  # a small variance: epsilon matters
+    k = keras.Sequential(
+        [keras.Input((6, 6, 3)), L.Conv2D(4, 3, use_bias=False), L.BatchNormalization(epsilon=1e-3)]
+    )
+    d = compare.diff(t, k, input="3x6x6", measure=True)
+    assert {x.key for x in d.differences} == {"batch_norm.epsilon", "batch_norm.momentum"}
+    # sqrt(1e-3 + 1e-5) against sqrt(1e-3 + 1e-3): outputs shrink by about 1 - 0.71
+    assert d.drift.error > 0.1 * d.drift.scale
+    switched = {s.key: s.error for s in d.drift.switched}
+    assert switched["batch_norm.epsilon"] < 1e-5
+    assert switched["batch_norm.momentum"] == pytest.approx(d.drift.error)  # no effect at inference
+    assert k.layers[-1].epsilon == 1e-3  # the user's model is unchanged
+
+
+def test_the_port_leaves_no_drift_between_identical_implementations():
+    t, k = _dense_pair()
+    d = compare.diff(t, k, input="3x2x2", measure=True)
+    assert d.drift.error < 1e-5 and d.drift.switched == () and d.drift.all_off is None

@@ -20,7 +20,7 @@ from typing import Any
 from compare.diff.align import align
 from compare.diff.counts import Counts
 from compare.diff.engine import diff
-from compare.diff.records import Cause, Diff, Difference, Place, Reconciliation
+from compare.diff.records import Cause, Diff, Difference, Drift, Place, Reconciliation, Switch
 from compare.diff.render import render_html, render_markdown, render_text
 
 __all__ = [
@@ -28,8 +28,10 @@ __all__ = [
     "Counts",
     "Diff",
     "Difference",
+    "Drift",
     "Place",
     "Reconciliation",
+    "Switch",
     "align",
     "diff",
     "render_html",

@@ -57,7 +57,9 @@ def run(args: argparse.Namespace, load: Callable[[str, str], Any]) -> int:
     from compare.diff.render import render_html, render_markdown, render_text
 
     try:
-        result = diff(torch_obj, keras_obj, input=args.input)
+        result = diff(
+            torch_obj, keras_obj, input=args.input, measure=getattr(args, "measure", False)
+        )
     except SpecError as exc:
         _error(str(exc))
         return EXIT_DIFFERENT

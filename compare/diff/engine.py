@@ -350,7 +350,7 @@ def reconcile(
     return Reconciliation(total_t, total_k, causes)
 
 
-def diff(torch_model: Any, keras_model: Any, *, input: Any) -> Diff:
+def diff(torch_model: Any, keras_model: Any, *, input: Any, measure: bool = False) -> Diff:
     """Name every difference between a PyTorch and a Keras implementation of one network.
 
     Both real models are read through the importers (graphs included), aligned node by
@@ -358,6 +358,9 @@ def diff(torch_model: Any, keras_model: Any, *, input: Any) -> Diff:
     lacks, kinds and connections that differ, hyperparameters of aligned nodes (a stride
     placed on another conv of a block is one difference), and the parameter gap by
     cause. ``input`` is the channels-first input shape without the batch axis.
+    ``measure=True`` adds the numerical consequence (``compare.diff.drift``): the
+    torch weights ported into a copy of the Keras model, the output drift, and the
+    drift with each switchable difference switched off in turn.
 
     Example:
         >>> import keras, torch
@@ -373,6 +376,11 @@ def diff(torch_model: Any, keras_model: Any, *, input: Any) -> Diff:
     pairs = align(ta.model, ka.model)
     found = differences(ta, ka, pairs)
     rec = reconcile(torch_model, keras_model, ta, ka, pairs)
+    drift = None
+    if measure:
+        from compare.diff.drift import measure as measure_drift
+
+        drift = measure_drift(torch_model, keras_model, ta, pairs, found)
     return Diff(
         ta.model.name,
         ka.model.name,
@@ -380,4 +388,5 @@ def diff(torch_model: Any, keras_model: Any, *, input: Any) -> Diff:
         tuple(Place(_where(ta, i), _where(ka, j)) for i, j in pairs),
         found,
         rec,
+        drift,
     )

@@ -14,7 +14,16 @@ from typing import Any
 
 from compare.diff.counts import Counts
 
-__all__ = ["CATEGORIES", "Cause", "Diff", "Difference", "Place", "Reconciliation"]
+__all__ = [
+    "CATEGORIES",
+    "Cause",
+    "Diff",
+    "Difference",
+    "Drift",
+    "Place",
+    "Reconciliation",
+    "Switch",
+]
 
 #: Difference categories, in report order.
 CATEGORIES = ("structure", "connection", "hyperparameter")
@@ -128,6 +137,48 @@ class Reconciliation:
 
 
 @dataclass(frozen=True)
+class Switch:
+    """The output drift with one difference switched off (the others left on).
+
+    Example:
+        >>> Switch("batch_norm.epsilon", 0.25, "").error
+        0.25
+    """
+
+    key: str
+    error: float
+    note: str
+
+
+@dataclass(frozen=True)
+class Drift:
+    """``error``: max |torch - keras| of the outputs after the port, every difference
+    on; ``switched``: the same with each switchable difference off in turn, and
+    ``all_off`` with all of them off (None when none can be switched).
+
+    Example:
+        >>> Drift(1.5, 1.0, (), None, "").to_dict()["error"]
+        1.5
+    """
+
+    error: float
+    scale: float
+    switched: tuple[Switch, ...]
+    all_off: float | None
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "error": self.error,
+            "scale": self.scale,
+            "switched": [{"key": s.key, "error": s.error, "note": s.note} for s in self.switched],
+            "all_off": self.all_off,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
 class Diff:
     """Every difference between a PyTorch and a Keras implementation of one network.
 
@@ -149,6 +200,8 @@ class Diff:
     pairs: tuple[Place, ...]
     differences: tuple[Difference, ...]
     reconciliation: Reconciliation
+    #: The numerical consequence, when measured (``diff(..., measure=True)``).
+    drift: Drift | None = None
 
     @property
     def same(self) -> bool:
@@ -171,6 +224,7 @@ class Diff:
             "only_keras": sum(p.torch is None for p in self.pairs),
             "differences": [d.to_dict() for d in self.differences],
             "reconciliation": self.reconciliation.to_dict(),
+            "drift": None if self.drift is None else self.drift.to_dict(),
             "pairs": [{"torch": p.torch, "keras": p.keras} for p in self.pairs],
         }
 

@@ -64,6 +64,7 @@ def render_text(diff: Diff) -> str:
     for c in r.causes:
         lines.append(f"  {c.params:+,}  {c.name} ({c.places} places)")
     lines.append(f"  = {sum(c.params for c in r.causes):+,}")
+    lines += _drift_lines(diff)
     for d in diff.differences:
         lines.append("")
         lines.append(f"[{d.category}] {d.key}: torch {_value(d.torch)}, keras {_value(d.keras)}")
@@ -72,6 +73,18 @@ def render_text(diff: Diff) -> str:
         lines.append(f"  {len(d.places)} place{'s' * (len(d.places) != 1)}:")
         lines += [f"    {p}" for p in _places(d)]
     return "\n".join(lines) + "\n"
+
+
+def _drift_lines(diff: Diff) -> list[str]:
+    drift = diff.drift
+    if drift is None:
+        return []
+    lines = ["", f"output drift, max |torch - keras| (outputs up to {drift.scale:.3g}):"]
+    lines.append(f"  {drift.error:.3g}  every difference on ({drift.note})")
+    lines += [f"  {s.error:.3g}  {s.key} switched off ({s.note})" for s in drift.switched]
+    if drift.all_off is not None:
+        lines.append(f"  {drift.all_off:.3g}  all of these switched off")
+    return lines
 
 
 def _cell(v: Any) -> str:
@@ -96,6 +109,7 @@ def render_markdown(diff: Diff) -> str:
     out += ["|---|---:|---:|"]
     out += [f"| {_cell(c.name)} | {c.params:+,} | {c.places} |" for c in r.causes]
     out += [f"| sum | {sum(c.params for c in r.causes):+,} | |"]
+    out += [line if line else "" for line in _drift_lines(diff)]
     out += ["", "| category | key | torch | keras | places |", "|---|---|---|---|---|"]
     for d in diff.differences:
         places = "<br>".join(_cell(p) for p in _places(d))
@@ -140,5 +154,6 @@ def render_html(diff: Diff) -> str:
         f"<table><tr><th>cause</th><th>params</th><th>places</th></tr>{causes}"
         f"<tr><td>sum</td><td>{sum(c.params for c in r.causes):+,}</td><td></td></tr></table>\n"
         "<table><tr><th>category</th><th>key</th><th>torch</th><th>keras</th><th>places</th></tr>"
-        f"{found}</table>\n</body></html>\n"
+        f"{found}</table>\n"
+        f"<pre>{e(chr(10).join(_drift_lines(diff)))}</pre>\n</body></html>\n"
     )
