@@ -334,3 +334,16 @@ def test_the_port_leaves_no_drift_between_identical_implementations():
     t, k = _dense_pair()
     d = compare.diff(t, k, input="3x2x2", measure=True)
     assert d.drift.error < 1e-5 and d.drift.switched == () and d.drift.all_off is None
+
+
+def test_compare_diff_is_callable_and_holds_the_renderers_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = (
+        "import compare; f = compare.diff; import compare.diff.render; "
+        "assert callable(compare.diff) and compare.diff.render_text is not None; "
+        "from compare.diff import diff; assert diff is compare.diff; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
