@@ -97,7 +97,7 @@ def test_the_parameter_gap_adds_up_from_the_frameworks_counts(resnet_like):
     stats = 2 * sum(b.num_features for b in bns)
     assert (biases, stats) == (144, 288)
     parts = {c.name.split(" (")[0]: c.params for c in r.causes}
-    assert parts == {"conv biases": biases, "batch-norm statistics": stats}
+    assert parts == {"conv biases": biases, "batch_norm moving_mean, moving_variance": stats}
     assert sum(parts.values()) == r.gap and r.adds_up
 
 

@@ -31,9 +31,13 @@ class Counts:
     trainable: int
     non_trainable: int
     buffers: int | None
+    #: The frameworks' own names of the non-trainable weights (Keras) and of the
+    #: floating-point buffers (PyTorch), in order, each once.
+    non_trainable_names: tuple[str, ...] = ()
+    buffer_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, int | None]:
-        """The four counts by name."""
+        """The four counts by name (the weight names are in the causes)."""
         return {
             "total": self.total,
             "trainable": self.trainable,
@@ -55,8 +59,9 @@ def torch_counts(module: Any, paths: Any = None) -> Counts:
 
     Example:
         >>> import torch
-        >>> torch_counts(torch.nn.BatchNorm2d(4))
-        Counts(total=8, trainable=8, non_trainable=0, buffers=9)
+        >>> c = torch_counts(torch.nn.BatchNorm2d(4))
+        >>> c.total, c.trainable, c.buffers, c.buffer_names
+        (8, 8, 9, ('running_mean', 'running_var'))
     """
     if paths is None:
         owners = [module]
@@ -65,11 +70,14 @@ def torch_counts(module: Any, paths: Any = None) -> Counts:
         owners = [named[p] for p in dict.fromkeys(paths) if p in named]
     params: dict[int, Any] = {}
     buffers: dict[int, Any] = {}
+    names: dict[str, None] = {}
     for owner in owners:
         for p in owner.parameters():
             params[id(p)] = p
-        for b in owner.buffers():
+        for name, b in owner.named_buffers():
             buffers[id(b)] = b
+            if b.is_floating_point():
+                names[name.rsplit(".", 1)[-1]] = None
     trainable = sum(p.numel() for p in params.values() if p.requires_grad)
     total = sum(p.numel() for p in params.values())
     return Counts(
@@ -77,6 +85,7 @@ def torch_counts(module: Any, paths: Any = None) -> Counts:
         int(trainable),
         int(total - trainable),
         int(sum(b.numel() for b in buffers.values())),
+        buffer_names=tuple(names),
     )
 
 
@@ -96,13 +105,15 @@ def keras_counts(model: Any, paths: Any = None) -> Counts:
     Example:
         >>> import keras
         >>> bn = keras.Sequential([keras.Input((2, 2, 4)), keras.layers.BatchNormalization()])
-        >>> keras_counts(bn)
-        Counts(total=16, trainable=8, non_trainable=8, buffers=None)
+        >>> c = keras_counts(bn)
+        >>> c.total, c.trainable, c.non_trainable, c.non_trainable_names
+        (16, 8, 8, ('moving_mean', 'moving_variance'))
     """
     if paths is None:
         trainable = sum(_size(w) for w in model.trainable_weights)
         non = sum(_size(w) for w in model.non_trainable_weights)
-        return Counts(int(model.count_params()), trainable, non, None)
+        names = tuple(dict.fromkeys(w.name for w in model.non_trainable_weights))
+        return Counts(int(model.count_params()), trainable, non, None, non_trainable_names=names)
     named = _keras_layers(model)
     seen: dict[int, tuple[Any, bool]] = {}
     for p in dict.fromkeys(paths):
@@ -115,4 +126,5 @@ def keras_counts(model: Any, paths: Any = None) -> Counts:
             seen[id(w)] = (w, False)
     trainable = sum(_size(w) for w, t in seen.values() if t)
     non = sum(_size(w) for w, t in seen.values() if not t)
-    return Counts(trainable + non, trainable, non, None)
+    names = tuple(dict.fromkeys(w.name for w, t in seen.values() if not t))
+    return Counts(trainable + non, trainable, non, None, non_trainable_names=names)

@@ -271,16 +271,13 @@ def differences(ta: Imported, ka: Imported, pairs: Pairs) -> tuple[Difference, .
     return out.result()
 
 
-def _cause_name(kind: str, part: str) -> str:
-    names = {
-        ("batch_norm", "non_trainable"): "batch-norm statistics (moving mean and variance: "
-        "Keras counts them as non-trainable weights, PyTorch keeps them as buffers)",
-    }
-    if (kind, part) in names:
-        return names[(kind, part)]
-    if part == "non_trainable":
-        return f"{kind} non-trainable weights (Keras counts them; PyTorch does not)"
-    return f"{kind} {part}"
+def _statistics(kind: str, ct: Counts, ck: Counts) -> str:
+    """The cause of a non-trainable gap, named by the frameworks' own weight names."""
+    keras_names = ", ".join(ck.non_trainable_names) or "non-trainable weights"
+    name = f"{kind} {keras_names} (Keras counts them as non-trainable weights"
+    if ct.buffer_names:
+        return name + f"; PyTorch keeps {', '.join(ct.buffer_names)} as buffers)"
+    return name + ")"
 
 
 def reconcile(
@@ -298,7 +295,7 @@ def reconcile(
         >>> ta, ka = from_torch(t, "1x5x5"), from_keras(k)
         >>> r = reconcile(t, k, ta, ka, align(ta.model, ka.model))
         >>> r.gap, [(c.name.split(" (")[0], c.params) for c in r.causes]
-        (6, [('conv biases', 2), ('batch-norm statistics', 4)])
+        (6, [('conv biases', 2), ('batch_norm moving_mean, moving_variance', 4)])
     """
     total_t, total_k = torch_counts(torch_model), keras_counts(keras_model)
     parts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -341,7 +338,8 @@ def reconcile(
             other = [k for k in ea if ea.get(k) != eb.get(k) and k != "use_bias"]
             why = f"differing {', '.join(other)}" if other else "the same hyperparameters"
             add(f"{kind} trainable weights ({why})", trainable)
-        add(_cause_name(kind, "non_trainable"), ck.non_trainable - ct.non_trainable)
+        if ck.non_trainable != ct.non_trainable:
+            add(_statistics(kind, ct, ck), ck.non_trainable - ct.non_trainable)
     add(
         "parameters outside the nodes read",
         (total_k.total - seen_k.total) - (total_t.total - seen_t.total),
