@@ -5,7 +5,7 @@ Valid single-layer models are drawn with what this file expects of them by hand:
 output size (PyTorch's documented pooling formulas, with and without ``ceil_mode``, and
 TensorFlow's 'same'), the trainable parameters and running statistics, and which
 framework must refuse the layer for which documented reason (Keras pooling has no
-``ceil_mode`` and pads max pooling only as 'same'; ``nn.BatchNorm`` / ``nn.GroupNorm``
+``ceil_mode`` for averages (a max pool's is -inf padding); ``nn.BatchNorm`` / ``nn.GroupNorm``
 switch gamma and beta together). Both frameworks must then report exactly that, and
 agree after the port. Invalid specs break one rule of a valid model at a time and must
 raise SpecError naming the field.
@@ -113,13 +113,12 @@ def pool_cases(draw, kind: str | None = None) -> Case:
         out = tuple(pool_out(n, k, s, p, ceil) for n in size)
     case = Case(_model(layer, channels, size), channels, size, out)
     tf_same = [tf_same_pads(n, k, s) for n in size]
-    if ceil:
+    # Keras realises a max pool's -inf padding and ceil_mode (-inf padding, 'valid')
+    if ceil and kind == "avg_pool":
         case.refused_by, case.reason = "keras", "ceil_mode"
-    elif any(pad != (0, 0) for pad in pads) and pads != tf_same:
-        if kind == "max_pool":  # zero padding would win against negative values
-            case.refused_by, case.reason = "keras", "-inf"
-        elif not counts:  # Keras excludes padding from an average only with 'same'
-            case.refused_by, case.reason = "keras", "exclude padding"
+    elif kind == "avg_pool" and not counts and any(p != (0, 0) for p in pads) and pads != tf_same:
+        # Keras excludes padding from an average only with 'same'
+        case.refused_by, case.reason = "keras", "exclude padding"
     return case
 
 

@@ -21,6 +21,8 @@ CATALOG = (
     "classics.toml",
     "layers.toml",
     "recurrent.toml",
+    "resampling.toml",
+    "stems.toml",
     "graphs.toml",
 )
 
@@ -31,7 +33,7 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_groups": "keras",
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
-    "keras_no_ceil_mode": "keras",
+    "keras_no_avg_ceil_mode": "keras",
 }
 
 

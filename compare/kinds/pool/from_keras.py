@@ -1,5 +1,6 @@
 """What the Keras importer maps to the pool kinds: ``MaxPooling*D``,
-``AveragePooling*D``, ``GlobalAveragePooling*D`` and ``GlobalMaxPooling*D``."""
+``AveragePooling*D``, ``GlobalAveragePooling*D``, ``GlobalMaxPooling*D`` and compare's
+``NegInfPadding`` (the -inf padding of a max pool)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import keras
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.keras import channels_last
+from compare.kinds.pool.keras import NegInfPadding
 from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool
 
 __all__: list[str] = []
@@ -56,3 +58,9 @@ register_part(
 register_part("keras", "layer", L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalMaxPooling3D)(
     _global_pool(GlobalMaxPool)
 )
+
+
+@register_part("keras", "layer", NegInfPadding)
+def _neg_inf_padding(layer: Any, piece: Piece) -> Piece:
+    """compare's own -inf padding: explicit padding a max pool after it takes in."""
+    return replace(piece, pad=tuple(tuple(p) for p in layer.pads), pad_value=float("-inf"))

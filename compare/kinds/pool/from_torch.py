@@ -1,6 +1,8 @@
 """What the torch importer maps to the pool kinds: ``nn.MaxPool*d``, ``nn.AvgPool*d``,
-``nn.AdaptiveAvgPool*d`` / ``nn.AdaptiveMaxPool*d`` to size 1 (global pools, keeping
-their size-1 axes until a flatten joins them: ``compare.kinds.pool.folds``), compare's
+``nn.AdaptiveAvgPool*d`` / ``nn.AdaptiveMaxPool*d`` (to size 1: global pools, keeping
+their size-1 axes until a flatten joins them, ``compare.kinds.pool.folds``; to a size
+that divides the input: a fixed window, as torchvision VGG's ``AdaptiveAvgPool2d((7, 7))``
+on a 14x14 map; to a multiple of the input: a nearest up-sampling), compare's
 own ``ExcludePadAvgPool`` and the functional forms (``F.max_pool2d`` ...).
 """
 
@@ -81,13 +83,46 @@ def _exclude_pad_avg_pool(module: Any, piece: Piece) -> Piece:
     return replace(piece, layer=layer)
 
 
+def _adaptive_sizes(module: Any, piece: Piece) -> tuple[int, ...]:
+    rank = piece.in_shape.rank
+    if rank == 0:
+        raise Refuse("pools a feature vector; the spec's pools need spatial axes")
+    size = module.output_size
+    sizes = tuple(size) if isinstance(size, tuple | list) else (size,) * rank
+    if len(sizes) != rank:
+        raise Refuse(f"output_size={size} does not have one size per spatial axis")
+    # None keeps that axis' size
+    return tuple(n if s is None else int(s) for s, n in zip(sizes, piece.in_shape.size))
+
+
 def _global_pool(kind: type) -> Mapper:
+    """An adaptive pool: a global pool to size 1; a fixed window and stride ``in / out``
+    where every output size divides its input's; a nearest up-sampling by ``out / in``
+    where every input size divides the output's (each window then holds one element)."""
+    window_kind = AvgPool if kind is GlobalAvgPool else MaxPool
+
     def mapper(module: Any, piece: Piece) -> Piece:
+        if getattr(module, "return_indices", False):
+            raise Refuse("return_indices=True returns a tuple; the spec's pools one tensor")
         size = module.output_size
-        sizes = size if isinstance(size, tuple | list) else (size,) * piece.in_shape.rank
-        if any(s != 1 for s in sizes) or getattr(module, "return_indices", False):
-            raise Refuse(f"output_size={size}; only an adaptive pool to size 1 is a global pool")
-        return replace(piece, layer=kind(keepdims=True))
+        sizes = _adaptive_sizes(module, piece)
+        if all(s == 1 for s in sizes):
+            return replace(piece, layer=kind(keepdims=True))
+        inputs = piece.in_shape.size
+        if all(n % s == 0 for n, s in zip(inputs, sizes)):
+            window = tuple(n // s for n, s in zip(inputs, sizes))
+            return replace(piece, layer=window_kind(pool_size=window, strides=window))
+        if all(s % n == 0 for n, s in zip(inputs, sizes)):
+            from compare.kinds.resample.spec import Resample
+
+            scale = tuple(s // n for n, s in zip(inputs, sizes))
+            return replace(piece, layer=Resample(scale=scale, mode="nearest"))
+        raise Refuse(
+            f"output_size={size} from {inputs}: the adaptive windows (start floor(i*in/out), "
+            "end ceil((i+1)*in/out)) differ in size or overlap, so no fixed window and "
+            "stride realises them, and Keras has no adaptive pool; an adaptive pool reads "
+            "exactly where each output size divides its input's (or the input's divides it)"
+        )
 
     return mapper
 

@@ -1,9 +1,13 @@
 """Keras builders and defaults of the pool family: ``max_pool``, ``avg_pool``,
 ``global_avg_pool`` and ``global_max_pool``.
 
-Where Keras cannot express a spec (integer padding of a max pool other than 'same',
-an average that excludes explicit padding, PyTorch's ``ceil_mode``), the builder
-raises ``Unsupported`` with the reason.
+Keras pads max pooling only as 'same'; PyTorch's -inf padding (``MaxPool2d(3, 2,
+padding=1)``, the ResNet stem) and its ``ceil_mode`` (the last window hanging over the
+end: GoogLeNet, SqueezeNet) are realised exactly by ``NegInfPadding`` (``keras.ops.pad``
+with -inf) before a 'valid' ``MaxPoolingND``: a padded -inf never wins a window that
+holds a real element, and PyTorch's windows always do. Where Keras cannot express a
+spec (an average that excludes explicit padding, an average with ``ceil_mode``), the
+builder raises ``Unsupported`` with the reason.
 
 Example:
     >>> from compare.formulas import infer
@@ -28,7 +32,7 @@ from compare.defaults import signature_default
 from compare.formulas import LayerFormula, same_pads
 from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _Pool
 
-__all__ = ["build_avg_pool", "build_global_pool", "build_max_pool"]
+__all__ = ["NegInfPadding", "build_avg_pool", "build_global_pool", "build_max_pool", "ceil_pads"]
 
 L = keras.layers
 _MAX_POOL = {1: L.MaxPooling1D, 2: L.MaxPooling2D, 3: L.MaxPooling3D}
@@ -45,13 +49,67 @@ _GLOBAL = {
 _sig = signature_default
 
 
+@keras.saving.register_keras_serializable(package="compare")
+class NegInfPadding(keras.layers.Layer):
+    """Pad the spatial axes of a channels-last tensor with -inf, ``pads`` holding one
+    (before, after) pair per spatial axis (what PyTorch's max pooling pads with).
+
+    Example:
+        >>> import numpy as np
+        >>> y = NegInfPadding(((1, 2),))(np.ones((1, 2, 1), "float32"))
+        >>> np.asarray(y).ravel().tolist()
+        [-inf, 1.0, 1.0, -inf, -inf]
+    """
+
+    def __init__(self, pads: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pads = tuple((int(a), int(b)) for a, b in pads)
+
+    def call(self, x: Any) -> Any:
+        widths = [(0, 0), *self.pads, (0, 0)]
+        return keras.ops.pad(x, widths, constant_values=float("-inf"))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        size = [None if n is None else n + a + b for n, (a, b) in zip(input_shape[1:-1], self.pads)]
+        return (input_shape[0], *size, input_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        config.update(pads=[list(p) for p in self.pads])
+        return config
+
+
+def ceil_pads(layer: _Pool, formula: LayerFormula) -> tuple[tuple[int, int], ...]:
+    """The (before, after) padding per axis that a 'valid' pool needs to give the spec's
+    output: the spec's pads, the after side grown by what ``ceil_mode``'s last window
+    hangs over the end.
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.spec import Input, Model
+        >>> pool = MaxPool(pool_size=3, strides=2, ceil_mode=True)
+        >>> m = Model("m", Input(1, (112, 112)), (pool,))
+        >>> ceil_pads(m.layers[0], infer(m)[0])
+        ((0, 1), (0, 1))
+    """
+    assert formula.pads is not None
+    out = []
+    for n, o, k, s, (a, b) in zip(
+        formula.input.size,
+        formula.output.size,
+        layer.per_axis("pool_size"),
+        layer.per_axis("strides"),
+        formula.pads,
+    ):
+        out.append((a, max(b, (o - 1) * s + k - n - a)))
+    return tuple(out)
+
+
 def _pool_padding(layer: _Pool, formula: LayerFormula) -> str | None:
     """'valid' or 'same' when Keras' own padding is exactly the spec's, else None."""
     assert formula.pads is not None
     if layer.ceil_mode:
-        raise Unsupported(
-            "Keras pooling has no ceil_mode (PyTorch's extra window over the end of the input)"
-        )
+        return None
     if all(a == 0 and b == 0 for a, b in formula.pads):
         return "valid"
     tf_same = tuple(
@@ -65,24 +123,43 @@ def _pool_padding(layer: _Pool, formula: LayerFormula) -> str | None:
 
 @register_part("keras", "build", "max_pool")
 def build_max_pool(layer: MaxPool, formula: LayerFormula, name: str, dtype: str) -> Made:
-    """``MaxPoolingND`` with 'valid' or 'same', the only paddings it has.
+    """``MaxPoolingND`` with 'valid' or 'same' where that is the spec's padding, else
+    ``NegInfPadding`` and a 'valid' ``MaxPoolingND``.
 
     Example:
         >>> from compare.formulas import infer
         >>> from compare.spec import Input, Model
-        >>> m = Model("m", Input(1, (4,)), (MaxPool(pool_size=2, padding=1),))
-        >>> build_max_pool(m.layers[0], infer(m)[0], "p", "float32")
-        Traceback (most recent call last):
-        ...
-        compare.adapters.base.Unsupported: Keras pads max pooling only through padding='same' ...
+        >>> m = Model("m", Input(1, (4,)), (MaxPool(pool_size=3, strides=2, padding=1),))
+        >>> made = build_max_pool(m.layers[0], infer(m)[0], "p", "float32")
+        >>> [type(p).__name__ for p in made[0]], made[0][0].pads
+        (['NegInfPadding', 'MaxPooling1D'], ((1, 1),))
     """
     rank = formula.input.rank
+    assert formula.pads is not None
+    if layer.pad_zeros and any(a or b for a, b in formula.pads):
+        zero = ZERO_PAD[rank](pad_arg(formula.pads), name=f"{name}_pad", dtype=dtype)
+        pool = _MAX_POOL[rank](
+            layer.pool_size, layer.strides, padding="valid", name=name, dtype=dtype
+        )
+        note = f"the padding holds zeros: ZeroPadding{rank}D{pad_arg(formula.pads)} then 'valid'"
+        return [zero, pool], {}, (("padding", note),)
     padding = _pool_padding(layer, formula)
     if padding is None:
-        raise Unsupported(
-            f"Keras pads max pooling only through padding='same' (here {formula.pads} is "
-            "not what 'same' pads); ZeroPadding would pad with 0 instead of -inf"
+        pads = ceil_pads(layer, formula)
+        pad = NegInfPadding(pads, name=f"{name}_pad", dtype=dtype)
+        pool = _MAX_POOL[rank](
+            layer.pool_size, layer.strides, padding="valid", name=name, dtype=dtype
         )
+        why = (
+            "ceil_mode's last window hangs over the end"
+            if layer.ceil_mode
+            else f"padding={formula.pads} is not what 'same' pads"
+        )
+        note = (
+            f"Keras pads max pooling only as 'same' and has no ceil_mode ({why}); "
+            f"NegInfPadding{pads} (-inf, as PyTorch pads) then padding='valid'"
+        )
+        return [pad, pool], {}, (("padding", note),)
     pool = _MAX_POOL[rank](layer.pool_size, layer.strides, padding=padding, name=name, dtype=dtype)
     notes: Notes = ()
     if padding == "same" and layer.padding != "same":
@@ -105,6 +182,11 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula, name: str, dtype: str)
     """
     assert formula.pads is not None
     rank = formula.input.rank
+    if layer.ceil_mode:
+        raise Unsupported(
+            "Keras average pooling has no ceil_mode (PyTorch's extra window over the end "
+            "of the input, averaged over its real elements)"
+        )
     padding = _pool_padding(layer, formula)
     if padding == "valid" or (padding == "same" and not layer.count_include_pad):
         pool = _AVG_POOL[rank](

@@ -98,14 +98,28 @@ class _Pool(Layer):
 @register_kind
 @dataclass(frozen=True)
 class MaxPool(_Pool):
-    """Max pooling; padded positions never win (they count as -inf).
+    """Max pooling; padded positions never win (they count as -inf), unless
+    ``pad_zeros``: the padding then holds zeros (an explicit zero pad before the pool,
+    Keras' ``ZeroPadding2D`` in ResNet50V2's stem), which win every window whose real
+    elements are all negative.
 
     Example:
         >>> MaxPool(pool_size=3, strides=2).resolved(2).strides
         (2, 2)
     """
 
+    pad_zeros: bool = False
     kind: ClassVar[str] = "max_pool"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_bool("pad_zeros", self.pad_zeros)
+        if self.pad_zeros and self.ceil_mode:
+            raise SpecError(
+                "pad_zeros=true with ceil_mode=true: the spec's zero padding is an explicit "
+                "pad before an unpadded pool, whose ceil_mode windows would start in the "
+                "padding"
+            )
 
 
 @register_kind

@@ -86,7 +86,8 @@ def _native_pads(formula: LayerFormula, pool: tuple[int, ...]) -> tuple[int, ...
 
 @register_part("torch", "build", "max_pool")
 def build_max_pool(layer: MaxPool, formula: LayerFormula) -> Made:
-    """``nn.MaxPoolNd`` (behind a -inf ``ConstantPadNd`` when the padding is asymmetric).
+    """``nn.MaxPoolNd`` (behind a -inf ``ConstantPadNd`` when the padding is asymmetric,
+    behind a ``ZeroPadNd`` when the padding holds zeros).
 
     Example:
         >>> from compare.formulas import infer
@@ -99,6 +100,14 @@ def build_max_pool(layer: MaxPool, formula: LayerFormula) -> Made:
     rank = formula.input.rank
     native = _native_pads(formula, layer.per_axis("pool_size"))
     make = _MAX_POOL[rank]
+    if layer.pad_zeros and any(a or b for a, b in formula.pads):
+        pad = ZERO_PAD[rank](zero_pad_arg(formula.pads))
+        pool = make(layer.per_axis("pool_size"), layer.strides, 0)
+        note = (
+            f"the padding holds zeros: ZeroPad{rank}d{zero_pad_arg(formula.pads)} precedes an "
+            f"unpadded MaxPool{rank}d (its own padding= pads -inf)"
+        )
+        return nn.Sequential(pad, pool), {}, (("padding", note),)
     if native is not None:
         return (
             make(layer.per_axis("pool_size"), layer.strides, native, ceil_mode=layer.ceil_mode),

@@ -1,0 +1,1 @@
+"""The resample family of layer kinds (see ``compare.kinds``)."""

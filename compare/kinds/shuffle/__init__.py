@@ -1,0 +1,1 @@
+"""The channel shuffle family of layer kinds (see ``compare.kinds``)."""
