@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from compare.catalog import catalog_files, seed_model
     from compare.comparison import Comparison, compare
+    from compare.diff import diff
     from compare.errors import SpecError, SpecFileError
     from compare.importers import Imported, UnmappableError, Unmapped, from_keras, from_torch
     from compare.kinds.activation.spec import Activation
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "seed_model": "compare.catalog",
     "Comparison": "compare.comparison",
     "compare": "compare.comparison",
+    "diff": "compare.diff",
     "SpecError": "compare.errors",
     "SpecFileError": "compare.errors",
     "load": "compare.specfile",
@@ -101,6 +103,7 @@ __all__ = [
     "build",
     "catalog_files",
     "compare",
+    "diff",
     "from_keras",
     "from_torch",
     "layer_from_dict",

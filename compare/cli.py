@@ -1,4 +1,4 @@
-"""Command line: ``python -m compare show|report|translate``.
+"""Command line: ``python -m compare show|report|translate|diff``.
 
 No framework is imported before a command needs it, so ``--help`` and spec errors
 are instant.
@@ -117,7 +117,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     translate.add_argument("--format", choices=("text", "json"), default="text")
     translate.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    _add_diff(sub)
     return parser
+
+
+def _add_diff(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff",
+        help="name every difference between a PyTorch and a Keras implementation of a network",
+        description="Read both real models, align them node by node by structure and shapes, "
+        "and list every structural and hyperparameter difference and the parameter gap by "
+        "cause. Exit code 0: no difference; 1: they differ (or a model cannot be read).",
+    )
+    diff.add_argument("--torch", required=True, metavar="MODULE:NAME", help="a torch.nn.Module")
+    diff.add_argument("--keras", required=True, metavar="MODULE:NAME", help="a keras.Model")
+    diff.add_argument("--input", required=True, metavar="CxHxW", help="e.g. 3x224x224")
+    diff.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text")
+    diff.add_argument(
+        "--measure", action="store_true", help="port, run both and measure the output drift"
+    )
 
 
 def _jobs(text: str) -> int:
@@ -364,6 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        from compare.diff.cli import run
+
+        return run(args, load_object)
     if args.command == "translate":
         from compare.translate import run_cli
 

@@ -12,13 +12,13 @@ Importing this module imports neither torch nor keras (pytest loads it in every 
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from compare.diff.canonical import canonical_order, commutes
 from compare.errors import SpecError
 from compare.importers.base import Mismatch, Reading, spec_differences
 from compare.spec import Model
@@ -140,45 +140,13 @@ def _kept(reading: Reading) -> list[int]:
 
 
 def _canonical(model: Model) -> list[int]:
-    """The nodes of a graph in an order that depends on its structure alone: from the
-    outputs back, each node after its inputs, the inputs of a commutative merge (an add,
-    a multiply ...) taken by their structure rather than the order they were written in
-    (``Add()([shortcut, x])`` and ``x + shortcut`` are one graph)."""
-    nodes = model.graph.nodes
-    position = {node.name: i for i, node in enumerate(nodes)}
-    formulas = model.formulas
-    shape: dict[str, str] = {"input": "input"}
-    for i, node in enumerate(nodes):  # a structural signature, in topological order
-        ins = [shape[name] for name in node.inputs]
-        if _commutes(node.layer):
-            ins.sort()
-        out = formulas[i].output
-        text = f"{node.layer.kind}{out.channels}x{out.size}({','.join(ins)})"
-        shape[node.name] = hashlib.sha1(text.encode()).hexdigest()[:12]
-    order: list[int] = []
-    seen: set[str] = {"input"}
-    for output in model.graph.outputs:
-        stack: list[tuple[str, bool]] = [(output, False)]
-        while stack:
-            name, expanded = stack.pop()
-            if name in seen and not expanded:
-                continue
-            if expanded:
-                order.append(position[name])
-                continue
-            seen.add(name)
-            node = nodes[position[name]]
-            ins = list(node.inputs)
-            if _commutes(node.layer):
-                ins.sort(key=lambda n: shape[n])
-            stack.append((name, True))
-            stack += [(n, False) for n in reversed(ins) if n not in seen]
-    return order
+    """The nodes of a graph in canonical order (``compare.diff.canonical``)."""
+    return canonical_order(model)
 
 
 def _commutes(layer: Any) -> bool:
     """Whether a merge gives the same value whatever the order of its inputs."""
-    return bool(getattr(layer, "commutative", False))
+    return commutes(layer)
 
 
 def _paired(model: Model, kept: list[int]) -> tuple[Model, list[int]]:
@@ -262,6 +230,42 @@ def _spec_message(
     return "\n".join(lines)
 
 
+def _patterns(allow: Any) -> list[str]:
+    """``allow`` checked: a list of pattern strings (a bare string is refused, as it
+    would read as one pattern per character)."""
+    if isinstance(allow, str) or not isinstance(allow, (list, tuple)):
+        raise SpecError(
+            f"allow={allow!r} must be a list of difference keys or fnmatch patterns "
+            "(e.g. ['batch_norm.epsilon'])"
+        )
+    for item in allow:
+        if not isinstance(item, str):
+            raise SpecError(f"allow item {item!r} must be a string (a difference key or pattern)")
+    return list(allow)
+
+
+def _allowed(torch_module: Any, keras_model: Any, input: Any, allow: list[str]) -> Any:
+    """The verdict of a diff against the allowed differences; None when the two do not
+    differ at all (their outputs are then compared)."""
+    from compare.diff.engine import diff
+
+    found = diff(torch_module, keras_model, input=input)
+    if found.same:
+        return None
+    new = found.unexpected(allow)
+    if new:
+        mismatches = tuple(Mismatch(None, d.category, d.key, d.torch, d.keras) for d in new)
+        lines = [
+            f"  {d.key}: torch {d.torch!r}, keras {d.keras!r} at {len(d.places)} "
+            f"place(s), first {d.places[0]}"
+            for d in new
+        ]
+        message = f"{len(new)} difference(s) not in allow={allow!r}:\n" + "\n".join(lines)
+        return Equivalence(False, mismatches, None, (), message)
+    keys = sorted({d.key for d in found.differences})
+    return Equivalence(True, (), None, (), f"differ only as allowed: {', '.join(keys)}")
+
+
 def check_equivalent(
     torch_module: Any,
     keras_model: Any,
@@ -272,6 +276,7 @@ def check_equivalent(
     seed: int = 0,
     batch: int = 2,
     weights: str = "port",
+    allow: Sequence[str] | None = None,
 ) -> Equivalence:
     """Read both models, compare their specs, then their outputs layer by layer.
 
@@ -288,9 +293,20 @@ def check_equivalent(
         ...                               keras.layers.Flatten(), keras.layers.Dense(3)])
         >>> check_equivalent(torch_net, keras_net, input="1x6x6").ok
         True
+
+    ``allow`` pins the differences expected between the two implementations
+    (``fnmatch`` patterns over ``compare.diff.Difference.key``, such as
+    ``"batch_norm.epsilon"`` or ``"conv.*"``): the models are diffed
+    (``compare.diff``) and any difference no pattern matches fails; when every
+    difference is allowed the check passes without comparing outputs (the two
+    networks are known to differ); when there is none the outputs are compared.
     """
     if weights not in WEIGHTS:
         raise SpecError(f"weights={weights!r} must be one of {', '.join(WEIGHTS)}")
+    if allow is not None:
+        allowed = _allowed(torch_module, keras_model, input, _patterns(allow))
+        if allowed is not None:
+            return allowed
     rt, rk = _read(torch_module, keras_model, input)
     kt, kk = _kept(rt), _kept(rk)
     if not kt or not kk:  # nothing but dropout on a side: compare every layer
@@ -368,6 +384,7 @@ def assert_equivalent(
     seed: int = 0,
     batch: int = 2,
     weights: str = "port",
+    allow: Sequence[str] | None = None,
 ) -> None:
     """Fail with an ``AssertionError`` naming the first differing layer unless the torch
     module and the Keras model compute the same network (see ``check_equivalent``).
@@ -376,7 +393,8 @@ def assert_equivalent(
     a sequence of 10 steps of 16 features is ``"16x10"``, even when the torch module
     opens with a ``batch_first`` RNN taking (N, 10, 16); ``"int:12"`` is 12 token ids);
     ``weights="port"`` ports the torch weights into a copy of the Keras model,
-    ``weights="own"`` checks the two models' own (already ported) weights.
+    ``weights="own"`` checks the two models' own (already ported) weights; ``allow``
+    lists the differences expected between them (see ``check_equivalent``).
 
     Example:
         >>> import keras
@@ -402,6 +420,7 @@ def assert_equivalent(
             seed=seed,
             batch=batch,
             weights=weights,
+            allow=allow,
         )
     except SpecError as exc:
         raise AssertionError(f"cannot compare the models: {exc}") from exc
