@@ -129,24 +129,15 @@ def _port(rt: Reading, rk: Reading, kt: list[int], kk: list[int]) -> None:
 def _kept(reading: Reading) -> list[int]:
     """Layers that are not the identity at inference (``Layer.inference_identity``):
     present on one side only, those are no structural difference. A graph's layers
-    come in its canonical order (``_canonical``), so that two libraries' orders of
-    the same graph pair up."""
+    come in its canonical order (``compare.diff.canonical``), so that two libraries'
+    orders of the same graph pair up."""
     model = reading.imported.model
     layers = model.layers
     kept = [i for i, layer in enumerate(layers) if not layer.inference_identity]
     if not model.wiring:
         return kept
-    return [i for i in _canonical(model) if i in set(kept)]
-
-
-def _canonical(model: Model) -> list[int]:
-    """The nodes of a graph in canonical order (``compare.diff.canonical``)."""
-    return canonical_order(model)
-
-
-def _commutes(layer: Any) -> bool:
-    """Whether a merge gives the same value whatever the order of its inputs."""
-    return commutes(layer)
+    keep = set(kept)
+    return [i for i in canonical_order(model) if i in keep]
 
 
 def _paired(model: Model, kept: list[int]) -> tuple[Model, list[int]]:
@@ -184,9 +175,9 @@ def _wiring_differences(torch_model: Model, keras_model: Model) -> list[Mismatch
 
     for i, (a, b) in enumerate(zip(sources(torch_model), sources(keras_model))):
         layer = torch_model.layers[i]
-        if (sorted(a, key=str) if _commutes(layer) else a) != (
-            sorted(b, key=str) if _commutes(layer) else b
-        ):
+        # an add's inputs in any order are one connection
+        same = sorted(a, key=str) == sorted(b, key=str) if commutes(layer) else a == b
+        if not same:
             out.append(Mismatch(i, layer.kind, "inputs (layer numbers)", a, b))
     return out
 
