@@ -211,6 +211,22 @@ def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.nda
     return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
 
 
+def _mapped(layer: Any, piece: Piece, found: Tables) -> Piece:
+    """``piece`` mapped through the mapper of ``layer``'s class and every refine; a
+    layer no kind maps, or a value the spec rejects, becomes the piece's problem."""
+    mapper = _mapper(layer, found.layers)
+    if mapper is None:
+        piece.problem = NO_CLASS  # the mapped names are listed once, by UnmappableError
+        return piece
+    try:
+        piece = mapper(layer, piece)
+        for refine in found.refines:
+            piece = refine(layer, piece)
+    except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
+        piece.problem = str(exc)
+    return piece
+
+
 def _mapped_names() -> dict[str, list[str]]:
     """The Keras layer classes this importer maps."""
     return {NO_CLASS: sorted({k.__name__ for k in tables().layers})}
@@ -260,17 +276,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
             break
         piece = Piece(path, _qualname(layer), in_shape, _shape(y), layer)
         x = y
-        mapper = _mapper(layer, found.layers)
-        if mapper is None:
-            piece.problem = NO_CLASS  # the mapped names are listed once, by UnmappableError
-        else:
-            try:
-                piece = mapper(layer, piece)
-                for refine in found.refines:
-                    piece = refine(layer, piece)
-            except (Refuse, SpecError) as exc:  # SpecError: a value the spec rejects
-                piece.problem = str(exc)
-        pieces.append(piece)
+        pieces.append(_mapped(layer, piece, found))
     else:
         whole = keras.ops.convert_to_numpy(model(probe))
         if whole.shape != np.shape(x) or not np.allclose(whole, x, rtol=1e-5, atol=1e-5):
@@ -425,17 +431,8 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
             sources=tuple(index[id(t)] for t in reads),
             in_shapes=tuple(shapes) if len(shapes) > 1 else (),
         )
-        mapper = _mapper(op, found.layers)
-        if piece.problem is None and mapper is None:
-            piece.problem = NO_CLASS
         if piece.problem is None:
-            assert mapper is not None
-            try:
-                piece = mapper(op, piece)
-                for refine in found.refines:
-                    piece = refine(op, piece)
-            except (Refuse, SpecError) as exc:
-                piece.problem = str(exc)
+            piece = _mapped(op, piece, found)
         index[id(node.outputs[0])] = len(pieces)
         pieces.append(piece)
         at.append(id(node.outputs[0]))

@@ -460,6 +460,19 @@ def _sequence_layout(
     return piece, last
 
 
+def _probe(work: nn.Module, shape: Shape, *, steps_last: bool) -> torch.Tensor:
+    """A zero batch of one in the module's float dtype: token ids, a sequence as
+    (1, steps, features) when ``steps_last`` (a batch_first RNN opens it), or a
+    channels-first map."""
+    param = next(work.parameters(), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    if shape.dtype == "int":
+        return torch.zeros((1, *shape.size), dtype=torch.long)
+    if steps_last:
+        return torch.zeros((1, shape.size[0], shape.channels), dtype=dtype)
+    return torch.zeros((1, shape.channels, *shape.size), dtype=dtype)
+
+
 def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Reading:
     """Read ``module`` into a ``Reading`` (the import, plus a private copy of the module
     to run layer by layer and reach the weights of).
@@ -481,17 +494,10 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     steps = _steps(work, "", found)
     if any(s.problem and s.problem.startswith(NOT_A_CHAIN) for s in steps):
         return _read_graph(work, input_shape, found, name or type(module).__name__)
-    param = next(work.parameters(), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     # -- sequence layout: is the running tensor (N, steps, features)? ------------------
     opens = input_shape.dtype == "float" and input_shape.rank == 1 and _opens(steps, 0, found)
     last = opens
-    if input_shape.dtype == "int":
-        x = torch.zeros((1, *input_shape.size), dtype=torch.long)
-    elif last:
-        x = torch.zeros((1, input_shape.size[0], input_shape.channels), dtype=dtype)
-    else:
-        x = torch.zeros((1, input_shape.channels, *input_shape.size), dtype=dtype)
+    x = _probe(work, input_shape, steps_last=last)
     pieces: list[Piece] = []
     runs: list[Callable[[Any], Any]] = []
     lasts: list[bool] = []
@@ -616,12 +622,7 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
         reason = f"its forward takes {len(placeholders)} inputs; compare reads models of one"
         raise UnmappableError("torch", [Unmapped(name, cls, reason)])
     run = _Run(work)
-    param = next(work.parameters(), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    if input_shape.dtype == "int":
-        x: torch.Tensor = torch.zeros((1, *input_shape.size), dtype=torch.long)
-    else:
-        x = torch.zeros((1, input_shape.channels, *input_shape.size), dtype=dtype)
+    x = _probe(work, input_shape, steps_last=False)
     env: dict[fx.Node, Any] = {placeholders[0]: x}
     index: dict[fx.Node, int] = {placeholders[0]: -1}
     tuples: dict[fx.Node, tuple[Any, list[fx.Node]]] = {}  # module -> (its value, tensors read)
