@@ -128,13 +128,15 @@ def compare_all(
     parity: bool = True,
     diagnostics: bool = True,
     count: bool = False,
+    count_batch: int = 1,
 ) -> list[ModelResult]:
     """Compare every item in order; one result per item, whatever happens to it.
 
     ``jobs > 1`` compares in that many worker processes (``compare.jobs``) and gives
     the same results in the same order; ``parity=False`` is the shape-only mode and
     ``diagnostics=False`` skips the naive-port and initialiser measurements;
-    ``count=True`` runs both frameworks' FLOP counters (``compare.comparison.compare_model``).
+    ``count=True`` runs both frameworks' FLOP counters and ``count_batch`` is the batch
+    size the work and memory figures are given at (``compare.comparison.compare_model``).
 
     Example:
         >>> bad = SpecError("m.toml: model 'x': layers must hold at least one layer")
@@ -143,7 +145,13 @@ def compare_all(
     """
     if jobs > 1:
         done_all = compare_parallel(
-            items, jobs, dtype=dtype, parity=parity, diagnostics=diagnostics, count=count
+            items,
+            jobs,
+            dtype=dtype,
+            parity=parity,
+            diagnostics=diagnostics,
+            count=count,
+            count_batch=count_batch,
         )
         if progress is not None and done_all:
             progress(len(done_all), len(items), done_all[-1].name)
@@ -155,7 +163,7 @@ def compare_all(
             # No keras.backend.clear_session() between models: compare names its layers
             # itself and keeps no model alive, so RSS stays flat without it (scripts/bench.py
             # measures this), while each call costs ~130 ms (it runs a full gc.collect()).
-            results.append(compare_one(item, dtype, parity, diagnostics, count))
+            results.append(compare_one(item, dtype, parity, diagnostics, count, count_batch))
             if not frozen and len(items) > 1:
                 # Once the frameworks are imported, their large, long-lived object graphs
                 # are moved out of the collector's way for the rest of the batch (every

@@ -148,6 +148,21 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _count_batch(text: str) -> int:
+    from compare.limits import MAX_COUNT_BATCH
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_COUNT_BATCH:
+        raise argparse.ArgumentTypeError(
+            f"--batch={text!r}: must be an integer in [1, {MAX_COUNT_BATCH}] "
+            "(the batch size of the work and memory figures)"
+        )
+    return value
+
+
 def _shard(text: str) -> tuple[int, int]:
     from compare.batch import parse_shard
 
@@ -182,6 +197,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the frameworks' FLOP counters (PyTorch's FlopCounterMode, TensorFlow's "
         "profiler: about 0.1 s per model); the formulas' MACs are still shown",
+    )
+    parser.add_argument(
+        "--batch",
+        type=_count_batch,
+        default=1,
+        metavar="N",
+        dest="count_batch",
+        help="give the work and memory figures (MACs, both counters' FLOPs, activation "
+        "bytes) for a batch of N samples; the counters compute nothing, so any N costs "
+        "the same (default: 1)",
     )
 
 
@@ -326,6 +351,7 @@ def _show_objects(args: argparse.Namespace) -> int:
         parity=not args.no_parity,
         diagnostics=not args.no_diagnostics,
         count=_counting(args),
+        count_batch=args.count_batch,
     )
     equivalence = None
     if torch_obj is not None and keras_obj is not None:
@@ -440,6 +466,7 @@ def _main(argv: Sequence[str] | None) -> int:
             parity=not args.no_parity,
             diagnostics=not args.no_diagnostics,
             count=_counting(args),
+            count_batch=args.count_batch,
         )
     except KeyboardInterrupt:
         if progress is not None:
@@ -466,6 +493,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
         options = {"dtype": args.dtype, "parity": not args.no_parity}
         options["diagnostics"] = not args.no_diagnostics
+        options["count"] = _counting(args)
+        options["count_batch"] = args.count_batch
         text = batch.shard_record(
             results,
             positions,

@@ -28,6 +28,7 @@ from compare.core.work import elements
 from compare.defaults import default_rows, spec_values, user_set
 from compare.differences import layer_differences
 from compare.errors import SpecError
+from compare.limits import MAX_COUNT_BATCH
 from compare.naive import Context, naive_checks
 from compare.parity import build, measure
 from compare.records import (
@@ -142,6 +143,7 @@ def compare_model(
     parity: bool = True,
     diagnostics: bool = True,
     count: bool = False,
+    count_batch: int = 1,
 ) -> ModelResult:
     """Compare one model (a ``Model``, an ``Imported`` one carrying the user's weights,
     or a ``SpecError`` met while loading it).
@@ -166,8 +168,14 @@ def compare_model(
     model at batch 1 (``compare.counting``: PyTorch's ``FlopCounterMode``,
     TensorFlow's profiler on the frozen Keras forward), attributes the FLOPs to the
     layers, names why they differ from the formulas' MACs, and reads the parameter
-    and buffer bytes each framework holds (not in shape-only mode). The formulas'
-    MACs and the activation bytes are always there.
+    and buffer bytes each framework holds; in shape-only mode too (the counters
+    compute nothing: PyTorch's runs on fake or meta tensors, TensorFlow's reads the
+    graph). The formulas' MACs and the activation bytes are always there.
+
+    ``count_batch=N`` gives the work and memory figures for a batch of N samples:
+    the counters see an N-sample input, the formulas' MACs and the activation bytes
+    are N times the per-sample ones; parameter bytes do not change. (``batch`` is
+    the size of the random input the parity check runs on.)
 
     Example:
         >>> from compare.spec import Input, Model, Conv
@@ -178,6 +186,8 @@ def compare_model(
         ()
         >>> compare_model(m, count=True).layers[0].frameworks["torch"].flops  # 2 * 2*6*6*9
         1296
+        >>> compare_model(m, parity=False, count=True, count_batch=4).totals()["formula_macs"]
+        2592
     """
     if isinstance(model, SpecError):
         return ModelResult(getattr(model, "model_name", "?"), None, (), error=str(model))
@@ -187,13 +197,22 @@ def compare_model(
     if source is not None:
         model = source.model
     shape_only = not parity
+    if isinstance(count_batch, bool) or not isinstance(count_batch, int):
+        raise TypeError(f"count_batch={count_batch!r} must be an int")
+    if not 1 <= count_batch <= MAX_COUNT_BATCH:
+        raise ValueError(
+            f"count_batch={count_batch} must be in [1, {MAX_COUNT_BATCH}] "
+            "(the batch size the work and memory figures are given at)"
+        )
     try:
         pair = build(source or model, dtype=dtype, seed=seed, shape_only=shape_only)
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     try:
-        counts, failed = _counts(pair) if count and not shape_only else (None, None)
-        result = _compare_pair(model, pair, dtype, seed, batch, shape_only, diagnostics, counts)
+        counts, failed = _counts(pair, count_batch, shape_only) if count else (None, None)
+        result = _compare_pair(
+            model, pair, dtype, seed, batch, shape_only, diagnostics, counts, count_batch
+        )
         if failed is not None and result.layers:
             first = result.layers[0]
             notes = (*first.count_notes, failed)
@@ -217,14 +236,33 @@ def _loaded(pair: Any, index: int, name: str, dtype: str) -> dict[str, np.ndarra
     return None
 
 
-def _counts(pair: Any) -> tuple[Any, str | None]:
-    """Both frameworks' counters on ``pair``; a counter that fails is a note, not a crash."""
-    from compare.counting import count_pair
+#: Why a layer has no counter figures in shape-only mode (``Layer.counted_shape_only``).
+NOT_COUNTED_SHAPE_ONLY = (
+    "not counted in shape-only mode: on real data this layer runs a fused kernel whose "
+    "work the counters count otherwise than on a model without weight values; compare "
+    "with parity to count it"
+)
+
+
+def _counts(pair: Any, batch: int, shape_only: bool) -> tuple[Any, str | None]:
+    """Both frameworks' counters on ``pair`` at batch 1, scaled to ``batch`` samples; a
+    counter that fails is a note, not a crash. In shape-only mode the layers whose
+    kind is not ``counted_shape_only`` get no figure (None)."""
+    from compare.counting import Counts, count_pair
 
     try:
-        return count_pair(pair), None
+        counts = count_pair(pair)
     except Exception as exc:  # a framework counter refusing the model
         return None, f"counting failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    if shape_only:
+        skip = {i for i, layer in enumerate(pair.model.layers) if not layer.counted_shape_only}
+        counts = {
+            name: Counts(
+                {i: None if i in skip else v for i, v in c.per_node.items()}, c.unattributed
+            )
+            for name, c in counts.items()
+        }
+    return {name: c.scaled(batch) for name, c in counts.items()}, None
 
 
 def _compare_pair(
@@ -236,6 +274,7 @@ def _compare_pair(
     shape_only: bool,
     diagnostics: bool,
     counts: Any = None,
+    count_batch: int = 1,
 ) -> ModelResult:
     from compare.counting import ITEMSIZE, array_bytes, explain, held_bytes, peak_activation_bytes
 
@@ -343,7 +382,7 @@ def _compare_pair(
                 flops=counts[name].per_node.get(index) if counts is not None else None,
                 param_bytes=held[0],
                 buffer_bytes=held[1],
-                activation_bytes=array_bytes(observed, dtype),
+                activation_bytes=array_bytes(observed, dtype, count_batch),
             )
         naive: dict[str, Any] = {}
         if shape_only and len(outputs) == 2 and not errors:
@@ -368,11 +407,12 @@ def _compare_pair(
             layer, formula, records["torch"], records["keras"], notes, naive, defaults
         )
         work = layer.forward_work(formula)
-        count_notes = (
-            explain(work, torch=records["torch"].flops, keras=records["keras"].flops)
-            if counts is not None
-            else ()
-        )
+        work = None if work is None else work.scaled(count_batch)
+        count_notes: tuple[str, ...] = ()
+        if counts is not None and shape_only and not layer.counted_shape_only:
+            count_notes = (NOT_COUNTED_SHAPE_ONLY,)
+        elif counts is not None:
+            count_notes = explain(work, torch=records["torch"].flops, keras=records["keras"].flops)
         results.append(
             LayerResult(
                 index,
@@ -414,7 +454,7 @@ def _compare_pair(
     if end.status == "ok" and any(r.parity.status == "mismatch" for r in results):
         end = Parity(Status.MISMATCH, end.max_abs_err, end.max_rel_err, end.tolerance, end.detail)
     first = pair.formulas[0].input
-    input_bytes = elements(first) * (8 if first.dtype == "int" else ITEMSIZE[dtype])
+    input_bytes = count_batch * elements(first) * (8 if first.dtype == "int" else ITEMSIZE[dtype])
     peaks = {
         name: peak_activation_bytes(
             graph, input_bytes, [r.frameworks[name].activation_bytes for r in results]
@@ -428,6 +468,7 @@ def _compare_pair(
         end,
         dtype=dtype,
         peak_activation_bytes=peaks,
+        count_batch=count_batch,
         unattributed_flops=(
             {name: c.unattributed for name, c in counts.items()} if counts is not None else {}
         ),

@@ -12,6 +12,19 @@ Both counters run once per model, on the whole assembled forward at batch 1:
   whose Keras layer names its name scope (``functional_1/conv_0_1/convolution``:
   layer ``conv_0``).
 
+Figures for a batch of N samples are the batch-1 counts times N (``Counts.scaled``):
+every op met here does the same work per sample (the tests hold the scaled figures
+against both counters run on N samples).
+
+A shape-only model (built without weight memory) is counted too. PyTorch's counter
+then runs on the ``meta`` device, where nothing is computed; there a recurrent
+layer's fused CPU kernel (``aten.lstm``, which the counter has no formula for and
+counts as 0) decomposes into the matmuls the counter does count, so the two modes
+differ on those layers, and the figure says so (``META_NOTE``). TensorFlow's profiler
+reads the graph and never runs it; a shape-only Keras model has no weight values, so
+its forward is traced with each variable mapped to a symbolic zeros tensor of its
+shape (a ``keras.StatelessScope``) and then frozen the same way.
+
 Where a model cannot be assembled in one framework (a layer it cannot express), that
 framework's supported layers are counted one by one instead.
 
@@ -27,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -65,6 +79,19 @@ class Counts:
 
     per_node: Mapping[int, int | None]
     unattributed: int = 0
+
+    def scaled(self, batch: int) -> Counts:
+        """The counts for ``batch`` samples: each figure times ``batch``. Every op the
+        counters meet here (convolutions, matmuls, element-wise work) does the same
+        work per sample, so the count is linear in the batch size (the tests hold that
+        against the counters run on ``batch`` samples).
+
+        Example:
+            >>> Counts({0: 6, 1: None}, 1).scaled(4)
+            Counts(per_node={0: 24, 1: None}, unattributed=4)
+        """
+        per_node = {i: None if v is None else v * batch for i, v in self.per_node.items()}
+        return Counts(per_node, self.unattributed * batch)
 
     @property
     def total(self) -> int | None:
@@ -164,24 +191,30 @@ def peak_activation_bytes(
 # -- PyTorch --------------------------------------------------------------------------
 
 
-def _torch_input(shapes: Sequence[Any], dtype: str) -> list[Any]:
+def _torch_input(shapes: Sequence[Any], dtype: str, device: str) -> list[Any]:
     import torch
 
     out = []
     for shape in shapes:
         dims = [int(d) for d in shape.torch()[1:] if d is not None]
-        if shape.dtype == "int":
-            out.append(torch.zeros((1, *dims), dtype=torch.int64))
-        else:
-            out.append(torch.zeros((1, *dims), dtype=getattr(torch, dtype)))
+        kind = torch.int64 if shape.dtype == "int" else getattr(torch, dtype)
+        out.append(torch.zeros((1, *dims), dtype=kind, device=device))
     return out
 
 
-def _torch_flops(module: Any, inputs: list[Any]) -> dict[str, int]:
-    """FlopCounterMode on one call: total FLOPs per module name it tracked."""
+def _device(module: Any) -> str:
+    """``meta`` for a module built without weight memory (shape-only), else ``cpu``."""
+    tensors = itertools.chain(module.parameters(), module.buffers())
+    return "meta" if any(t.is_meta for t in tensors) else "cpu"
+
+
+def _torch_flops(module: Any, shapes: Sequence[Any], dtype: str) -> dict[str, int]:
+    """FlopCounterMode on one call on zeros of ``shapes`` at batch 1: total FLOPs per
+    module name it tracked."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    inputs = _torch_input(shapes, dtype, _device(module))
     counter = FlopCounterMode(display=False)
     # With grad enabled: under no_grad, nn.MultiheadAttention in eval mode takes its
     # fused fast path (torch._native_multi_head_attention), for which the counter has
@@ -208,7 +241,7 @@ def count_torch(pair: Any) -> Counts:
     except Unsupported:
         return _torch_layer_by_layer(pair)
     index_of = {id(b.obj): i for i, b in enumerate(layers) if isinstance(b, Built)}
-    flops = _torch_flops(module, _torch_input(pair.formulas[0].input_shapes[:1], pair.dtype))
+    flops = _torch_flops(module, pair.formulas[0].input_shapes[:1], pair.dtype)
     root = type(module).__name__
     per_node: dict[int, int | None] = dict.fromkeys(range(len(layers)), 0)
     for child_name, child in module.named_children():
@@ -226,31 +259,50 @@ def _torch_layer_by_layer(pair: Any) -> Counts:
         if not isinstance(built, Built):
             per_node[index] = None
             continue
-        inputs = _torch_input(pair.formulas[index].input_shapes, pair.dtype)
-        per_node[index] = _torch_flops(built.obj, inputs).get("Global", 0)
+        shapes = pair.formulas[index].input_shapes
+        per_node[index] = _torch_flops(built.obj, shapes, pair.dtype).get("Global", 0)
     return Counts(per_node)
 
 
 # -- TensorFlow -----------------------------------------------------------------------
 
 
-def _tf_op_flops(model: Any, shape: Any, dtype: str) -> dict[str, int]:
-    """TensorFlow's profiler on the frozen graph of ``model``'s forward at batch 1:
-    float ops per op name."""
+def _tf_graph(model: Any, spec: Any) -> Any:
+    """The graph of ``model``'s forward on ``spec``: frozen (its variables' values as
+    constants), or, where the variables have no values (shape-only), traced with each
+    one mapped to a symbolic zeros tensor of its shape, which is never run."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
     )
 
+    from compare.adapters._keras_import import keras
+
+    if all(getattr(v, "_value", True) is not None for v in model.variables):
+        forward = tf.function(lambda x: model(x, training=False))
+        return convert_variables_to_constants_v2(forward.get_concrete_function(spec)).graph
+
+    def stateless(x: Any) -> Any:
+        mapping = [(v, tf.zeros(tuple(v.shape), v.dtype)) for v in model.variables]
+        with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
+            return model(x, training=False)
+
+    concrete = tf.function(stateless).get_concrete_function(spec)
+    return convert_variables_to_constants_v2(concrete).graph
+
+
+def _tf_op_flops(model: Any, shape: Any, dtype: str) -> dict[str, int]:
+    """TensorFlow's profiler on the frozen graph of ``model``'s forward at batch 1:
+    float ops per op name."""
+    import tensorflow as tf
+
     dims = tuple(int(d) for d in shape.keras()[1:] if d is not None)
     tf_dtype = tf.int64 if shape.dtype == "int" else getattr(tf, dtype)
-    forward = tf.function(lambda x: model(x, training=False))
-    concrete = forward.get_concrete_function(tf.TensorSpec((1, *dims), tf_dtype))
-    frozen = convert_variables_to_constants_v2(concrete)
+    graph = _tf_graph(model, tf.TensorSpec((1, *dims), tf_dtype))
     builder = tf.compat.v1.profiler.ProfileOptionBuilder
     options = builder(builder.float_operation()).with_empty_output().build()
     with contextlib.redirect_stderr(io.StringIO()):  # "n ops no flops stats ..." lines
-        profile = tf.compat.v1.profiler.profile(frozen.graph, options=options)
+        profile = tf.compat.v1.profiler.profile(graph, options=options)
     out: dict[str, int] = {}
 
     def walk(node: Any) -> None:
@@ -330,27 +382,31 @@ def _keras_layer_by_layer(pair: Any) -> Counts:
 
 
 def count_pair(pair: Any) -> dict[str, Counts]:
-    """Both counters on one built pair: framework -> ``Counts``.
+    """Both counters on one built pair at batch 1: framework -> ``Counts``. A shape-only
+    pair (``build(..., shape_only=True)``) is counted too.
 
     Example:
         >>> from compare.catalog import seed_model
         >>> from compare.parity import build
         >>> {k: c.total for k, c in count_pair(build(seed_model())).items()}
         {'torch': 3896640, 'keras': 3928298}
+        >>> count_pair(build(seed_model(), shape_only=True))["torch"].scaled(8).total
+        31173120
     """
     return {"torch": count_torch(pair), "keras": count_keras(pair)}
 
 
-def array_bytes(shape: Sequence[int | None] | None, dtype: str) -> int | None:
-    """Bytes of one activation at batch 1 from its observed shape (batch axis first).
+def array_bytes(shape: Sequence[int | None] | None, dtype: str, batch: int = 1) -> int | None:
+    """Bytes of one activation of ``batch`` samples from its observed shape (batch
+    axis first, whatever its observed size).
 
     Example:
-        >>> array_bytes((None, 40, 26, 26), "float32")
-        108160
+        >>> array_bytes((None, 40, 26, 26), "float32"), array_bytes((2, 4), "float32", 8)
+        (108160, 128)
     """
     if shape is None:
         return None
-    return math.prod(int(d) for d in shape[1:] if d is not None) * ITEMSIZE[dtype]
+    return batch * math.prod(int(d) for d in shape[1:] if d is not None) * ITEMSIZE[dtype]
 
 
 def held_bytes(framework: str, built: Any) -> tuple[int, int]:

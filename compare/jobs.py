@@ -137,6 +137,7 @@ def compare_one(
     parity: bool = True,
     diagnostics: bool = True,
     count: bool = False,
+    count_batch: int = 1,
 ) -> ModelResult:
     """``compare_model(item, ...)``, with an unexpected failure as this model's result.
 
@@ -145,7 +146,14 @@ def compare_one(
         'error'
     """
     try:
-        return compare_model(item, dtype=dtype, parity=parity, diagnostics=diagnostics, count=count)
+        return compare_model(
+            item,
+            dtype=dtype,
+            parity=parity,
+            diagnostics=diagnostics,
+            count=count,
+            count_batch=count_batch,
+        )
     except Exception as exc:  # an unexpected failure is this model's result, not the batch's
         name = item.name if isinstance(item, Model) else getattr(item, "model_name", "?")
         message = " ".join(str(exc).split())[:300]
@@ -169,10 +177,10 @@ def compare_parallel(
     parity: bool = True,
     diagnostics: bool = True,
     count: bool = False,
+    count_batch: int = 1,
 ) -> list[ModelResult]:
-    """``[compare_model(item, dtype=..., parity=..., diagnostics=..., count=...) for item in
-    items]``,
-    computed in ``jobs`` processes.
+    """``[compare_model(item, dtype=..., parity=..., diagnostics=..., count=...,
+    count_batch=...) for item in items]``, computed in ``jobs`` processes.
 
     ``items`` are ``Model`` specs or ``SpecError`` s met while loading (those become
     error results in the parent). The list comes back in the order of ``items``.
@@ -191,6 +199,7 @@ def compare_parallel(
         "parity": parity,
         "diagnostics": diagnostics,
         "count": count,
+        "count_batch": count_batch,
     }
     results: list[ModelResult | None] = [None] * len(items)
     todo = []

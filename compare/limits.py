@@ -35,6 +35,7 @@ from compare.errors import SpecError, quote
 __all__ = [
     "ELEMENTS_ENV",
     "INT64_MAX",
+    "MAX_COUNT_BATCH",
     "MAX_DEPTH",
     "MAX_TEXT",
     "MAX_VALUES",
@@ -53,6 +54,9 @@ MAX_VALUES = 1_000_000
 MAX_TEXT = 4096
 #: Every integer of a spec is a count or a size the frameworks hold in int64.
 INT64_MAX = 2**63 - 1
+#: The largest batch size the work and memory figures may be asked for at (the
+#: counters compute nothing, so the bound only keeps the figures in int64).
+MAX_COUNT_BATCH = 2**20
 #: The environment variable that lifts the elements bound, and its default.
 ELEMENTS_ENV = "COMPARE_MAX_ELEMENTS"
 DEFAULT_MAX_ELEMENTS = 2**26

@@ -109,13 +109,14 @@ class FrameworkLayer:
     buffers: int | None = None
     output_shape: tuple[int | None, ...] | None = None
     notes: tuple[str, ...] = ()
-    #: FLOPs the framework's own counter credits this layer with at batch 1
+    #: FLOPs the framework's own counter credits this layer with at the model's
+    #: ``count_batch`` (1 unless asked)
     #: (``compare.counting``); None where it was not counted.
     flops: int | None = None
     #: Bytes of the parameters and of the buffers the framework holds for the layer.
     param_bytes: int | None = None
     buffer_bytes: int | None = None
-    #: Bytes of the layer's output at batch 1 (its observed shape).
+    #: Bytes of the layer's output at the model's ``count_batch`` (its observed shape).
     activation_bytes: int | None = None
 
     @property
@@ -250,15 +251,15 @@ class LayerResult:
     parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     defaults: tuple[DefaultValue, ...] = ()
     initialisers: tuple[Initialiser, ...] = ()
-    #: The formula's MACs at batch 1 (bias adds and element-wise work apart); None
-    #: where the kind states no formula.
+    #: The formula's MACs at the model's ``count_batch`` (bias adds and element-wise
+    #: work apart); None where the kind states no formula.
     work: Work | None = None
     #: Why the frameworks' FLOP counts differ from 2*MACs (``compare.counting.explain``).
     count_notes: tuple[str, ...] = ()
 
     @property
     def macs(self) -> int | None:
-        """The formula's MACs at batch 1, or None.
+        """The formula's MACs at the model's ``count_batch``, or None.
 
         Example:
             >>> LayerResult(0, "flatten", {}, 0, "0", {}, {}, work=Work(0, "0")).macs
@@ -304,11 +305,14 @@ class ModelResult:
     parity: Parity = field(default_factory=lambda: Parity(Status.SKIPPED))
     error: str | None = None
     dtype: str = "float32"
-    #: Per framework: the peak activation bytes of a forward at batch 1
+    #: Per framework: the peak activation bytes of a forward at ``count_batch``
     #: (``compare.counting.peak_activation_bytes``); empty where not measured.
     peak_activation_bytes: dict[str, int | None] = field(default_factory=dict)
     #: Per framework: FLOPs its counter found outside every node (0 as a rule).
     unattributed_flops: dict[str, int] = field(default_factory=dict)
+    #: The batch size the work and memory figures are given at (MACs, FLOPs,
+    #: activation bytes; parameter bytes do not depend on it).
+    count_batch: int = 1
 
     @property
     def status(self) -> Status:
@@ -359,6 +363,7 @@ class ModelResult:
             "dtype": self.dtype,
             "input": self.input,
             "layers": [layer.to_dict() for layer in self.layers],
+            "count_batch": self.count_batch,
             "totals": self.totals(),
             "parity": self.parity.to_dict(),
         }

@@ -134,6 +134,12 @@ class Layer:
     #: Whether the kind reads several inputs and gives the same value in any order of
     #: them (an add): two graphs that list such inputs in another order are one graph.
     commutative: ClassVar[bool] = False
+    #: Whether both frameworks' FLOP counters count the kind the same on a model built
+    #: without weight memory (shape-only) as on a real one. Not so where a framework
+    #: runs a fused kernel on real data whose work its counter misses, while the
+    #: data-free run decomposes it (recurrent layers, attention): those are not counted
+    #: in shape-only mode.
+    counted_shape_only: ClassVar[bool] = True
 
     def resolved(self, rank: int) -> Layer:
         """This spec with every per-axis field as a tuple of ``rank`` ints.

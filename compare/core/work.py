@@ -84,6 +84,27 @@ class Work:
             self.macs, self.expression, self.bias_adds, self.activations + activations, self.other
         )
 
+    def scaled(self, batch: int) -> Work:
+        """The same work for ``batch`` samples: every count times ``batch``, the
+        expression prefixed with ``batch*`` (every kind's work is per sample).
+
+        Example:
+            >>> Work(46_080, "10*4608 = 46080", bias_adds=10).scaled(8).expression
+            '8*10*4608 = 368640'
+        """
+        if batch == 1:
+            return self
+        text, sep, _ = self.expression.rpartition(" = ")
+        head = text if sep else self.expression
+        lhs = head if head.replace("*", "").isdigit() else f"({head})"
+        return Work(
+            self.macs * batch,
+            f"{batch}*{lhs} = {self.macs * batch}",
+            self.bias_adds * batch,
+            self.activations * batch,
+            self.other * batch,
+        )
+
     def to_dict(self) -> dict[str, int | str]:
         """JSON-ready form."""
         return {

@@ -217,12 +217,13 @@ def _picture(model: ModelResult) -> list[str]:
 
 def _work_tables(model: ModelResult) -> list[str]:
     """The work and memory tables (``compare.report.work``) and why the counts differ."""
-    from compare.report.work import WORK_TITLE, work_table, work_totals_table
+    from compare.report.work import work_table, work_title, work_totals_table
 
     header, rows, notes = work_table(model)
     out = []
+    title = _e(work_title(model.count_batch).rstrip(":"))
     for i, (head, body) in enumerate(((header, rows), work_totals_table(model))):
-        caption = f"<caption>{_e(WORK_TITLE.rstrip(':'))}</caption>" if i == 0 else ""
+        caption = f"<caption>{title}</caption>" if i == 0 else ""
         cells = "".join(f"<th>{_e(h).replace(chr(10), '<br>')}</th>" for h in head)
         out.append(f'<table class="work">{caption}<thead><tr>{cells}</tr></thead><tbody>')
         for row in body:

@@ -158,10 +158,10 @@ def _model(number: int, model: ModelResult, verdict: str) -> list[str]:
 
 def _work_lines(model: ModelResult) -> list[str]:
     """The work and memory tables (``compare.report.work``) and why the counts differ."""
-    from compare.report.work import WORK_TITLE, work_table, work_totals_table
+    from compare.report.work import work_table, work_title, work_totals_table
 
     header, rows, notes = work_table(model)
-    out = [f"**{md_text(WORK_TITLE.rstrip(':'))}**", ""]
+    out = [f"**{md_text(work_title(model.count_batch).rstrip(':'))}**", ""]
     for head, body in ((header, rows), work_totals_table(model)):
         out.append("| " + " | ".join(h.replace("\n", " ") for h in head) + " |")
         out.append("|" + "---|" * len(head))

@@ -23,7 +23,7 @@ from compare.report.fmt import (
     input_text,
 )
 from compare.report.safe import printable
-from compare.report.work import WORK_TITLE, work_table, work_totals
+from compare.report.work import work_table, work_title, work_totals
 
 __all__ = ["grid", "render_model", "render_text"]
 
@@ -131,7 +131,7 @@ def render_model(model: ModelResult) -> str:
     lines.append(f"end-to-end parity: {verdict}" + (f" - {p.detail}" if p.detail else ""))
     lines += _defaults_lines(model)
     header, rows, notes = work_table(model)
-    lines += [WORK_TITLE, grid(header, rows), *work_totals(model)]
+    lines += [work_title(model.count_batch), grid(header, rows), *work_totals(model)]
     if notes:
         lines.append("why the counts differ:")
         lines += [f"  layer {index}: {note}" for index, note in notes]

@@ -3,7 +3,7 @@ is listed apart from them, each framework counter's FLOPs and the output bytes; 
 model the totals and the peak activation memory.
 
 Example:
-    >>> WORK_TITLE.startswith("work at batch 1")
+    >>> work_title(8).startswith("work at batch 8")
     True
 """
 
@@ -12,13 +12,21 @@ from __future__ import annotations
 from compare.records import ModelResult
 from compare.report.fmt import fmt_int
 
-__all__ = ["WORK_TITLE", "work_table", "work_totals", "work_totals_table"]
+__all__ = ["work_table", "work_title", "work_totals", "work_totals_table"]
 
-#: The heading of the work and memory table, stating the counting convention.
-WORK_TITLE = (
-    "work at batch 1 (formula: 1 MAC = one multiply-add, bias adds and element-wise work "
-    "apart; counters: FLOPs, 2 per MAC):"
-)
+
+def work_title(batch: int) -> str:
+    """The heading of the work and memory table, stating the batch size and the
+    counting convention.
+
+    Example:
+        >>> work_title(1)[:16]
+        'work at batch 1 '
+    """
+    return (
+        f"work at batch {batch} (formula: 1 MAC = one multiply-add, bias adds and "
+        "element-wise work apart; counters: FLOPs, 2 per MAC):"
+    )
 
 
 def _apart(work) -> str:  # type: ignore[no-untyped-def]
@@ -85,7 +93,7 @@ def work_totals(model: ModelResult) -> list[str]:
         lines.append(
             f"{name:>5} memory: parameters {fmt_int(m['param_bytes'])} B, buffers "
             f"{fmt_int(m['buffer_bytes'])} B, peak activations "
-            f"{fmt_int(m['peak_activation_bytes'])} B (batch 1)"
+            f"{fmt_int(m['peak_activation_bytes'])} B (batch {model.count_batch})"
         )
     return lines
 
@@ -104,7 +112,7 @@ def work_totals_table(model: ModelResult) -> tuple[list[str], list[list[str]]]:
         ("FLOPs (the framework's counter)", "flops"),
         ("parameter bytes", "param_bytes"),
         ("buffer bytes", "buffer_bytes"),
-        ("peak activation bytes (batch 1)", "peak_activation_bytes"),
+        (f"peak activation bytes (batch {model.count_batch})", "peak_activation_bytes"),
     ):
         rows.append([label, "", fmt_int(t[key]), fmt_int(k[key])])
     return ["total", "formula", "PyTorch", "Keras"], rows

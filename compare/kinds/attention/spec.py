@@ -216,6 +216,7 @@ class MultiHeadAttention(Layer):
     min_rank: ClassVar[int] = 1
     #: PyTorch packs roles Keras keeps apart: ported as a whole.
     ported_by_role: ClassVar[bool] = False
+    counted_shape_only: ClassVar[bool] = False  # CPU SDPA's fused kernel
 
     def __post_init__(self) -> None:
         check_int("num_heads", self.num_heads, 1)

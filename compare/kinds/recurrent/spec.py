@@ -266,6 +266,7 @@ class _Recurrent(Layer):
 
     #: Both frameworks hold other roles (two biases in PyTorch): ported as a whole.
     ported_by_role: ClassVar[bool] = False
+    counted_shape_only: ClassVar[bool] = False  # aten.lstm on CPU, a while loop in TF
 
     def __post_init__(self) -> None:
         check_int("units", self.units, 1)
