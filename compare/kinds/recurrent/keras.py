@@ -21,10 +21,11 @@ from compare.adapters._keras_import import keras
 from compare.adapters.base import Made, Notes
 from compare.adapters.keras_defaults import initializer_name
 from compare.core.registry import register_part
+from compare.defaults import signature_default
 from compare.formulas import LayerFormula
 from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN, role_name
 
-__all__ = ["build_recurrent"]
+__all__ = ["build_recurrent", "recurrent_defaults"]
 
 L = keras.layers
 _RNN: dict[str, Any] = {"lstm": L.LSTM, "gru": L.GRU, "simple_rnn": L.SimpleRNN}
@@ -139,3 +140,21 @@ def build_recurrent(
         )
         notes += (("reset_after", text),)
     return made, roles, notes
+
+
+@register_part("keras", "defaults", "lstm", "gru", "simple_rnn")
+def recurrent_defaults(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> dict[str, Any]:
+    """``LSTM`` / ``GRU`` / ``SimpleRNN``'s defaults (their signatures), and
+    ``Bidirectional``'s ``merge_mode`` when the spec is bidirectional.
+
+    Example:
+        >>> recurrent_defaults(GRU(units=2, bidirectional=True), None)
+        {'use_bias': True, 'return_sequences': False, 'merge_mode': 'concat'}
+    """
+    cls = _RNN[layer.kind]
+    out: dict[str, Any] = {
+        name: signature_default(cls, name) for name in ("use_bias", "return_sequences")
+    }
+    if layer.bidirectional:
+        out["merge_mode"] = signature_default(L.Bidirectional, "merge_mode")
+    return out

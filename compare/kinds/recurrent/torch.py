@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -26,10 +27,17 @@ from torch import nn
 from compare.adapters.base import Made, Notes, Unsupported
 from compare.adapters.torch_modules import MoveAxis
 from compare.core.registry import register_part
+from compare.defaults import signature_default
 from compare.formulas import LayerFormula
 from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN, role_name, sublayers
 
-__all__ = ["RnnOutput", "build_recurrent", "torch_roles"]
+__all__ = [
+    "RnnOutput",
+    "build_recurrent",
+    "last_step_output",
+    "recurrent_defaults",
+    "torch_roles",
+]
 
 _RNN: dict[str, type[nn.Module]] = {"lstm": nn.LSTM, "gru": nn.GRU, "simple_rnn": nn.RNN}
 _ACTIVATIONS = {
@@ -202,3 +210,54 @@ def build_recurrent(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> Mad
             ),
         )
     return nn.Sequential(*parts), roles, notes
+
+
+def last_step_output(module: Any, x: Any) -> Any:
+    """What ``module`` (the realisation ``build_recurrent`` made: moves, RNN,
+    ``RnnOutput``) gives for the channels-first ``x`` (numpy) when ``RnnOutput`` keeps
+    ``output[:, -1]``, the last step of both directions' outputs.
+
+    Example:
+        >>> import numpy as np
+        >>> gru = nn.GRU(3, 2, batch_first=True)
+        >>> module = nn.Sequential(MoveAxis(1, -1), gru, RnnOutput(False))
+        >>> last_step_output(module, np.zeros((1, 3, 4), "float32")).shape
+        (1, 2)
+    """
+    move, rnn = module[0], module[1]
+    with torch.no_grad():
+        return RnnOutput(False)(rnn(move(torch.from_numpy(x)))).numpy()
+
+
+@functools.cache
+def _returns() -> tuple[bool, str]:
+    """Read from a real ``nn.RNN``: whether its output holds every step, and how a
+    bidirectional one merges its directions."""
+    with torch.no_grad():
+        output = nn.RNN(1, 1, batch_first=True, bidirectional=True)(torch.zeros(1, 3, 1))[0]
+    return output.shape[1] == 3, "concat" if output.shape[-1] == 2 else "?"
+
+
+@register_part("torch", "defaults", "lstm", "gru", "simple_rnn")
+def recurrent_defaults(layer: LSTM | GRU | SimpleRNN, formula: LayerFormula) -> dict[str, Any]:
+    """``nn.LSTM`` / ``GRU`` / ``RNN``'s defaults (``nn.RNNBase``'s signature) in the
+    spec's terms: its output holds every step (``return_sequences=True``), read from a
+    real module, as is how it merges two directions; ``num_layers``, ``bidirectional``
+    and ``merge_mode`` when the spec uses them.
+
+    Example:
+        >>> recurrent_defaults(LSTM(units=2, num_layers=2), None)
+        {'use_bias': True, 'return_sequences': True, 'batch_first': False, 'num_layers': 1}
+    """
+    every_step, merge = _returns()
+    out: dict[str, Any] = {
+        "use_bias": signature_default(nn.RNNBase, "bias"),
+        "return_sequences": every_step,
+        "batch_first": signature_default(nn.RNNBase, "batch_first"),
+    }
+    if layer.num_layers > 1:
+        out["num_layers"] = signature_default(nn.RNNBase, "num_layers")
+    if layer.bidirectional:
+        out["bidirectional"] = signature_default(nn.RNNBase, "bidirectional")
+        out["merge_mode"] = merge
+    return out
