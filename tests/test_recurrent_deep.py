@@ -284,3 +284,21 @@ def test_dict_round_trip_and_quiet_defaults():
     assert layer_from_dict(layer.to_dict()) == layer
     assert set(LSTM(units=2).to_dict()) == {"kind", "units", "return_sequences", "use_bias"}
     assert layer_from_dict({"kind": "lstm", "hidden_size": 2, "num_layers": 3}).num_layers == 3
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+def test_catalogue_tagger():
+    import compare
+
+    path = next(p for p in compare.catalog_files() if p.name == "recurrent.toml")
+    model = next(m for m in compare.load(path) if m.name == "bilstm_tagger")
+    result = compare.compare(model)[0]
+    assert result.status == "ok"
+    _embedding, lstm, dense = result.layers
+    assert lstm.frameworks["torch"].params == hand_params(model.layers[1], 16, "torch") == 37_888
+    assert lstm.frameworks["keras"].params == hand_params(model.layers[1], 16, "keras") == 37_376
+    assert dense.frameworks["keras"].params == 9 * 2 * 32 + 9
+    pair = build(model)
+    assert sum(p.numel() for p in pair.torch.parameters()) == 1000 * 16 + 37_888 + 585
+    assert pair.keras.count_params() == 1000 * 16 + 37_376 + 585
+    assert lstm.frameworks["keras"].output_shape == (None, 20, 64)
