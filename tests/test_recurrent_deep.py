@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from compare import layouts
@@ -302,3 +304,37 @@ def test_catalogue_tagger():
     assert sum(p.numel() for p in pair.torch.parameters()) == 1000 * 16 + 37_888 + 585
     assert pair.keras.count_params() == 1000 * 16 + 37_376 + 585
     assert lstm.frameworks["keras"].output_shape == (None, 20, 64)
+
+
+# -- random valid stacks ------------------------------------------------------------------------
+@settings(max_examples=8, deadline=None)
+@given(
+    kind=st.sampled_from([LSTM, GRU, SimpleRNN]),
+    units=st.integers(1, 4),
+    features=st.integers(1, 3),
+    steps=st.integers(1, 4),
+    num_layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    return_sequences=st.booleans(),
+    use_bias=st.booleans(),
+)
+def test_random_stacks(
+    kind, units, features, steps, num_layers, bidirectional, return_sequences, use_bias
+):
+    layer = kind(
+        units=units,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        return_sequences=return_sequences,
+        use_bias=use_bias,
+    )
+    pair = build(Model("r", Input(features, (steps,)), (layer,)))
+    assert sum(p.numel() for p in pair.torch.parameters()) == hand_params(layer, features, "torch")
+    assert pair.keras.count_params() == hand_params(layer, features, "keras")
+    out = units * (2 if bidirectional else 1)
+    assert tuple(pair.keras.output.shape) == (
+        (None, steps, out) if return_sequences else (None, out)
+    )
+    pair.port(src="torch")
+    y_t, y_k = _run_both(pair, np.random.default_rng(units))
+    assert measure(y_t, y_k).status == "ok"
