@@ -278,8 +278,6 @@ class ConvAfterRnn(nn.Module):
 @pytest.mark.parametrize(
     ("module", "input", "match"),
     [
-        (nn.Sequential(nn.LSTM(3, 4, num_layers=2, batch_first=True)), "3x5", "num_layers=2"),
-        (nn.Sequential(nn.GRU(3, 4, bidirectional=True, batch_first=True)), "3x5", "bidirect"),
         (nn.Sequential(nn.RNN(3, 4)), "3x5", "batch_first=False"),
         (nn.Sequential(nn.LSTM(3, 4, proj_size=2, batch_first=True)), "3x5", "proj_size=2"),
         (nn.Sequential(nn.LSTM(3, 4, batch_first=True)), "3x5", "not reduced to one tensor"),
@@ -289,8 +287,6 @@ class ConvAfterRnn(nn.Module):
         (ConvAfterRnn(), "3x5", r"conv \(torch.nn.Conv1d\): it gets a \(N, steps, features\)"),
     ],
     ids=[
-        "layers",
-        "bidirectional",
         "batch_first",
         "proj",
         "tuple",

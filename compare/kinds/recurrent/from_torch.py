@@ -1,6 +1,8 @@
 """What the torch importer maps to the recurrent kinds: ``nn.LSTM`` / ``nn.GRU`` /
-``nn.RNN`` (one layer, one direction, ``batch_first=True``) and compare's own
-``RnnOutput``.
+``nn.RNN`` (``batch_first=True``, any ``num_layers``, either direction) and compare's
+own ``RnnOutput``. ``proj_size > 0`` is refused; ``dropout`` between stacked layers acts
+in training only, so it is read as none and named in the layer's class (``LSTM with dropout between
+layers (training only, read as none)``).
 
 A recurrent module returns a tuple ``(output, state)``; it is registered as a
 ``sequence_opener``, so ``read_torch`` runs it together with the steps that pick a
@@ -26,7 +28,7 @@ from torch import nn
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.kinds.recurrent.spec import GRU, LSTM, SimpleRNN
-from compare.kinds.recurrent.torch import RnnOutput
+from compare.kinds.recurrent.torch import RnnOutput, torch_roles
 
 __all__ = ["RNN_CLASSES", "pick"]
 
@@ -47,14 +49,16 @@ def _base(module: nn.Module) -> type[nn.Module]:
 def _rnn(module: Any, piece: Piece) -> Piece:
     name = type(module).__name__
     unsupported = {
-        "num_layers": (module.num_layers, 1, "the spec's recurrent layer is one layer"),
-        "bidirectional": (module.bidirectional, False, "the spec's recurrent layer runs forward"),
         "batch_first": (
             module.batch_first,
             True,
             "compare reads batch_first=True RNNs, which take (N, steps, features)",
         ),
-        "proj_size": (getattr(module, "proj_size", 0), 0, "the spec's LSTM has no projection"),
+        "proj_size": (
+            getattr(module, "proj_size", 0),
+            0,
+            "the spec's LSTM has no projection of h (Keras' LSTM has none either)",
+        ),
     }
     for field, (value, want, why) in unsupported.items():
         if value != want:
@@ -64,16 +68,18 @@ def _rnn(module: Any, piece: Piece) -> Piece:
         extra["activation"] = module.nonlinearity
     # return_sequences is settled by ``pick`` once the steps that read the tuple ran.
     layer = RNN_CLASSES[_base(module)](
-        units=module.hidden_size, use_bias=bool(module.bias), return_sequences=True, **extra
+        units=module.hidden_size,
+        use_bias=bool(module.bias),
+        return_sequences=True,
+        num_layers=int(module.num_layers),
+        bidirectional=bool(module.bidirectional),
+        **extra,
     )
-    roles: dict[str, Any] = {
-        "kernel": (module, "weight_ih_l0"),
-        "recurrent_kernel": (module, "weight_hh_l0"),
-    }
-    if module.bias:
-        roles["bias"] = (module, "bias_ih_l0")
-        roles["recurrent_bias"] = (module, "bias_hh_l0")
-    return replace(piece, layer=layer, roles=roles)
+    cls = piece.cls
+    if module.dropout and module.num_layers > 1:
+        # no value: a class name is cut at its last dot (module paths)
+        cls = f"{cls} with dropout between layers (training only, read as none)"
+    return replace(piece, cls=cls, layer=layer, roles=torch_roles(layer, module))
 
 
 @register_part("torch", "tuple_reader", RnnOutput)
@@ -88,7 +94,8 @@ def _rnn_output(module: Any, piece: Piece) -> Piece:
 def pick(module: nn.Module, fused: Any, x: torch.Tensor) -> bool:
     """``return_sequences`` of ``module`` (a ``batch_first`` RNN), read from ``fused``
     (the RNN and the steps that reduce its tuple to one tensor): True when that keeps the
-    output at every step, False when only the last step. Decided on a random input ``x``.
+    output at every step, False when only the last step (of a bidirectional RNN: each
+    direction's final state, the reverse one at step 0). Decided on a random input ``x``.
 
     Example:
         >>> rnn = nn.GRU(3, 4, batch_first=True)
@@ -100,9 +107,22 @@ def pick(module: nn.Module, fused: Any, x: torch.Tensor) -> bool:
         got = fused(x)
     if not isinstance(got, torch.Tensor):
         raise Refuse(f"the steps after it give a {type(got).__name__}, not one tensor")
-    for keeps, want in ((True, output), (False, output[:, -1])):
+    h = int(getattr(module, "hidden_size", 0))
+    last = output[:, -1]
+    if getattr(module, "bidirectional", False):
+        # each direction's final state: the reverse one ends at step 0
+        last = torch.cat([output[:, -1, :h], output[:, 0, h:]], -1)
+    for keeps, want in ((True, output), (False, last)):
         if got.shape == want.shape and torch.allclose(got, want, rtol=1e-5, atol=1e-6):
             return keeps
+    naive_last = got.shape == last.shape and torch.allclose(got, output[:, -1], 1e-5, 1e-6)
+    if getattr(module, "bidirectional", False) and naive_last:
+        raise Refuse(
+            "it keeps output[:, -1] of a bidirectional RNN: the forward direction's "
+            "final state but the reverse direction after reading one step only, which "
+            "Keras' Bidirectional cannot return; each direction's final state is "
+            f"torch.cat([out[:, -1, :{h}], out[:, 0, {h}:]], -1) (h_n[-2] and h_n[-1])"
+        )
     raise Refuse(
         f"the steps after it keep a {tuple(got.shape)} tensor of its (output, state) tuple; "
         "only the output sequence (out[0]) or its last step (out[0][:, -1], h_n[-1]) is read"

@@ -1,6 +1,17 @@
-"""The recurrent family, framework-free: ``lstm``, ``gru``, ``simple_rnn`` (one layer, one
-direction): specs, shapes and parameter formulas, the gate order of each framework as
-data, weight axis labels, and weight porting (numpy only).
+"""The recurrent family, framework-free: ``lstm``, ``gru``, ``simple_rnn``, stacked
+(``num_layers``) and bidirectional: specs, shapes and parameter formulas, the gate order
+of each framework as data, weight axis labels, and weight porting (numpy only).
+
+Stacks and directions. ``num_layers=L`` stacks L recurrences, each reading the whole
+output sequence of the one before; ``bidirectional=True`` runs every layer forward and
+backward over the steps and concatenates the two outputs (``merge_mode="concat"``), so
+layer ``l >= 1`` reads ``2*H`` features. PyTorch builds the whole stack as one
+``nn.LSTM(num_layers=L, bidirectional=True)`` holding ``weight_ih_l{l}`` and
+``weight_ih_l{l}_reverse``; Keras as L layers, each a ``Bidirectional`` wrapper of a
+forward and a backward layer. A weight role of layer ``l`` and direction ``d`` is the
+one-layer role with PyTorch's suffix: ``kernel`` (layer 0, forward), ``kernel_l1``,
+``kernel_reverse``, ``kernel_l1_reverse`` (``role_name``). Keras' ``merge_mode`` "sum",
+"mul" and "ave" are specs too, built by Keras only: ``nn.LSTM`` always concatenates.
 
 Sequence layout. The spec is layout-neutral: a (steps, features) sequence is
 ``Input(channels=features, size=(steps,))``, a rank-1 activation like any Conv1D input.
@@ -38,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -54,14 +65,21 @@ __all__ = [
     "GATE_ORDER",
     "GRU",
     "LSTM",
+    "MERGE_MODES",
     "RECURRENT_ACTIVATIONS",
     "RECURRENT_KINDS",
     "SimpleRNN",
     "bias_count",
+    "directions",
     "gate_permutation",
     "gates",
+    "layer_input",
+    "output_features",
     "port_recurrent",
     "reorder_gates",
+    "role_name",
+    "split_role",
+    "sublayers",
     "weight_axes",
 ]
 
@@ -136,6 +154,78 @@ def bias_count(layer: Layer, framework: str) -> int:
     return 1
 
 
+def directions(layer: Layer) -> int:
+    """1, or 2 for a bidirectional layer.
+
+    Example:
+        >>> directions(LSTM(units=4)), directions(LSTM(units=4, bidirectional=True))
+        (1, 2)
+    """
+    return 2 if getattr(layer, "bidirectional", False) else 1
+
+
+def sublayers(layer: Layer) -> tuple[tuple[int, int], ...]:
+    """Every (layer index, direction) of a stack, direction 1 the reverse one, in
+    PyTorch's parameter order.
+
+    Example:
+        >>> sublayers(LSTM(units=4, num_layers=2, bidirectional=True))
+        ((0, 0), (0, 1), (1, 0), (1, 1))
+    """
+    n = getattr(layer, "num_layers", 1)
+    return tuple((i, d) for i in range(n) for d in range(directions(layer)))
+
+
+def role_name(base: str, index: int, direction: int) -> str:
+    """The role of ``base`` (``kernel`` ...) in layer ``index`` and ``direction``: the
+    one-layer name with PyTorch's suffix, layer 0 forward unsuffixed.
+
+    Example:
+        >>> role_name("kernel", 0, 0), role_name("bias", 1, 0), role_name("kernel", 1, 1)
+        ('kernel', 'bias_l1', 'kernel_l1_reverse')
+    """
+    return base + (f"_l{index}" if index else "") + ("_reverse" if direction else "")
+
+
+def split_role(role: str) -> tuple[str, int, int]:
+    """``role_name`` undone: (base, layer index, direction).
+
+    Example:
+        >>> split_role("recurrent_kernel_l2_reverse"), split_role("bias")
+        (('recurrent_kernel', 2, 1), ('bias', 0, 0))
+    """
+    direction = 0
+    if role.endswith("_reverse"):
+        role, direction = role[: -len("_reverse")], 1
+    base, sep, index = role.rpartition("_l")
+    if sep and index.isdigit():
+        return base, int(index), direction
+    return role, 0, direction
+
+
+def layer_input(layer: Layer, features: int, index: int) -> int:
+    """Features layer ``index`` of a stack reads: the input's for layer 0, then the
+    merged output of the layer before (``2*H`` when bidirectional and concatenated).
+
+    Example:
+        >>> layer_input(LSTM(units=8, num_layers=2, bidirectional=True), 5, 1)
+        16
+    """
+    return features if index == 0 else output_features(layer)
+
+
+def output_features(layer: Layer) -> int:
+    """Features of the stack's output at each step.
+
+    Example:
+        >>> output_features(GRU(units=8, bidirectional=True, merge_mode="sum"))
+        8
+    """
+    units: int = getattr(layer, "units")  # noqa: B009 - every recurrent spec has units
+    concat = getattr(layer, "merge_mode", "concat") == "concat"
+    return units * (directions(layer) if concat else 1)
+
+
 # -- formulas ---------------------------------------------------------------------------
 def _describe(shape: Shape) -> str:
     if shape.dtype == "int":
@@ -161,23 +251,35 @@ def _need_sequence(layer: Layer, shape: Shape) -> None:
 
 def _recurrent(layer: LSTM | GRU | SimpleRNN, shape: Shape) -> LayerFormula:
     _need_sequence(layer, shape)
-    g, h, i = gates(layer.kind), layer.units, shape.channels
+    g, h = gates(layer.kind), layer.units
+    dirs = directions(layer)
 
     def count(biases: int) -> tuple[int, str]:
-        inner = f"{i}+{h}" + (f"+{biases}" if biases else "")
-        gates_text = f"{g}*" if g > 1 else ""
-        return g * h * (i + h + biases), f"{gates_text}{h}*({inner})"
+        total, terms = 0, []
+        for index in range(layer.num_layers):
+            i = layer_input(layer, shape.channels, index)
+            inner = f"{i}+{h}" + (f"+{biases}" if biases else "")
+            factors = (f"{dirs}*" if dirs > 1 else "") + (f"{g}*" if g > 1 else "")
+            total += dirs * g * h * (i + h + biases)
+            terms.append(f"{factors}{h}*({inner})")
+        return total, " + ".join(terms)
 
     params, text = count(bias_count(layer, "keras"))
     expression = f"{text} = {params}"
     by_framework: tuple[tuple[str, int], ...] = (("keras", params),)
-    if not (isinstance(layer, GRU) and not layer.reset_after):
+    if not (isinstance(layer, GRU) and not layer.reset_after) and layer.merge_mode == "concat":
         torch_params, torch_text = count(bias_count(layer, "torch"))
         by_framework += (("torch", torch_params),)
         if torch_params != params:
             expression += f"; PyTorch keeps two bias vectors: {torch_text} = {torch_params}"
     steps = shape.size if layer.return_sequences else ()
-    return LayerFormula(params, expression, shape, Shape(h, steps), framework_params=by_framework)
+    return LayerFormula(
+        params,
+        expression,
+        shape,
+        Shape(output_features(layer), steps),
+        framework_params=by_framework,
+    )
 
 
 # -- weight axes ------------------------------------------------------------------------
@@ -191,7 +293,10 @@ def weight_axes(layer: Layer, role: str, framework: str) -> tuple[str, ...]:
     """
     g = gates(layer.kind)
     gh = f"{g}*H" if g > 1 else "H"
-    other = {"kernel": "I", "recurrent_kernel": "H"}
+    role, index, _ = split_role(role)
+    wide = output_features(layer) > getattr(layer, "units", 0)
+    read = "I" if index == 0 else ("2*H" if wide else "H")
+    other = {"kernel": read, "recurrent_kernel": "H"}
     if role in other:
         return (gh, other[role]) if framework == "torch" else (other[role], gh)
     if role == "bias" and framework == "keras" and bias_count(layer, "keras") == 2:
@@ -214,13 +319,16 @@ def port_recurrent(
     to: str,
     reorder: bool = True,
     combine_biases: bool = True,
+    swap_directions: bool = False,
 ) -> dict[str, np.ndarray]:
     """Port a recurrent layer's role arrays into framework ``to``.
 
     Torch roles: ``kernel`` (weight_ih_l0), ``recurrent_kernel`` (weight_hh_l0),
     ``bias`` (bias_ih_l0), ``recurrent_bias`` (bias_hh_l0); Keras roles: ``kernel``,
-    ``recurrent_kernel``, ``bias``. ``reorder=False`` and ``combine_biases=False`` (keep
-    only the input bias) are the naive ports ``compare.naive`` measures.
+    ``recurrent_kernel``, ``bias``; each with ``role_name``'s suffix for the other layers
+    and the reverse direction of a stack. ``reorder=False``, ``combine_biases=False``
+    (keep only the input bias) and ``swap_directions=True`` (each forward array written
+    into the reverse direction and back) are the naive ports ``compare.naive`` measures.
 
     Example:
         >>> w = {"kernel": np.arange(6.0).reshape(3, 2), "recurrent_kernel": np.eye(3),
@@ -229,6 +337,34 @@ def port_recurrent(
         >>> out["kernel"].tolist(), out["bias"].shape
         ([[2.0, 0.0, 4.0], [3.0, 1.0, 5.0]], (2, 3))
     """
+    out: dict[str, np.ndarray] = {}
+    for index, direction in sublayers(layer):
+        names = {
+            split_role(role)[0]: role
+            for role in weights
+            if split_role(role)[1:] == (index, direction)
+        }
+        one = _port_one(
+            layer,
+            {base: weights[role] for base, role in names.items()},
+            to=to,
+            reorder=reorder,
+            combine_biases=combine_biases,
+        )
+        target = 1 - direction if swap_directions else direction
+        out.update({role_name(base, index, target): array for base, array in one.items()})
+    return out
+
+
+def _port_one(
+    layer: Layer,
+    weights: Mapping[str, np.ndarray],
+    *,
+    to: str,
+    reorder: bool,
+    combine_biases: bool,
+) -> dict[str, np.ndarray]:
+    """``port_recurrent`` for one layer and direction, its roles unsuffixed."""
     src = "keras" if to == "torch" else "torch"
     g = gates(layer.kind)
     perm = gate_permutation(layer.kind, src, to) if reorder else tuple(range(g))
@@ -255,14 +391,27 @@ def port_recurrent(
 # -- specs ------------------------------------------------------------------------------
 RECURRENT_ACTIVATIONS = ("tanh", "relu")
 
+#: How Keras' ``Bidirectional`` merges the two directions (``None``, a list of two
+#: tensors, is not one layer's output); PyTorch's bidirectional RNNs concatenate.
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+#: Fields left out of ``to_dict`` at these values: a one-layer, one-direction spec
+#: reads as it always did.
+_QUIET = {"num_layers": 1, "bidirectional": False, "merge_mode": "concat"}
+
 
 @dataclass(frozen=True)
 class _Recurrent(Layer):
-    """Fields shared by the recurrent families (one layer, one direction)."""
+    """Fields shared by the recurrent families: ``num_layers`` stacked recurrences,
+    each run in both directions when ``bidirectional`` (outputs merged by
+    ``merge_mode``)."""
 
     units: int = 0
     return_sequences: bool = False
     use_bias: bool = True
+    num_layers: int = 1
+    bidirectional: bool = False
+    merge_mode: str = "concat"
 
     #: Both frameworks hold other roles (two biases in PyTorch): ported as a whole.
     ported_by_role: ClassVar[bool] = False
@@ -272,6 +421,37 @@ class _Recurrent(Layer):
         check_int("units", self.units, 1)
         check_bool("return_sequences", self.return_sequences)
         check_bool("use_bias", self.use_bias)
+        check_int("num_layers", self.num_layers, 1)
+        check_bool("bidirectional", self.bidirectional)
+        if not isinstance(self.merge_mode, str) or self.merge_mode.lower() not in MERGE_MODES:
+            raise SpecError(
+                f"merge_mode={fmt(self.merge_mode)} must be one of "
+                f"{', '.join(map(repr, MERGE_MODES))} (how Keras' Bidirectional merges the "
+                "forward and backward outputs into one tensor)"
+            )
+        object.__setattr__(self, "merge_mode", self.merge_mode.lower())
+        if self.merge_mode != "concat" and not self.bidirectional:
+            raise SpecError(
+                f"merge_mode={fmt(self.merge_mode)} merges the two directions of a "
+                "bidirectional layer, but bidirectional=False runs one direction "
+                "(leave merge_mode='concat' or set bidirectional=true)"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Canonical fields; ``num_layers``, ``bidirectional`` and ``merge_mode`` only
+        when they are not 1, false and "concat".
+
+        Example:
+            >>> LSTM(units=4, num_layers=2, return_sequences=True).to_dict()["num_layers"]
+            2
+            >>> "bidirectional" in LSTM(units=4).to_dict()
+            False
+        """
+        out = super().to_dict()
+        for name, quiet in _QUIET.items():
+            if out.get(name) == quiet and type(out.get(name)) is type(quiet):
+                del out[name]
+        return out
 
     def rule(self, shape: Shape) -> LayerFormula:
         """``G*H*(I+H+biases)``, Keras' count; PyTorch's second bias vector apart.
@@ -292,14 +472,18 @@ class _Recurrent(Layer):
             >>> lstm.work(lstm.rule(Shape(16, (10,)))).expression
             '10*4*32*(16+32) = 61440'
         """
-        g, h, i = gates(self.kind), self.units, formula.input.channels
-        steps = formula.input.size[0]
-        macs = steps * g * h * (i + h)
+        g, h = gates(self.kind), self.units
+        steps, dirs = formula.input.size[0], directions(self)
+        inputs = [layer_input(self, formula.input.channels, n) for n in range(self.num_layers)]
+        macs = sum(steps * dirs * g * h * (i + h) for i in inputs)
+        factors = f"{steps}*" + (f"{dirs}*" if dirs > 1 else "") + f"{g}*{h}"
+        text = " + ".join(f"{factors}*({i}+{h})" for i in inputs)
+        runs = dirs * self.num_layers
         return Work(
             macs,
-            f"{steps}*{g}*{h}*({i}+{h}) = {macs}",
-            bias_adds=steps * g * h * bias_count(self, "keras"),  # type: ignore[arg-type]
-            activations=steps * h * ACTIVATIONS_PER_UNIT[self.kind],
+            f"{text} = {macs}",
+            bias_adds=runs * steps * g * h * bias_count(self, "keras"),
+            activations=runs * steps * h * ACTIVATIONS_PER_UNIT[self.kind],
         )
 
     def weight_axes(
