@@ -158,6 +158,9 @@ class Tables:
     expanders: dict[Any, Expander] = field(default_factory=dict)
     #: module class -> (its traced call) -> the tensors it reads, in the spec's order
     calls: dict[Any, CallReader] = field(default_factory=dict)
+    #: function -> (call, piece, owner, attribute): the call with a parameter of the
+    #: model as an operand (``x + self.pos``)
+    parameters: dict[Any, Any] = field(default_factory=dict)
 
 
 def tables() -> Tables:
@@ -180,6 +183,7 @@ def tables() -> Tables:
         found("sequence_layout"),
         found("expand"),
         found("call"),
+        found("parameter"),
     )
 
 
@@ -281,6 +285,8 @@ Chain = list[tuple[fx.Node, fx.Node, list[fx.Node]]]
 NOT_A_CHAIN = "its forward is not a straight chain"
 #: How a module call with several values ends; such a model is read as a graph too.
 MORE_THAN_ONE = "with more than the chain value"
+#: A forward that uses a parameter itself (``x + self.pos``): read as a graph too.
+READS_ATTRIBUTE = "its forward reads the attribute"
 
 
 def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
@@ -294,7 +300,7 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
     for node in nodes[1:]:
         used = node.all_input_nodes
         if node.op == "get_attr":
-            return [], f"its forward reads the attribute {node.target!r} directly"
+            return [], f"{READS_ATTRIBUTE} {node.target!r} directly"
         if _is_shape_read(node, current, sides):
             sides.append(node)
             continue
@@ -379,7 +385,7 @@ def _graph_step(step: _Step, found: Tables) -> bool:
     if _registered(step.obj, found.expanders):
         return True
     problem = step.problem or ""
-    return problem.startswith(NOT_A_CHAIN) or problem.endswith(MORE_THAN_ONE)
+    return problem.startswith((NOT_A_CHAIN, READS_ATTRIBUTE)) or problem.endswith(MORE_THAN_ONE)
 
 
 def _fn_name(fn: Any) -> str:
@@ -770,6 +776,23 @@ def _expand(graph: fx.Graph, work: nn.Module, run: _Run, x: Any, found: Tables) 
     return failed
 
 
+def _with_parameter(
+    node: fx.Node, held: dict[fx.Node, tuple[nn.Module, str]], found: Tables
+) -> Mapper | None:
+    """The mapper of a call with one of the model's parameters as an operand
+    (``x + self.pos``), registered ``("torch", "parameter", fn)``; None for any other."""
+    params = [n for n in _tensor_args(node) if n in held]
+    read = found.parameters.get(node.target)
+    if len(params) != 1 or read is None:
+        return None
+    owner, attr = held[params[0]]
+
+    def mapper(obj: Any, piece: Piece) -> Piece:
+        return read(obj, piece, owner, attr)  # type: ignore[no-any-return]
+
+    return mapper
+
+
 def _commutes(node: fx.Node, reads: list[fx.Node], env: dict[fx.Node, Any], run: _Run) -> bool:
     """Whether ``node`` computes the same on its (N, steps, features) inputs as on them
     with the features moved to axis 1 (an add, an elementwise activation, a dropout),
@@ -861,6 +884,7 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
     index: dict[fx.Node, int] = {placeholders[0]: -1}
     # module call -> (its module, the tensors it reads, why it cannot be read)
     tuples: dict[fx.Node, tuple[Any, list[fx.Node], str | None]] = {}
+    held: dict[fx.Node, tuple[nn.Module, str]] = {}  # get_attr -> (module, attribute)
     pieces: list[Piece] = []
     at: list[fx.Node] = []  # the node of each piece
     outputs: list[int] = []
@@ -891,7 +915,7 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                 label = key if isinstance(key, str) else getattr(key, "__name__", str(key))
                 what = f"Tensor.{label}" if node.op == "call_method" else _fn_name(key)
                 path = _join(_module_path(node), node.name)
-                mapper = found.functions.get(key)
+                mapper = _with_parameter(node, held, found) or found.functions.get(key)
             try:
                 value = run(node, env)
             except Exception as exc:
@@ -901,6 +925,10 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                 pieces.append(Piece(path, what, Shape(1), Shape(1), obj, problem=reason))
                 break
             env[node] = value
+            if node.op == "get_attr":  # a parameter or buffer: read by the call using it
+                owner, _, attr = str(node.target).rpartition(".")
+                held[node] = (work.get_submodule(owner), attr)
+                continue
             if opened:  # an index into a module's tuple (an RNN's, an attention's output)
                 module_node = opened[0]
                 module, sources, problem = tuples[module_node]
