@@ -351,3 +351,73 @@ def test_functional_prelu_with_the_models_parameter_is_the_prelu_kind(slopes):
     theirs = keras.ops.convert_to_numpy(pair.keras(x.transpose(0, 2, 3, 1))).transpose(0, 3, 1, 2)
     np.testing.assert_allclose(ours, want, atol=1e-6)
     np.testing.assert_allclose(theirs, want, atol=1e-5)
+
+
+def _keras_post_norm_block(epsilon: float | None) -> keras.Model:
+    """TransformerEncoderLayer(32, 4, 64)'s post-norm plain path written in Keras."""
+    L = keras.layers
+    eps = {} if epsilon is None else {"epsilon": epsilon}
+    inputs = keras.Input((16, 32))
+    h = L.MultiHeadAttention(4, 8)(inputs, inputs)
+    x = L.LayerNormalization(epsilon=1e-5)(L.Add()([inputs, h]))
+    h = L.Dense(32)(L.Dense(64, activation="relu")(x))
+    return keras.Model(inputs, L.LayerNormalization(**eps)(L.Add()([x, h])))
+
+
+def test_a_torch_encoder_layer_and_its_keras_twin_are_equivalent_node_by_node():
+    from compare.testing import check_equivalent
+
+    layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True).eval()
+    same = check_equivalent(layer, _keras_post_norm_block(1e-5), input="32x16")
+    assert same.ok, same.message
+    assert max(same.errors) < 1e-4
+    # Keras' own epsilon default left on the last norm: named, with both values
+    other = check_equivalent(layer, _keras_post_norm_block(None), input="32x16")
+    assert not other.ok
+    assert "epsilon: torch 1e-05, keras 0.001" in other.message
+
+
+def test_a_keras_attention_called_with_value_then_key_reads_in_the_specs_order():
+    L = keras.layers
+    inputs = keras.Input((10, 16))
+    value = L.Dense(12, name="v")(inputs)
+    key = L.Dense(12, name="k")(L.Dense(7, name="pre")(inputs))
+    model = keras.Model(inputs, L.MultiHeadAttention(2, 8, name="attn")(inputs, value, key))
+    imported = compare.from_keras(model)
+    assert dict(imported.model.wiring)["attn"] == ("input", "k", "v")  # query, key, value
+    x = np.random.default_rng(7).standard_normal((2, 10, 16)).astype("float32")
+    built = compare.build(imported).keras
+    np.testing.assert_allclose(np.asarray(built(x)), np.asarray(model(x)), atol=1e-5)
+
+
+def test_a_chain_on_sequences_without_an_rnn_is_read_in_their_layout():
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln, self.fc = nn.LayerNorm(16), nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.fc(self.ln(x))
+
+    stack = nn.Sequential(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), nn.Linear(16, 4))
+    for module, kinds in (
+        (Head(), ["layer_norm", "dense"]),
+        (stack, [*ENCODER_KINDS[False], "dense"]),
+    ):
+        module = _nontrivial(module)
+        imported = compare.from_torch(module, input="16x6")
+        assert [la.kind for la in imported.model.layers] == kinds
+        assert compare.compare(imported).models[0].status == "ok"
+        x = np.random.default_rng(8).standard_normal((2, 6, 16)).astype("float32")
+        want, ours, theirs, _ = _outputs(imported, module, x)
+        np.testing.assert_allclose(ours, want, atol=2e-5)
+        np.testing.assert_allclose(theirs, want, atol=5e-5)
+
+
+def test_the_built_bert_reads_back_through_the_keras_importer():
+    module = _nontrivial(TinyBert())
+    imported = compare.from_torch(module, input="int:12")
+    back = compare.from_keras(compare.build(imported).keras)
+    assert [la.kind for la in back.model.layers] == [la.kind for la in imported.model.layers]
+    np.testing.assert_array_equal(back.weights[1]["embeddings"], imported.weights[1]["embeddings"])
+    assert compare.compare(back).models[0].status == "ok"

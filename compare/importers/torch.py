@@ -388,6 +388,24 @@ def _graph_step(step: _Step, found: Tables) -> bool:
     return problem.startswith((NOT_A_CHAIN, READS_ATTRIBUTE)) or problem.endswith(MORE_THAN_ONE)
 
 
+def _batch_first_chain(
+    work: nn.Module, input_shape: Shape, steps: list[_Step], found: Tables
+) -> bool:
+    """A chain that takes its rank-1 float input as (N, steps, features) without a
+    ``batch_first`` RNN first (``fc(ln(x))`` on a sequence): it fails on the
+    channels-first probe and runs on that one. The graph reader follows that layout."""
+    if input_shape.dtype != "float" or input_shape.rank != 1 or _opens(steps, 0, found):
+        return False
+    with torch.no_grad():
+        for last in (False, True):
+            try:
+                work(_probe(work, input_shape, steps_last=last))
+            except Exception:
+                continue
+            return last
+    return False
+
+
 def _fn_name(fn: Any) -> str:
     module = getattr(fn, "__module__", None) or "torch"
     return f"{module}.{getattr(fn, '__name__', fn)}"
@@ -524,7 +542,9 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     work = copy.deepcopy(module).eval()
     found = tables()
     steps = _steps(work, "", found)
-    if any(_graph_step(s, found) for s in steps):
+    if any(_graph_step(s, found) for s in steps) or _batch_first_chain(
+        work, input_shape, steps, found
+    ):
         return _read_graph(work, input_shape, found, name or type(module).__name__)
     # -- sequence layout: is the running tensor (N, steps, features)? ------------------
     opens = input_shape.dtype == "float" and input_shape.rank == 1 and _opens(steps, 0, found)
