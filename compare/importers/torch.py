@@ -766,7 +766,6 @@ def _expand(graph: fx.Graph, work: nn.Module, run: _Run, x: Any, found: Tables) 
     could not be read so."""
     failed: dict[str, str] = {}
     for _ in range(16):  # one round per level of nesting
-        env, _ok = _run_all(graph, run, x)
         todo = [
             n
             for n in graph.nodes
@@ -776,6 +775,7 @@ def _expand(graph: fx.Graph, work: nn.Module, run: _Run, x: Any, found: Tables) 
         ]
         if not todo:
             break
+        env, _ok = _run_all(graph, run, x)  # the input of each, to check it on
         for node in todo:
             module = work.get_submodule(str(node.target))
             expander = _registered_part(module, found.expanders)
