@@ -357,7 +357,7 @@ def test_a_keras_transformer_block_is_read_and_built_in_torch():
     model = keras.Model(inputs, L.Add(name="res2")([x, h]))
     imported = compare.from_keras(model)
     wiring = dict(imported.model.wiring)
-    assert wiring["attn"] == ("layer_normalization", "layer_normalization")  # self-attention
+    assert wiring["attn"] == ("layer_normalization",)  # mha(h, h): self-attention
     assert wiring["res2"] == ("res1", "up")
     result = compare.compare(imported).models[0]
     assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)

@@ -759,6 +759,9 @@ def _effective(layer: Layer, formula: LayerFormula) -> dict[str, Any]:
         out["padding"] = formula.pads
     if formula.extend is not None:
         out["output_padding"] = formula.extend
+    settled = getattr(layer, "settled_fields", None)  # defaults the input decides
+    if settled is not None:
+        out.update(settled(formula))
     return out
 
 

@@ -56,6 +56,10 @@ Mapper = Callable[[Any, Piece], Piece]
 #: (piece, features last?, the step's input, the step's module or node, its run)
 #: -> (the piece, features last after it)
 Layout = Callable[[Piece, bool, torch.Tensor, Any, Callable[[Any], Any]], tuple[Piece, bool]]
+#: (module, its traced call) -> a traceable module computing the same from its children
+Expander = Callable[[Any, fx.Node], nn.Module]
+#: (a module's traced call) -> the tensor nodes it reads, in the spec's input order
+CallReader = Callable[[fx.Node], list[fx.Node]]
 
 #: The module of every family that maps torch modules and functions to its specs.
 FROM_TORCH = "from_torch"
@@ -149,6 +153,14 @@ class Tables:
     openers: dict[Any, Any] = field(default_factory=dict)
     readers: dict[Any, Any] = field(default_factory=dict)
     layouts: dict[str, Layout] = field(default_factory=dict)
+    #: module class -> (module, its traced call) -> an ``nn.Module`` fx can trace that
+    #: computes the same from the module's own children (read as their graph)
+    expanders: dict[Any, Expander] = field(default_factory=dict)
+    #: module class -> (its traced call) -> the tensors it reads, in the spec's order
+    calls: dict[Any, CallReader] = field(default_factory=dict)
+    #: function -> (call, piece, owner, attribute): the call with a parameter of the
+    #: model as an operand (``x + self.pos``)
+    parameters: dict[Any, Any] = field(default_factory=dict)
 
 
 def tables() -> Tables:
@@ -169,6 +181,9 @@ def tables() -> Tables:
         found("sequence_opener"),
         found("tuple_reader"),
         found("sequence_layout"),
+        found("expand"),
+        found("call"),
+        found("parameter"),
     )
 
 
@@ -199,13 +214,16 @@ def _registered(obj: Any, table: dict[Any, Any]) -> bool:
 class _Tracer(fx.Tracer):
     """Keeps mapped modules (and built-in ones) whole, so each is one step."""
 
-    def __init__(self, modules: dict[Any, Mapper]) -> None:
+    def __init__(self, modules: dict[Any, Mapper], expanders: dict[Any, Any] | None = None) -> None:
         super().__init__()
         self.modules = modules
+        self.expanders = expanders or {}
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward:
             return False
+        if _registered(m, self.expanders):  # read as its graph, once its call is seen
+            return True
         return _mapper(m, self.modules) is not None or super().is_leaf_module(
             m, module_qualified_name
         )
@@ -265,6 +283,10 @@ Chain = list[tuple[fx.Node, fx.Node, list[fx.Node]]]
 
 #: How a step that branches is named; a model with one is read as a graph.
 NOT_A_CHAIN = "its forward is not a straight chain"
+#: How a module call with several values ends; such a model is read as a graph too.
+MORE_THAN_ONE = "with more than the chain value"
+#: A forward that uses a parameter itself (``x + self.pos``): read as a graph too.
+READS_ATTRIBUTE = "its forward reads the attribute"
 
 
 def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
@@ -278,7 +300,7 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
     for node in nodes[1:]:
         used = node.all_input_nodes
         if node.op == "get_attr":
-            return [], f"its forward reads the attribute {node.target!r} directly"
+            return [], f"{READS_ATTRIBUTE} {node.target!r} directly"
         if _is_shape_read(node, current, sides):
             sides.append(node)
             continue
@@ -292,7 +314,7 @@ def _chain(graph: fx.Graph) -> tuple[Chain, str | None]:
             current, sides = node, []
             continue
         if node.op == "call_module" and (len(node.args) != 1 or node.kwargs):
-            return [], f"its forward calls {node.target!r} with more than the chain value"
+            return [], f"its forward calls {node.target!r} {MORE_THAN_ONE}"
         if node.op != "output":
             steps.append((node, current, [s for s in sides if s in _needed(node, sides)]))
         current, sides = node, []
@@ -324,10 +346,10 @@ def _steps(module: nn.Module, path: str, found: Tables) -> list[_Step]:
             for s in _steps(child, _join(path, name), found)
         ]
     mapper = _mapper(module, found.modules)
-    if mapper is not None or _Tracer(found.modules).is_leaf_module(module, path):
+    if mapper is not None or _Tracer(found.modules, found.expanders).is_leaf_module(module, path):
         return [_Step(path or type(module).__name__, cls, module, module, mapper)]
     try:
-        graph = _Tracer(found.modules).trace(module)
+        graph = _Tracer(found.modules, found.expanders).trace(module)
     except Exception as exc:
         reason = f"not an nn.Sequential, and torch.fx cannot trace its forward: {exc}"
         return [
@@ -354,6 +376,34 @@ def _steps(module: nn.Module, path: str, found: Tables) -> list[_Step]:
             mapper = found.functions.get(key)
             out.append(_Step(_join(path, node.name), fn_cls, runner, node, mapper))
     return out
+
+
+def _graph_step(step: _Step, found: Tables) -> bool:
+    """A step only the graph reader reads: a forward that branches or calls a module on
+    more than one value (an attention's ``attn(x, x, x)``), or a module read as its graph
+    (``nn.TransformerEncoderLayer``)."""
+    if _registered(step.obj, found.expanders):
+        return True
+    problem = step.problem or ""
+    return problem.startswith((NOT_A_CHAIN, READS_ATTRIBUTE)) or problem.endswith(MORE_THAN_ONE)
+
+
+def _batch_first_chain(
+    work: nn.Module, input_shape: Shape, steps: list[_Step], found: Tables
+) -> bool:
+    """A chain that takes its rank-1 float input as (N, steps, features) without a
+    ``batch_first`` RNN first (``fc(ln(x))`` on a sequence): it fails on the
+    channels-first probe and runs on that one. The graph reader follows that layout."""
+    if input_shape.dtype != "float" or input_shape.rank != 1 or _opens(steps, 0, found):
+        return False
+    with torch.no_grad():
+        for last in (False, True):
+            try:
+                work(_probe(work, input_shape, steps_last=last))
+            except Exception:
+                continue
+            return last
+    return False
 
 
 def _fn_name(fn: Any) -> str:
@@ -492,7 +542,9 @@ def read_torch(module: nn.Module, input: Any, name: str | None = None) -> Readin
     work = copy.deepcopy(module).eval()
     found = tables()
     steps = _steps(work, "", found)
-    if any(s.problem and s.problem.startswith(NOT_A_CHAIN) for s in steps):
+    if any(_graph_step(s, found) for s in steps) or _batch_first_chain(
+        work, input_shape, steps, found
+    ):
         return _read_graph(work, input_shape, found, name or type(module).__name__)
     # -- sequence layout: is the running tensor (N, steps, features)? ------------------
     opens = input_shape.dtype == "float" and input_shape.rank == 1 and _opens(steps, 0, found)
@@ -604,16 +656,238 @@ def _tensor_args(node: fx.Node) -> list[fx.Node]:
     return found
 
 
-def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -> Reading:
-    """Read a module whose forward branches: traced whole by ``torch.fx`` (mapped modules
-    kept whole), run node by node on a probe, every node that gives a tensor a piece
-    reading the pieces its tensors come from."""
-    cls = _qualname(work)
+def _registered_part(obj: Any, table: dict[Any, Any]) -> Any:
+    """What ``table`` holds for the class of ``obj`` or its nearest base, or None."""
+    return next((table[cls] for cls in type(obj).__mro__ if cls in table), None)
+
+
+def _trace_root(work: nn.Module, found: Tables, name: str) -> fx.Graph:
+    """The traced forward; a model that is itself one module read whole (an
+    ``nn.TransformerEncoderLayer``) is a graph of that one call."""
+    tracer = _Tracer(found.modules, found.expanders)
+    if _registered(work, found.expanders):
+        graph = fx.Graph()
+        graph.output(graph.call_module("", (graph.placeholder("x"),)))
+        return graph
     try:
-        graph = _Tracer(found.modules).trace(work)
+        return tracer.trace(work)
     except Exception as exc:
         reason = " ".join(f"torch.fx cannot trace its forward: {exc}".split())[:300]
-        raise UnmappableError("torch", [Unmapped(name, cls, reason)]) from exc
+        raise UnmappableError("torch", [Unmapped(name, _qualname(work), reason)]) from exc
+
+
+def _run_all(graph: fx.Graph, run: _Run, x: Any) -> tuple[dict[fx.Node, Any], bool]:
+    """Every node's value on ``x``, up to the first that fails; and whether none failed."""
+    env: dict[fx.Node, Any] = {}
+    with torch.no_grad():
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                env[node] = x
+            elif node.op != "output":
+                try:
+                    env[node] = run(node, env)
+                except Exception:
+                    return env, False
+    return env, True
+
+
+def _takes_sequences(module: nn.Module, found: Tables) -> bool:
+    """A module that takes (N, steps, features): a batch_first RNN, an attention, a
+    transformer layer."""
+    return any(_registered(module, t) for t in (found.openers, found.calls, found.expanders))
+
+
+def _input_last(
+    graph: fx.Graph, work: nn.Module, run: _Run, input_shape: Shape, found: Tables
+) -> bool:
+    """Whether the model takes its rank-1 float input as (N, steps, features): it feeds
+    a module that takes sequences so, or its forward fails on the channels-first
+    (N, features, steps) probe and runs on that one."""
+    if input_shape.dtype != "float" or input_shape.rank != 1:
+        return False
+    placeholder = next(n for n in graph.nodes if n.op == "placeholder")
+    for user in placeholder.users:
+        if user.op == "call_module" and _takes_sequences(
+            work.get_submodule(str(user.target)), found
+        ):
+            return True
+    if _run_all(graph, run, _probe(work, input_shape, steps_last=False))[1]:
+        return False
+    return _run_all(graph, run, _probe(work, input_shape, steps_last=True))[1]
+
+
+def _inline(graph: fx.Graph, node: fx.Node, inner: fx.Graph, cls: type) -> None:
+    """Put ``inner`` (the traced graph of the module ``node`` calls) in place of ``node``,
+    its module paths prefixed with that module's."""
+    prefix = str(node.target)
+    placeholder = next(n for n in inner.nodes if n.op == "placeholder")
+    val_map: dict[fx.Node, fx.Node] = {placeholder: node.args[0]}  # type: ignore[dict-item]
+    with graph.inserting_before(node):
+        out = graph.graph_copy(inner, val_map)
+    for old, new in val_map.items():
+        if old is placeholder:
+            continue
+        if old.op in ("call_module", "get_attr"):
+            new.target = _join(prefix, str(old.target))
+        else:
+            stack = old.meta.get("nn_module_stack") or {}
+            here = {prefix: (prefix, cls)} if prefix else {}
+            new.meta["nn_module_stack"] = here | {
+                _join(prefix, str(k)): (
+                    _join(prefix, str(v[0] if isinstance(v, tuple) else v)),
+                    v[1] if isinstance(v, tuple) else cls,
+                )
+                for k, v in stack.items()
+            }
+    node.replace_all_uses_with(out)  # type: ignore[arg-type]
+    graph.erase_node(node)
+
+
+def _check_expansion(module: nn.Module, sub: nn.Module, x: torch.Tensor) -> None:
+    """``Refuse`` unless ``sub`` (the module's children as a graph) computes what the
+    module's own forward computes, on a random batch shaped like ``x``."""
+    gen = torch.Generator().manual_seed(0)
+    probe = torch.randn((2, *x.shape[1:]), generator=gen, dtype=x.dtype)
+    with torch.no_grad():
+        want, got = module(probe), sub(probe)
+    err = float((want - got).abs().max()) if want.shape == got.shape else float("inf")
+    scale = max(float(want.abs().max()), 1.0)
+    if not err <= 1e-4 * scale:
+        raise Refuse(
+            f"its children, read as a graph, compute other values than its forward "
+            f"(max abs difference {err:.3g} on a random input)"
+        )
+
+
+def _expand(graph: fx.Graph, work: nn.Module, run: _Run, x: Any, found: Tables) -> dict[str, str]:
+    """Replace each call of a module registered ``("torch", "expand", cls)`` by the graph
+    of its children that the expander gives (nested ones too: an encoder of encoder
+    layers), each checked against the module's own forward; module path -> why one
+    could not be read so."""
+    failed: dict[str, str] = {}
+    for _ in range(16):  # one round per level of nesting
+        todo = [
+            n
+            for n in graph.nodes
+            if n.op == "call_module"
+            and str(n.target) not in failed
+            and _registered(work.get_submodule(str(n.target)), found.expanders)
+        ]
+        if not todo:
+            break
+        env, _ok = _run_all(graph, run, x)  # the input of each, to check it on
+        for node in todo:
+            module = work.get_submodule(str(node.target))
+            expander = _registered_part(module, found.expanders)
+            try:
+                sub = expander(module, node)
+                inner = _Tracer(found.modules, found.expanders).trace(sub)
+                value = env.get(node.args[0]) if node.args else None  # type: ignore[call-overload]
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
+                    _check_expansion(module, sub, value)
+            except (Refuse, SpecError) as exc:
+                failed[str(node.target)] = str(exc)
+                continue
+            except Exception as exc:  # a forward fx cannot trace
+                text = " ".join(str(exc).split())[:200]
+                failed[str(node.target)] = f"its children cannot be read as a graph: {text}"
+                continue
+            _inline(graph, node, inner, type(module))
+    return failed
+
+
+def _with_parameter(
+    node: fx.Node, held: dict[fx.Node, tuple[nn.Module, str]], found: Tables
+) -> Mapper | None:
+    """The mapper of a call with one of the model's parameters as an operand
+    (``x + self.pos``), registered ``("torch", "parameter", fn)``; None for any other."""
+    params = [n for n in _tensor_args(node) if n in held]
+    read = found.parameters.get(node.target)
+    if len(params) != 1 or read is None:
+        return None
+    owner, attr = held[params[0]]
+
+    def mapper(obj: Any, piece: Piece) -> Piece:
+        return read(obj, piece, owner, attr)  # type: ignore[no-any-return]
+
+    return mapper
+
+
+def _commutes(node: fx.Node, reads: list[fx.Node], env: dict[fx.Node, Any], run: _Run) -> bool:
+    """Whether ``node`` computes the same on its (N, steps, features) inputs as on them
+    with the features moved to axis 1 (an add, an elementwise activation, a dropout),
+    measured on random inputs: then the spec's channels-first layer is this one."""
+    gen = torch.Generator().manual_seed(0)
+    base = {n: torch.randn(env[n].shape, generator=gen, dtype=env[n].dtype) for n in reads}
+    try:
+        with torch.no_grad():
+            a = run(node, {**env, **{n: t.clone() for n, t in base.items()}})
+            b = run(node, {**env, **{n: torch.movedim(t, -1, 1).clone() for n, t in base.items()}})
+    except Exception:
+        return False
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.dim() != 3:
+        return False
+    a = torch.movedim(a, -1, 1)
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-5, atol=1e-6))
+
+
+def _settle(
+    piece: Piece,
+    node: fx.Node,
+    reads: list[fx.Node],
+    last: dict[fx.Node, bool],
+    env: dict[fx.Node, Any],
+    run: _Run,
+    found: Tables,
+) -> tuple[Piece, bool]:
+    """Settle a graph piece in the sequence layout: the piece, and whether its value is
+    (N, steps, features). A kind's ``sequence_layout`` decides for it; a layer without
+    one reads such a sequence only when it commutes with moving the features to axis 1;
+    the user's own ``movedim`` / ``permute`` of a sequence changes the layout only."""
+    ins = [last.get(n, False) for n in reads]
+    if len(set(ins)) > 1:
+        raise Refuse("it reads (N, steps, features) sequences and channels-first tensors together")
+    is_last = bool(ins) and ins[0]
+    value = env[node]
+    layer = piece.layer
+    hook = found.layouts.get(layer.kind) if layer is not None else None
+    if hook is not None:
+        x = env[reads[0]]
+
+        def one(t: Any) -> Any:
+            return run(node, {**env, reads[0]: t})
+
+        return hook(piece, is_last, x, piece.obj, one)
+    if piece.move is not None and value.dim() == 3:
+        if is_last:
+            return replace(piece, move=None), False  # the user's x.movedim(-1, 1)
+        if any(
+            u.op == "call_module" and _takes_sequences(run.root.get_submodule(str(u.target)), found)
+            for u in node.users
+        ):
+            return replace(piece, move=None), True  # features last, for an attention
+    if not is_last:
+        return piece, False
+    if layer is None and not (piece.pad or piece.crop or piece.move):
+        return piece, True  # an identity
+    if layer is not None and _commutes(node, reads, env, run):
+        return piece, True
+    raise Refuse(
+        f"it gets a (N, steps, features) sequence {tuple(env[reads[0]].shape)}, but the "
+        "spec reads this layer channels-first and it computes otherwise on the features "
+        "moved to axis 1; move them first (x.movedim(-1, 1))"
+    )
+
+
+def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -> Reading:
+    """Read a module whose forward branches: traced whole by ``torch.fx`` (mapped modules
+    kept whole, modules registered ``("torch", "expand", cls)`` replaced by the graph of
+    their children), run node by node on a probe, every node that gives a tensor a piece
+    reading the pieces its tensors come from. Sequences: a value may be
+    (N, steps, features), as attention and transformer layers take it; the kinds'
+    ``sequence_layout`` say how a piece meets that layout."""
+    cls = _qualname(work)
+    graph = _trace_root(work, found, name)
     for node in reversed(list(graph.nodes)):  # unused reads, like `_` in `out, _ = lstm(x)`
         if node.op == "call_function" and node.target is operator.getitem and not node.users:
             graph.erase_node(node)
@@ -622,10 +896,15 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
         reason = f"its forward takes {len(placeholders)} inputs; compare reads models of one"
         raise UnmappableError("torch", [Unmapped(name, cls, reason)])
     run = _Run(work)
-    x = _probe(work, input_shape, steps_last=False)
+    input_last = _input_last(graph, work, run, input_shape, found)
+    x = _probe(work, input_shape, steps_last=input_last)
+    failed = _expand(graph, work, run, x, found)
     env: dict[fx.Node, Any] = {placeholders[0]: x}
+    last: dict[fx.Node, bool] = {placeholders[0]: input_last}
     index: dict[fx.Node, int] = {placeholders[0]: -1}
-    tuples: dict[fx.Node, tuple[Any, list[fx.Node]]] = {}  # module -> (its value, tensors read)
+    # module call -> (its module, the tensors it reads, why it cannot be read)
+    tuples: dict[fx.Node, tuple[Any, list[fx.Node], str | None]] = {}
+    held: dict[fx.Node, tuple[nn.Module, str]] = {}  # get_attr -> (module, attribute)
     pieces: list[Piece] = []
     at: list[fx.Node] = []  # the node of each piece
     outputs: list[int] = []
@@ -638,17 +917,25 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                 break
             reads = [n for n in _tensor_args(node) if n in index or n in tuples]
             opened = [n for n in reads if n in tuples]
+            problem: str | None = None
             if node.op == "call_module":
                 obj: Any = work.get_submodule(str(node.target))
-                path, what = str(node.target), _qualname(obj)
+                path, what = str(node.target) or name, _qualname(obj)
                 mapper = _mapper(obj, found.modules)
+                reader = _registered_part(obj, found.calls)
+                if reader is not None:
+                    try:
+                        reads = [n for n in reader(node) if n in index]
+                    except Refuse as exc:
+                        problem = str(exc)
+                problem = failed.get(str(node.target), problem)
             else:
                 obj = node
                 key = node.target
                 label = key if isinstance(key, str) else getattr(key, "__name__", str(key))
                 what = f"Tensor.{label}" if node.op == "call_method" else _fn_name(key)
                 path = _join(_module_path(node), node.name)
-                mapper = found.functions.get(key)
+                mapper = _with_parameter(node, held, found) or found.functions.get(key)
             try:
                 value = run(node, env)
             except Exception as exc:
@@ -658,9 +945,13 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                 pieces.append(Piece(path, what, Shape(1), Shape(1), obj, problem=reason))
                 break
             env[node] = value
+            if node.op == "get_attr":  # a parameter or buffer: read by the call using it
+                owner, _, attr = str(node.target).rpartition(".")
+                held[node] = (work.get_submodule(owner), attr)
+                continue
             if opened:  # an index into a module's tuple (an RNN's, an attention's output)
                 module_node = opened[0]
-                module, sources = tuples[module_node]
+                module, sources, problem = tuples[module_node]
                 if node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
                     obj, path, what = module, str(module_node.target), _qualname(module)
                     mapper, reads = _mapper(module, found.modules), sources
@@ -668,35 +959,38 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                     continue  # the other items: only their readers are named
             elif not _is_value(value):
                 if node.op == "call_module" and isinstance(value, tuple | list):
-                    tuples[node] = (obj, reads)
+                    tuples[node] = (obj, reads, problem)
                 continue  # a size, a shape read, a constant: part of the nodes that use it
-            if not reads:
-                problem: str | None = "it makes a tensor from no input of the model"
+            if problem is not None:
+                pass
+            elif not reads:
+                problem = "it makes a tensor from no input of the model"
             elif _registered(obj, found.openers):
                 problem = "a recurrent layer in a branching model is not read yet"
             else:
                 problem = None if mapper is not None else _no_mapper(obj, found)
-            shapes_in = [
-                _shape(env[n]) if n in env and _is_value(env[n]) else _read_shape(x, False)
-                for n in reads
-            ]
+            shapes_in = [_read_shape(env[n], last.get(n, False)) for n in reads]
             piece = Piece(
                 path,
                 what,
-                shapes_in[0] if shapes_in else _shape(value),
-                _shape(value),
+                shapes_in[0] if shapes_in else _read_shape(value, False),
+                _read_shape(value, False),
                 obj,
                 problem=problem,
                 sources=tuple(index[n] for n in reads if n in index),
                 in_shapes=tuple(shapes_in) if len(shapes_in) > 1 else (),
             )
+            value_last = any(last.get(n, False) for n in reads)
             if problem is None:
                 assert mapper is not None
                 try:
                     piece = mapper(obj, piece)
+                    piece, value_last = _settle(piece, node, reads, last, env, run, found)
                 except (Refuse, SpecError) as exc:
                     piece.problem = str(exc)
-            piece.out_shape = _shape(value)
+            value_last = value_last and value.dim() == 3 and value.is_floating_point()
+            last[node] = value_last
+            piece.out_shape = _read_shape(value, value_last)
             index[node] = len(pieces)
             pieces.append(piece)
             at.append(node)
@@ -705,7 +999,9 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
     wanted = [at[part.id] for part in parts]
 
     def collect(x: Any) -> list[Any]:
-        values: dict[fx.Node, Any] = {placeholders[0]: x}
+        """Every part's value, channels-first (a sequence's features moved to axis 1)."""
+        start = _steps_last(x) if input_last else x
+        values: dict[fx.Node, Any] = {placeholders[0]: start}
         keep: dict[fx.Node, Any] = {}
         targets = set(wanted)
         for node in graph.nodes:
@@ -713,7 +1009,8 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
                 continue
             values[node] = run(node, values)
             if node in targets:  # copied at once: an in-place op after it would change it
-                keep[node] = values[node].clone()
+                value = values[node]
+                keep[node] = (_channels_first(value) if last[node] else value).clone()
         return [keep[node] for node in wanted]
 
     return Reading(imported, builts, [], [], collect=collect)

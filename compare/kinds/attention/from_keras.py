@@ -19,7 +19,7 @@ from compare.importers.base import Piece, Refuse
 from compare.kinds.attention.keras import SpecMultiHeadAttention, keras_roles
 from compare.kinds.attention.spec import MultiHeadAttention
 
-__all__ = ["attention_spec"]
+__all__ = ["attention_spec", "spec_order"]
 
 
 def attention_spec(layer: Any) -> MultiHeadAttention:
@@ -59,6 +59,32 @@ def attention_spec(layer: Any) -> MultiHeadAttention:
     )
 
 
+def spec_order(piece: Piece) -> Piece:
+    """A Keras ``mha(query, value, key)`` call's inputs in the spec's order: ``[query]``
+    when all three are one tensor (self-attention, as PyTorch's ``attn(x, x, x)`` reads),
+    ``[query, key_value]`` when the key is the value, else ``[query, key, value]`` (the
+    call lists the value before the key).
+
+    Example:
+        >>> from compare.core.shapes import Shape
+        >>> p = Piece("a", "cls", Shape(4, (3,)), Shape(4, (3,)), sources=(-1, 0, 1),
+        ...           in_shapes=(Shape(4, (3,)), Shape(5, (3,)), Shape(6, (3,))))
+        >>> q = spec_order(p)
+        >>> q.sources, [s.channels for s in q.in_shapes]
+        ((-1, 1, 0), [4, 6, 5])
+    """
+    sources, shapes = piece.sources or (), piece.in_shapes
+    if len(sources) == 3:
+        sources, shapes = (sources[0], sources[2], sources[1]), (shapes[0], shapes[2], shapes[1])
+    if len(sources) == 3 and sources[1] == sources[2]:
+        sources, shapes = sources[:2], shapes[:2]
+    if len(sources) == 2 and sources[0] == sources[1]:
+        sources, shapes = sources[:1], ()
+    return replace(piece, sources=sources, in_shapes=shapes)
+
+
 @register_part("keras", "layer", keras.layers.MultiHeadAttention, SpecMultiHeadAttention)
 def _attention(layer: Any, piece: Piece) -> Piece:
+    if not isinstance(layer, SpecMultiHeadAttention) and piece.sources:
+        piece = spec_order(piece)  # ours is called on the spec's list as it is
     return replace(piece, layer=attention_spec(layer), roles=keras_roles(layer))

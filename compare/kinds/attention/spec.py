@@ -227,6 +227,18 @@ class MultiHeadAttention(Layer):
             self, "dropout", check_float("dropout", self.dropout, 0.0, 1.0, closed_high=False)
         )
 
+    def settled_fields(self, formula: LayerFormula) -> dict[str, int]:
+        """The fields whose value the input decides when left out, as they apply:
+        ``key_dim`` (PyTorch's ``embed_dim // num_heads``), so that a PyTorch layer read
+        without one and a Keras layer read with it compare as one network.
+
+        Example:
+            >>> mha = MultiHeadAttention(num_heads=4)
+            >>> mha.settled_fields(mha.formula((Shape(32, (10,)),)))
+            {'key_dim': 8}
+        """
+        return {"key_dim": head_dim(self, formula.input.channels)}
+
     def formula(self, inputs: tuple[Shape, ...]) -> LayerFormula:
         """Output: the query's steps, E features; parameters of the four projections.
 

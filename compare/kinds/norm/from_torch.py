@@ -5,9 +5,11 @@ explicit); ``Refuse`` names what the spec cannot say.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import torch
 from torch import nn
 
 from compare.core.registry import register_part
@@ -70,7 +72,10 @@ def _layer_norm(module: Any, piece: Piece) -> Piece:
         axes = "all" if piece.in_shape.rank else "channels"
         layer = LayerNorm(axes=axes, epsilon=eps, center=center, scale=scale)
         return replace(piece, layer=layer, roles=found)
-    if len(normalized) == 1 and normalized == dims[-1:]:
+    # over the last axis: the features of a (N, steps, features) sequence
+    # (``sequence_layout`` below), otherwise a spatial axis, which the spec does not say
+    features = piece.in_shape.rank == 1 and normalized == (piece.in_shape.channels,)
+    if len(normalized) == 1 and (normalized == dims[-1:] or features):
         layer = LayerNorm(axes="channels", epsilon=eps, center=center, scale=scale)
         return replace(piece, layer=layer, roles=found, last_axis=True)
     raise Refuse(
@@ -88,3 +93,19 @@ def _group_norm(module: Any, piece: Piece) -> Piece:
         scale=bool(module.affine),
     )
     return replace(piece, layer=layer, roles=roles(module, gamma="weight", beta="bias"))
+
+
+@register_part("torch", "sequence_layout", "layer_norm")
+def _layout(
+    piece: Piece, last: bool, x: torch.Tensor, obj: Any, run: Callable[[Any], Any]
+) -> tuple[Piece, bool]:
+    """On (N, steps, features), ``nn.LayerNorm(features)`` normalises the features: the
+    spec's layer norm over the channels."""
+    if last and piece.last_axis:
+        return replace(piece, last_axis=False), True
+    if last:
+        raise Refuse(
+            "it normalises the steps and the features of a (N, steps, features) sequence, "
+            "whose weights the spec holds features first"
+        )
+    return piece, last

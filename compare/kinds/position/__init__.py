@@ -1,0 +1,1 @@
+"""The position family: a learned positional embedding added to a sequence."""
