@@ -20,9 +20,9 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "compare"
 def test_every_built_in_kind_is_registered_by_its_own_family_package():
     kinds = registry.kinds()
     # 19 kinds of the first release, 7 merges, multi_head_attention, resample,
-    # channel_shuffle, prelu, spatial_dropout, stochastic_depth, rescaling and
-    # normalization, each from a compare.kinds.<family>.spec
-    assert len(kinds) == 34
+    # channel_shuffle, channel_slice, prelu, spatial_dropout, stochastic_depth,
+    # rescaling and normalization, each from a compare.kinds.<family>.spec
+    assert len(kinds) == 35
     assert {"multi_head_attention", "resample", "channel_shuffle", "prelu"} <= set(kinds)
     for name, cls in kinds.items():
         assert cls.kind == name

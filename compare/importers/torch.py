@@ -604,6 +604,29 @@ def _tensor_args(node: fx.Node) -> list[fx.Node]:
     return found
 
 
+def _tensor_parts(node: fx.Node, value: Any, reads: list[fx.Node]) -> bool:
+    """Whether ``node`` is a function or method call that splits one tensor of the model
+    into a tuple of tensors (``x.chunk(2, dim=1)``, ``torch.split``): its items are read
+    by the mapper registered for the call."""
+    return (
+        node.op in ("call_function", "call_method")
+        and len(reads) == 1
+        and isinstance(value, tuple | list)
+        and bool(value)
+        and all(_is_value(v) for v in value)
+    )
+
+
+def _is_item(node: fx.Node, held: Any, value: Any) -> bool:
+    """Whether ``node`` takes one item of a function's tuple (``_tensor_parts``)."""
+    return (
+        isinstance(held, fx.Node)
+        and node.target is operator.getitem
+        and isinstance(node.args[1], int)
+        and _is_value(value)
+    )
+
+
 def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -> Reading:
     """Read a module whose forward branches: traced whole by ``torch.fx`` (mapped modules
     kept whole), run node by node on a probe, every node that gives a tensor a piece
@@ -661,7 +684,9 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
             if opened:  # an index into a module's tuple (an RNN's, an attention's output)
                 module_node = opened[0]
                 module, sources = tuples[module_node]
-                if node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
+                if _is_item(node, module, value):  # a function's part (x.chunk(2, 1)[0])
+                    mapper, reads = found.functions.get(module_node.target), sources
+                elif node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
                     obj, path, what = module, str(module_node.target), _qualname(module)
                     mapper, reads = _mapper(module, found.modules), sources
                 else:
@@ -669,6 +694,8 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
             elif not _is_value(value):
                 if node.op == "call_module" and isinstance(value, tuple | list):
                     tuples[node] = (obj, reads)
+                elif _tensor_parts(node, value, reads):
+                    tuples[node] = (node, reads)
                 continue  # a size, a shape read, a constant: part of the nodes that use it
             if not reads:
                 problem: str | None = "it makes a tensor from no input of the model"

@@ -1,5 +1,8 @@
-"""What the torch importer maps to the channel shuffle kind: ``nn.ChannelShuffle``,
-``F.channel_shuffle`` and the shuffle written out, as torchvision's ShuffleNetV2 does
+"""What the torch importer maps to the shuffle family: one item of ``x.chunk(2, dim=1)``
+(``torch.chunk``, ``torch.split``, ``tensor_split`` on the channels: ShuffleNetV2's
+split) as a ``channel_slice``, whose channels are read back by running the call itself
+on a tensor of channel numbers; ``nn.ChannelShuffle``, ``F.channel_shuffle`` and the
+shuffle written out, as torchvision's ShuffleNetV2 does
 (``torchvision.models.shufflenetv2.channel_shuffle``)::
 
     x = x.view(batch, groups, channels // groups, height, width)
@@ -24,7 +27,8 @@ from torch.nn import functional as F
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.importers.torch import arg
-from compare.kinds.shuffle.spec import ChannelShuffle
+from compare.kinds.shuffle.spec import ChannelShuffle, ChannelSlice
+from compare.kinds.shuffle.torch import SliceChannels
 
 __all__ = ["shuffle_steps"]
 
@@ -142,3 +146,48 @@ def _written_transpose(node: fx.Node, piece: Piece) -> Piece:
 def _contiguous(node: fx.Node, piece: Piece) -> Piece:
     """``contiguous()`` changes the memory layout only: it computes nothing."""
     return replace(piece, layer=None)
+
+
+@register_part("torch", "module", SliceChannels)
+def _slice_module(module: Any, piece: Piece) -> Piece:
+    """compare's own ``x[:, start:stop]``."""
+    return replace(piece, layer=ChannelSlice(start=module.start, stop=module.stop))
+
+
+_SPLITS = (torch.chunk, "chunk", torch.split, "split", torch.tensor_split, "tensor_split")
+
+
+@register_part("torch", "function", *_SPLITS)
+def _split_item(node: fx.Node, piece: Piece) -> Piece:
+    """Item ``i`` of a split of the channels: the call is run on a tensor holding each
+    position's channel number, and the item must hold consecutive channels whole."""
+    split, index = node.args[0], node.args[1]
+    assert isinstance(split, fx.Node) and isinstance(index, int)
+    args, kwargs = split.args[1:], dict(split.kwargs)
+    if any(isinstance(a, fx.Node) for a in (*args, *kwargs.values())):
+        raise Refuse("a split whose sizes are computed in the forward; read are given sizes")
+    inp = piece.in_shape
+    numbers = torch.arange(inp.channels, dtype=torch.float64)
+    numbers = numbers.reshape(1, -1, *(1,) * inp.rank).expand(1, inp.channels, *inp.size)
+    try:
+        if split.op == "call_method":
+            parts = getattr(numbers, str(split.target))(*args, **kwargs)
+        else:
+            target: Any = split.target
+            parts = target(numbers, *args, **kwargs)
+        item = parts[index]
+    except (IndexError, RuntimeError, TypeError) as exc:
+        raise Refuse(f"item {index} of {split.target}{tuple(args)}: {exc}") from exc
+    channels = item[0].reshape(item.shape[1], -1)
+    first = int(channels[0, 0]) if channels.numel() else 0
+    want = torch.arange(first, first + item.shape[1], dtype=torch.float64)
+    if (
+        tuple(item.shape[2:]) != inp.size
+        or not bool((channels == channels[:, :1]).all())
+        or not torch.equal(channels[:, 0], want)
+    ):
+        raise Refuse(
+            f"item {index} of {split.target}{tuple(args)} does not hold whole channels of "
+            f"the {inp.torch()[1:]} input; read is a split of the channels (dim=1)"
+        )
+    return replace(piece, layer=ChannelSlice(start=first, stop=first + int(item.shape[1])))
