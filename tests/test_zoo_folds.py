@@ -172,3 +172,30 @@ def test_keras_efficientnetv2b0_is_read_built_and_compared():
     # the built Keras normalization keeps mean (3), variance (3) and count (1) as
     # weights, which the source's constants are not
     assert totals["keras"]["params"] == app.count_params() + 7
+
+
+@pytest.mark.slow
+def test_keras_convnext_tiny_reads_its_layer_scale_and_imagenet_statistics():
+    app = keras.applications.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3))
+    scales = [ly for ly in app.layers if type(ly).__name__ == "LayerScale"]
+    assert len(scales) == 3 + 3 + 9 + 3  # one per block: ConvNeXtTiny's depths
+    rng = np.random.default_rng(3)
+    for ly in scales:  # initialised to 1e-6, which would hide a wrong port
+        ly.gamma.assign(rng.uniform(0.5, 1.5, tuple(ly.gamma.shape)).astype("float32"))
+    imported = compare.from_keras(app)
+    # x * gamma, one gamma per channel: a 1x1 depthwise conv without bias
+    depthwise = [ly for ly in imported.model.layers if ly.kind == "depthwise_conv"]
+    ones = [ly for ly in depthwise if ly.kernel_size == (1, 1) and not ly.use_bias]
+    assert len(ones) == len(scales)
+    gammas = [w["depthwise_kernel"].ravel() for w in imported.weights if "depthwise_kernel" in w]
+    ported = [g for g in gammas if any(np.array_equal(g, s.gamma.numpy()) for s in scales)]
+    assert len(ported) == len(scales)
+    result = compare.compare(imported, diagnostics=False).models[0]
+    assert result.status == "ok", result.parity
+    assert all(layer.parity.status == "ok" for layer in result.layers)
+    totals = result.totals()
+    assert totals["torch"]["params"] == totals["keras"]["params"] - 7  # the normalization's
+    assert totals["torch"]["params"] == app.count_params()
+    # torchvision's convnext_tiny: the same architecture, PyTorch's own count
+    tv = sum(p.numel() for p in torch_model("convnext_tiny").parameters())
+    assert totals["torch"]["params"] == tv

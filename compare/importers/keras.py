@@ -125,7 +125,9 @@ def _mapper(layer: Any, layers: dict[Any, Mapper]) -> Mapper | None:
     for base in cls.__mro__[1:]:
         if base in layers and cls.call is base.call:
             return layers[base]
-    return None
+    # a class outside the public API (keras.applications' own layers), registered by
+    # its dotted name so that nothing imports keras.src
+    return layers.get(f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _qualname(layer: Any) -> str:
