@@ -349,15 +349,15 @@ def test_a_flatten_after_a_concatenation_ports_the_dense_rows():
 def test_a_keras_transformer_block_is_read_and_built_in_torch():
     # a pre-norm ViT encoder block: LN, self-attention, add, LN, MLP, add
     inputs = keras.Input((10, 32))
-    h = L.LayerNormalization(epsilon=1e-5)(inputs)
-    h = L.MultiHeadAttention(4, 8, name="attn")(h, h)
+    h = L.LayerNormalization(epsilon=1e-5, name="ln1")(inputs)  # named: Keras' own names
+    h = L.MultiHeadAttention(4, 8, name="attn")(h, h)  # depend on the models built before
     x = L.Add(name="res1")([inputs, h])
     h = L.LayerNormalization(epsilon=1e-5)(x)
     h = L.Dense(32, name="up")(L.Dense(64, activation="gelu")(h))
     model = keras.Model(inputs, L.Add(name="res2")([x, h]))
     imported = compare.from_keras(model)
     wiring = dict(imported.model.wiring)
-    assert wiring["attn"] == ("layer_normalization",)  # mha(h, h): self-attention
+    assert wiring["attn"] == ("ln1",)  # mha(h, h): self-attention
     assert wiring["res2"] == ("res1", "up")
     result = compare.compare(imported).models[0]
     assert result.status == "ok" and all(la.parity.status == "ok" for la in result.layers)

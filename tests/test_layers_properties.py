@@ -4,9 +4,8 @@ oracle written here.
 Valid single-layer models are drawn with what this file expects of them by hand: the
 output size (PyTorch's documented pooling formulas, with and without ``ceil_mode``, and
 TensorFlow's 'same'), the trainable parameters and running statistics, and which
-framework must refuse the layer for which documented reason (Keras pooling has no
-``ceil_mode`` for averages (a max pool's is -inf padding); ``nn.BatchNorm`` / ``nn.GroupNorm``
-switch gamma and beta together). Both frameworks must then report exactly that, and
+framework must refuse the layer for which documented reason (``nn.BatchNorm`` /
+``nn.GroupNorm`` switch gamma and beta together). Both frameworks must then report exactly that, and
 agree after the port. Invalid specs break one rule of a valid model at a time and must
 raise SpecError naming the field.
 """
@@ -75,12 +74,6 @@ def _model(layer: dict[str, Any], channels: int, size: tuple[int, ...]) -> dict[
     return {"name": "h", "input": {"channels": channels, "size": list(size)}, "layers": [layer]}
 
 
-def tf_same_pads(n: int, k: int, s: int) -> tuple[int, int]:
-    """TensorFlow's 'same': the total padding that gives ceil(n / s), odd pixel last."""
-    total = max((-(-n // s) - 1) * s + k - n, 0)
-    return total // 2, total - total // 2
-
-
 def pool_out(n: int, k: int, s: int, p: int, ceil: bool) -> int:
     """PyTorch's pooling output size (the last window must start inside the input)."""
     if not ceil:
@@ -105,20 +98,13 @@ def pool_cases(draw, kind: str | None = None) -> Case:
     if padding != "same":
         layer["ceil_mode"] = ceil
     if padding == "same":
-        pads = [tf_same_pads(n, k, s) for n in size]
         out = tuple(-(-n // s) for n in size)
     else:
         p = 0 if padding == "valid" else padding
-        pads = [(p, p)] * rank
         out = tuple(pool_out(n, k, s, p, ceil) for n in size)
     case = Case(_model(layer, channels, size), channels, size, out)
-    tf_same = [tf_same_pads(n, k, s) for n in size]
-    # Keras realises a max pool's -inf padding and ceil_mode (-inf padding, 'valid')
-    if ceil and kind == "avg_pool":
-        case.refused_by, case.reason = "keras", "ceil_mode"
-    elif kind == "avg_pool" and not counts and any(p != (0, 0) for p in pads) and pads != tf_same:
-        # Keras excludes padding from an average only with 'same'
-        case.refused_by, case.reason = "keras", "exclude padding"
+    # Keras realises a max pool's -inf padding and ceil_mode (-inf padding, 'valid') and
+    # an average's divisor (ceil_mode, padding left out) as a masked mean: nothing refuses
     return case
 
 

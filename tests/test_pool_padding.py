@@ -23,7 +23,7 @@ import compare
 from compare.comparison import compare_model
 from compare.errors import SpecError
 from compare.importers import UnmappableError, spec_differences
-from compare.kinds.pool.keras import NegInfPadding
+from compare.kinds.pool.keras import MaskedAveragePooling, NegInfPadding
 from compare.kinds.pool.spec import AvgPool, MaxPool
 from compare.kinds.resample.spec import Resample
 from compare.parity import build
@@ -134,10 +134,106 @@ def test_after_a_relu_the_zero_pad_changes_nothing():
     assert diff.naive_max_abs_err == 0.0
 
 
-def test_keras_cannot_average_with_ceil_mode():
-    result = compare_model(Model("p", Input(2, (7, 7)), (AvgPool(pool_size=2, ceil_mode=True),)))
-    assert result.status == "unsupported"
-    assert "ceil_mode" in result.layers[0].frameworks["keras"].reason
+def numpy_avg_pool(x, k, s, p, ceil, count_include_pad):
+    """x: (N, C, H, W); PyTorch's average pool by its CPU kernel's rule: a window starts
+    at o*s - p and ends at min(start + k, n + p); with count_include_pad it divides by
+    that length, else by the part of it inside the input (per axis, multiplied)."""
+    n_h, n_w = x.shape[2:]
+    o_h, o_w = _out_len(n_h, k, s, p, ceil), _out_len(n_w, k, s, p, ceil)
+
+    def span(o, n):
+        start = o * s - p
+        end = min(start + k, n + p)
+        inside = (max(start, 0), min(end, n))
+        return inside, (end - start if count_include_pad else inside[1] - inside[0])
+
+    y = np.empty((*x.shape[:2], o_h, o_w))
+    for i in range(o_h):
+        (h0, h1), d_h = span(i, n_h)
+        for j in range(o_w):
+            (w0, w1), d_w = span(j, n_w)
+            y[:, :, i, j] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / (d_h * d_w)
+    return y
+
+
+#: id -> (input size, pool_size, strides, padding, ceil_mode, count_include_pad)
+AVG_POOLS = {
+    "ceil_2_2_odd_include": ((7, 7), 2, 2, 0, True, True),
+    "ceil_3_2_exclude": ((16, 16), 3, 2, 0, True, False),
+    "ceil_pad1_include": ((15, 15), 3, 2, 1, True, True),
+    "ceil_pad1_exclude": ((13, 11), 3, 2, 1, True, False),
+    "ceil_pad1_include_uneven": ((6, 5), 3, 2, 1, True, True),
+    "pad1_exclude_stride3": ((8, 8), 3, 3, 1, False, False),
+}
+
+
+def _avg(k, s, p, ceil, cip):
+    return AvgPool(
+        pool_size=k, strides=s, padding=p or "valid", ceil_mode=ceil, count_include_pad=cip
+    )
+
+
+@pytest.mark.parametrize("case", list(AVG_POOLS), ids=list(AVG_POOLS))
+def test_both_frameworks_compute_the_numpy_average_pool(case):
+    size, k, s, p, ceil, cip = AVG_POOLS[case]
+    x = _x(3, size)
+    want = numpy_avg_pool(x, k, s, p, ceil, cip)
+    y_t, y_k = _both(Model("p", Input(3, size), (_avg(k, s, p, ceil, cip),)), x)
+    np.testing.assert_allclose(y_t, want, atol=1e-6)
+    np.testing.assert_allclose(y_k, want, atol=1e-6)
+    with torch.no_grad():  # and the real nn.AvgPool2d it stands for
+        real = nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=cip)(torch.from_numpy(x))
+    np.testing.assert_allclose(real.numpy(), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", list(AVG_POOLS), ids=list(AVG_POOLS))
+def test_average_pools_keras_cannot_divide_are_masked_means_read_back(case):
+    size, k, s, p, ceil, cip = AVG_POOLS[case]
+    result = compare_model(Model("p", Input(3, size), (_avg(k, s, p, ceil, cip),)))
+    assert result.status == "ok", result.parity
+    t, kk = result.layers[0].frameworks["torch"], result.layers[0].frameworks["keras"]
+    out = tuple(_out_len(n, k, s, p, ceil) for n in size)
+    assert t.output_shape == (None, 3, *out) and kk.output_shape == (None, *out, 3)
+    assert t.classes == ("AvgPool2d",) and kk.classes == ("MaskedAveragePooling",)
+    assert t.params == kk.params == 0
+
+
+def test_the_ceil_window_keras_own_pool_misses_is_measured():
+    # the naive port: Keras' AveragePooling2D(2, 2) without the last window; on 7x7 the
+    # 3x3 block both compute is the same, the fourth row and column are missing
+    x = _x(2, (7, 7))
+    want = numpy_avg_pool(x, 2, 2, 0, True, True)
+    keras_own = np.moveaxis(np.asarray(L.AveragePooling2D(2, 2)(np.moveaxis(x, 1, -1))), -1, 1)
+    assert keras_own.shape[2:] == (3, 3) and want.shape[2:] == (4, 4)
+    np.testing.assert_allclose(keras_own, want[:, :, :3, :3], atol=1e-6)
+    # the last window holds one element (x[6, 6]) and PyTorch divides by 1, not by 4
+    np.testing.assert_allclose(want[:, :, 3, 3], x[:, :, 6, 6], atol=1e-6)
+
+
+@pytest.mark.parametrize("case", list(AVG_POOLS), ids=list(AVG_POOLS))
+@pytest.mark.parametrize("source", ["torch", "keras"])
+def test_built_average_pools_round_trip_through_both_importers(case, source):
+    size, k, s, p, ceil, cip = AVG_POOLS[case]
+    conv = Conv(filters=2, kernel_size=1)
+    model = Model("p", Input(3, size), (conv, _avg(k, s, p, ceil, cip)))
+    pair = build(model)
+    imported = (
+        compare.from_torch(pair.torch, input=(3, *size))
+        if source == "torch"
+        else compare.from_keras(pair.keras)
+    )
+    # without padding there is nothing to count (count_include_pad reads as off); a
+    # ceil_mode that adds no window reads as off
+    adds = any(_out_len(n, k, s, p, True) != _out_len(n, k, s, p, False) for n in size)
+    want = _avg(k, s, p, ceil and adds, cip and p > 0)
+    assert spec_differences(Model("p", Input(3, size), (conv, want)), imported.model) == []
+
+
+def test_masked_average_pooling_serialises():
+    layer = MaskedAveragePooling((3, 3), (2, 2), ((1, 2), (1, 1)), ((1, 1), (1, 1)))
+    again = MaskedAveragePooling.from_config(layer.get_config())
+    assert (again.pads, again.counted) == (((1, 2), (1, 1)), ((1, 1), (1, 1)))
+    assert tuple(layer(np.zeros((1, 6, 5, 2), "float32")).shape) == (1, 4, 3, 2)
 
 
 def test_pad_zeros_with_ceil_mode_is_a_spec_error():

@@ -20,9 +20,10 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "compare"
 def test_every_built_in_kind_is_registered_by_its_own_family_package():
     kinds = registry.kinds()
     # 19 kinds of the first release, 7 merges, multi_head_attention, resample,
-    # channel_shuffle, prelu, spatial_dropout, stochastic_depth, rescaling and
-    # normalization, position_embedding, each from a compare.kinds.<family>.spec
-    assert len(kinds) == 35
+    # channel_shuffle, channel_slice, prelu, spatial_dropout, stochastic_depth,
+    # rescaling and normalization, position_embedding, each from a
+    # compare.kinds.<family>.spec
+    assert len(kinds) == 36
     assert {"multi_head_attention", "resample", "channel_shuffle", "prelu"} <= set(kinds)
     assert "position_embedding" in kinds
     for name, cls in kinds.items():

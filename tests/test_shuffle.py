@@ -81,3 +81,55 @@ def test_keras_reshape_and_permute_of_activations_are_refused_with_the_reason():
     with pytest.raises(UnmappableError) as info:
         compare.from_keras(build(model).keras)
     assert "Permute" in str(info.value)
+
+
+class _WrittenOut(nn.Module):
+    """A conv, torchvision's own channel_shuffle function (view, transpose, contiguous,
+    view), a conv: the shuffle as ShuffleNetV2 writes it."""
+
+    def __init__(self, c, g, shuffle=None):
+        super().__init__()
+        self.a, self.b, self.g = nn.Conv2d(3, c, 1), nn.Conv2d(c, 2, 1), g
+        self.shuffle = shuffle or torchvision().models.shufflenetv2.channel_shuffle
+
+    def forward(self, x):
+        return self.b(self.shuffle(self.a(x), self.g))
+
+
+def _reshape_by_hand(x, g):
+    n, c, h, w = x.shape
+    return torch.transpose(x.reshape(n, g, c // g, h, w), 1, 2).reshape(n, c, h, w)
+
+
+@pytest.mark.parametrize("c, g", [(8, 2), (12, 3), (6, 6)])
+def test_the_shuffle_written_out_reads_as_channel_shuffle(c, g):
+    for shuffle in (None, _reshape_by_hand):
+        net = _WrittenOut(c, g, shuffle).eval()
+        imported = compare.from_torch(net, input=(3, 5, 6))
+        assert imported.model.layers[1] == ChannelShuffle(groups=g)
+        assert len(imported.model.layers) == 3
+        x = np.random.default_rng(1).standard_normal((2, 3, 5, 6)).astype("float32")
+        pair = build(imported.model)
+        pair.load(imported)
+        with torch.no_grad():
+            want = net(torch.from_numpy(x)).numpy()
+        y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
+        np.testing.assert_allclose(y_k, want, atol=1e-5)
+        assert compare.compare(imported).ok
+
+
+class _NotAShuffle(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.a, self.dims = nn.Conv2d(3, 8, 1), dims
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        y = self.a(x).view(n, 2, 4, h, w)
+        return torch.transpose(y, *self.dims).contiguous().view(n, 8, h, w)
+
+
+@pytest.mark.parametrize("dims", [(2, 3), (3, 4)])
+def test_a_transpose_of_other_axes_is_refused_with_the_reason(dims):
+    with pytest.raises(UnmappableError, match="a transpose is read only inside a channel shuffle"):
+        compare.from_torch(_NotAShuffle(dims), input=(3, 4, 4))

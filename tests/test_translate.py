@@ -94,6 +94,19 @@ TORCH_CASES = [
     torch_case("nn.GRU(4, 6, batch_first=True)", "4x7", "gru"),
     torch_case("nn.RNN(3, 5, batch_first=True, nonlinearity='relu')", "3x6", "rnn-relu"),
     torch_case("nn.Embedding(50, 8)", "int:12", "embedding"),
+    torch_case("nn.AvgPool2d(3, 2, ceil_mode=True)", "3x8x8", "avg-pool2d-ceil"),
+    torch_case(
+        "nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False)",
+        "3x6x6",
+        "avg-pool2d-ceil-exclude",
+    ),
+    torch_case("nn.Upsample(scale_factor=2)", "3x5x5", "upsample-nearest"),
+    torch_case("nn.Upsample(scale_factor=2, mode='bilinear')", "3x5x5", "upsample-bilinear"),
+    torch_case(
+        "nn.Upsample(size=(9, 9), mode='bilinear', align_corners=True)",
+        "3x5x5",
+        "upsample-align-corners",
+    ),
 ]
 KERAS_CASES = [
     keras_case("keras.layers.Conv2D(8, 7, strides=2, padding='same')", "32x32x3", "conv2d-same-s2"),
@@ -140,6 +153,19 @@ KERAS_CASES = [
     keras_case("keras.layers.GRU(6, return_sequences=True)", "7x4", "gru-sequences"),
     keras_case("keras.layers.SimpleRNN(5, activation='relu')", "6x3", "simple-rnn"),
     keras_case("keras.layers.Embedding(50, 8)", "int:12", "embedding"),
+    keras_case("keras.layers.Resizing(10, 10)", "5x5x3", "resizing-bilinear"),
+    keras_case("keras.layers.Resizing(4, 4)", "8x8x3", "resizing-bilinear-down"),
+    keras_case(
+        "keras.layers.Resizing(10, 10, interpolation='nearest')", "5x5x3", "resizing-nearest"
+    ),
+    keras_case("keras.layers.UpSampling2D(2)", "4x4x3", "upsampling2d"),
+    keras_case("keras.layers.Rescaling(1 / 255)", "4x4x3", "rescaling"),
+    keras_case("keras.layers.Rescaling(scale=1 / 127.5, offset=-1)", "4x4x3", "rescaling-offset"),
+    keras_case(
+        "keras.layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.052, 0.05, 0.051])",
+        "4x4x3",
+        "normalization-constants",
+    ),
 ]
 
 
@@ -429,6 +455,19 @@ def test_errors_are_clear_spec_errors(call, shape, match):
         ),
         pytest.param("nn.Linear(1, " + "9" * 900 + ")", "1", r"beyond int64", id="huge-int"),
         pytest.param("nn.Linear(1, 2**63)", "1", r"not a literal", id="power"),
+        pytest.param(
+            "keras.layers.Rescaling(1 / 0)", "4x4x3", r"argument 1=1 / 0 divides by zero", id="div0"
+        ),
+        pytest.param(
+            "keras.layers.Rescaling('a' * 2)",
+            "4x4x3",
+            r"arithmetic is accepted only between numbers, not on 'a'",
+            id="str-times",
+        ),
+        pytest.param(
+            "nn.Linear(1, 9223372036854775807 + 1)", "1", r"\+ 1 is beyond int64", id="sum-int64"
+        ),
+        pytest.param("nn.Dropout(1e308 * 10)", "4", r"is not a finite number", id="product-inf"),
         pytest.param("nn.Linear(1, 9223372036854775808)", "1", r"beyond int64", id="int64+1"),
         pytest.param("nn.Dropout(1e999)", "4", r"not a finite number", id="inf"),
         pytest.param("nn.Linear(3, 2, bias=b'x')", "3", r"not a literal", id="bytes"),

@@ -35,7 +35,6 @@ EXPECTED_UNSUPPORTED: dict[str, str] = {
     "keras_transpose_groups": "keras",
     "keras_transpose_dilation": "keras",
     "gru_reset_before": "torch",
-    "keras_no_avg_ceil_mode": "keras",
     "keras_key_dim_per_head": "torch",
     "prelu_per_element": "torch",
 }

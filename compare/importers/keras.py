@@ -4,8 +4,9 @@ The model's layers are taken in order (nested models are opened); a probe runs t
 them one after another to read each layer's real input and output shape, and the result
 must equal the model's own output on the same random input, which proves the graph is
 the chain the walk assumed. Each layer is mapped through what the kinds register
-(``compare.kinds.<family>.from_keras``): ``("keras", "layer", cls)`` maps a layer class,
-every ``("keras", "refine", name)`` then reads what a mapped layer carries inside (the
+(``compare.kinds.<family>.from_keras``): ``("keras", "layer", cls)`` maps a layer class
+(a class outside the public API by its dotted name, ``"module.Class"``), every
+``("keras", "refine", name)`` then reads what a mapped layer carries inside (the
 ``activation=`` of a conv or dense layer), and ``("keras", "id_range", cls)`` tells how
 many token ids a layer takes (the probe's integer inputs stay below it). The pieces are
 folded by ``compare.importers.base.assemble``. Only public Keras API.
@@ -125,7 +126,9 @@ def _mapper(layer: Any, layers: dict[Any, Mapper]) -> Mapper | None:
     for base in cls.__mro__[1:]:
         if base in layers and cls.call is base.call:
             return layers[base]
-    return None
+    # a class outside the public API (keras.applications' own layers), registered by
+    # its dotted name so that nothing imports keras.src
+    return layers.get(f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _qualname(layer: Any) -> str:
@@ -229,7 +232,8 @@ def _mapped(layer: Any, piece: Piece, found: Tables) -> Piece:
 
 def _mapped_names() -> dict[str, list[str]]:
     """The Keras layer classes this importer maps."""
-    return {NO_CLASS: sorted({k.__name__ for k in tables().layers})}
+    names = {k if isinstance(k, str) else k.__name__ for k in tables().layers}
+    return {NO_CLASS: sorted(n.rsplit(".", 1)[-1] for n in names)}
 
 
 MAPPED["keras"] = _mapped_names

@@ -656,6 +656,29 @@ def _tensor_args(node: fx.Node) -> list[fx.Node]:
     return found
 
 
+def _tensor_parts(node: fx.Node, value: Any, reads: list[fx.Node]) -> bool:
+    """Whether ``node`` is a function or method call that splits one tensor of the model
+    into a tuple of tensors (``x.chunk(2, dim=1)``, ``torch.split``): its items are read
+    by the mapper registered for the call."""
+    return (
+        node.op in ("call_function", "call_method")
+        and len(reads) == 1
+        and isinstance(value, tuple | list)
+        and bool(value)
+        and all(_is_value(v) for v in value)
+    )
+
+
+def _is_item(node: fx.Node, held: Any, value: Any) -> bool:
+    """Whether ``node`` takes one item of a function's tuple (``_tensor_parts``)."""
+    return (
+        isinstance(held, fx.Node)
+        and node.target is operator.getitem
+        and isinstance(node.args[1], int)
+        and _is_value(value)
+    )
+
+
 def _registered_part(obj: Any, table: dict[Any, Any]) -> Any:
     """What ``table`` holds for the class of ``obj`` or its nearest base, or None."""
     return next((table[cls] for cls in type(obj).__mro__ if cls in table), None)
@@ -902,7 +925,8 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
     env: dict[fx.Node, Any] = {placeholders[0]: x}
     last: dict[fx.Node, bool] = {placeholders[0]: input_last}
     index: dict[fx.Node, int] = {placeholders[0]: -1}
-    # module call -> (its module, the tensors it reads, why it cannot be read)
+    # module call (or a split) -> (its module or node, the tensors it reads, why it
+    # cannot be read)
     tuples: dict[fx.Node, tuple[Any, list[fx.Node], str | None]] = {}
     held: dict[fx.Node, tuple[nn.Module, str]] = {}  # get_attr -> (module, attribute)
     pieces: list[Piece] = []
@@ -952,7 +976,9 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
             if opened:  # an index into a module's tuple (an RNN's, an attention's output)
                 module_node = opened[0]
                 module, sources, problem = tuples[module_node]
-                if node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
+                if _is_item(node, module, value):  # a function's part (x.chunk(2, 1)[0])
+                    mapper, reads = found.functions.get(module_node.target), sources
+                elif node.target is operator.getitem and node.args[1] == 0 and _is_value(value):
                     obj, path, what = module, str(module_node.target), _qualname(module)
                     mapper, reads = _mapper(module, found.modules), sources
                 else:
@@ -960,6 +986,8 @@ def _read_graph(work: nn.Module, input_shape: Shape, found: Tables, name: str) -
             elif not _is_value(value):
                 if node.op == "call_module" and isinstance(value, tuple | list):
                     tuples[node] = (obj, reads, problem)
+                elif _tensor_parts(node, value, reads):
+                    tuples[node] = (node, reads, problem)
                 continue  # a size, a shape read, a constant: part of the nodes that use it
             if problem is not None:
                 pass

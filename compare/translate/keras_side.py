@@ -39,6 +39,9 @@ L = keras.layers
 _MISSING: Any = object()
 #: Keras layer modules whose classes read files or wrap foreign code: never built.
 _REFUSED_MODULES = ("keras.src.layers.preprocessing",)
+#: preprocessing layers that compute a fixed function of one image batch, read by the
+#: importer (the rest adapt to data, look up strings or augment at random)
+_PREPROCESSING = frozenset({"Rescaling", "Resizing", "Normalization"})
 
 
 def _config(layer: Any) -> dict[str, Any] | None:
@@ -108,6 +111,14 @@ def _seeded(seed: str) -> Any:
         random.setstate(state)
 
 
+def _constants(layer: Any) -> tuple[str, ...]:
+    """The tensors a layer computes with that are not weights: a ``Normalization`` given
+    its mean and variance as constants keeps them as ``mean`` and ``variance``."""
+    if isinstance(layer, L.Normalization) and getattr(layer, "input_mean", None) is not None:
+        return ("mean", "variance")
+    return ()
+
+
 class KerasSide:
     """Everything a translation does in Keras.
 
@@ -126,7 +137,7 @@ class KerasSide:
             isinstance(cls, type)
             and issubclass(cls, L.Layer)
             and cls.__module__.startswith("keras.src.layers.")
-            and not cls.__module__.startswith(_REFUSED_MODULES)
+            and (not cls.__module__.startswith(_REFUSED_MODULES) or class_name in _PREPROCESSING)
         ):
             known = [n for n in dir(L) if isinstance(getattr(L, n), type)]
             close = difflib.get_close_matches(class_name, known, n=3, cutoff=0.6)
@@ -230,14 +241,22 @@ class KerasSide:
         return names if len(set(names)) == len(names) else [v.path for v in layer.weights]
 
     def weights(self, layer: Any) -> dict[str, np.ndarray]:
-        return {
+        out = {
             n: keras.ops.convert_to_numpy(v).copy()
             for n, v in zip(self._names(layer), layer.weights)
         }
+        for name in _constants(layer):
+            out[name] = keras.ops.convert_to_numpy(getattr(layer, name)).copy()
+        return out
 
     def read_weights_for(self, layer: Any) -> str:
         attr = "name" if self._names(layer) == [v.name for v in layer.weights] else "path"
-        return f"w = {{v.{attr}: np.asarray(v) for v in keras_layer.weights}}"
+        text = f"w = {{v.{attr}: np.asarray(v) for v in keras_layer.weights}}"
+        given = _constants(layer)
+        if given:
+            text += "\n# constants given to the constructor, as build() broadcast them\n"
+            text += "w.update(" + ", ".join(f"{n}=np.array(keras_layer.{n})" for n in given) + ")"
+        return text
 
     def run(self, model: Any, x: np.ndarray) -> np.ndarray:
         return np.asarray(model(x, training=False))

@@ -120,6 +120,35 @@ def _bounded_tree(source: str) -> ast.expr:
     return tree.body
 
 
+#: the arithmetic accepted between two numbers (``Rescaling(1 / 255)``); no power
+_ARITHMETIC: dict[type, Any] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+
+
+def _arithmetic(node: ast.BinOp, where: str) -> int | float:
+    """``a + b``, ``a - b``, ``a * b`` or ``a / b`` of two numbers (or of such sums),
+    bounded like a literal number."""
+    a, b = _literal(node.left, where), _literal(node.right, where)
+    for value in (a, b):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(
+                f"{where}={ast.unparse(node)[:60]}: arithmetic is accepted only between "
+                f"numbers, not on {value!r}"
+            )
+    if isinstance(node.op, ast.Div) and b == 0:
+        raise SpecError(f"{where}={ast.unparse(node)[:60]} divides by zero")
+    value = _ARITHMETIC[type(node.op)](a, b)
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise SpecError(f"{where}={ast.unparse(node)[:60]} is beyond int64 (at most {MAX_INT:,})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"{where}={ast.unparse(node)[:60]} is not a finite number")
+    return value
+
+
 def _literal(node: ast.expr, where: str) -> Any:
     """The value of a literal node: nothing else is accepted (and nothing evaluated)."""
     negative = False
@@ -151,6 +180,8 @@ def _literal(node: ast.expr, where: str) -> Any:
     if isinstance(node, ast.Tuple | ast.List):
         items = [_literal(item, where) for item in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        return _arithmetic(node, where)
     shown = ast.unparse(node)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     raise SpecError(

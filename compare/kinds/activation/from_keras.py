@@ -124,7 +124,107 @@ _ACTIVATION_LAYERS: dict[type, Callable[[Any], Activation]] = {
 
 @register_part("keras", "layer", *_ACTIVATION_LAYERS)
 def _activation(layer: Any, piece: Piece) -> Piece:
+    if isinstance(layer, L.ReLU) and hard_sigmoid_chain(layer) is not None:
+        return replace(piece, layer=Activation(activation="hard_sigmoid"))
     return replace(piece, layer=_ACTIVATION_LAYERS[type(layer)](layer))
+
+
+def _op_class(call: Any) -> type:
+    """The class of the operation ``call(x, 1.0)`` records on a symbolic tensor."""
+    return type(call(keras.KerasTensor((None, 2)), 1.0)._keras_history.operation)
+
+
+_ADD, _MULTIPLY = _op_class(keras.ops.add), _op_class(keras.ops.multiply)
+#: ``x / 6`` records ``true_divide``; ``keras.ops.divide`` its own class
+_DIVIDE = (_op_class(keras.ops.divide), _op_class(keras.ops.true_divide))
+
+
+def _constant(op: Any) -> tuple[float, bool] | None:
+    """(the number, whether it comes first) of a binary operation on one tensor of the
+    model and one number, called once; else None."""
+    nodes = getattr(op, "_inbound_nodes", [])
+    if len(nodes) != 1 or nodes[0].arguments.kwargs or len(nodes[0].arguments.args) != 2:
+        return None
+    a, b = nodes[0].arguments.args
+    for number, tensor, first in ((a, b, True), (b, a, False)):
+        if (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and isinstance(tensor, keras.KerasTensor)
+        ):
+            return float(number), first
+    return None
+
+
+def _after(op: Any) -> Any:
+    """The one operation that reads ``op``'s one output, or None."""
+    outs = getattr(op, "_outbound_nodes", [])
+    return outs[0].operation if len(outs) == 1 and len(op._inbound_nodes) == 1 else None
+
+
+def _before(op: Any) -> Any:
+    """The operation whose output ``op`` reads, when it reads one tensor once, or None."""
+    nodes = getattr(op, "_inbound_nodes", [])
+    if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
+        return None
+    return nodes[0].input_tensors[0]._keras_history.operation
+
+
+def hard_sigmoid_chain(op: Any) -> tuple[Any, Any, Any] | None:
+    """The three operations of ``relu6(x + 3) / 6`` written with constants (Keras'
+    MobileNetV3: ``layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)``), given any one of them:
+    ``keras.ops.add`` with 3, ``ReLU(max_value=6)``, then a multiply by 1/6 or a divide
+    by 6, each the only reader of the one before; else None.
+
+    Example:
+        >>> x = keras.Input((4,))
+        >>> y = keras.layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+        >>> [type(o).__name__ for o in hard_sigmoid_chain(y._keras_history.operation)]
+        ['Add', 'ReLU', 'Multiply']
+    """
+    if isinstance(op, _ADD):
+        relu = _after(op)
+        chain = (op, relu, _after(relu) if relu is not None else None)
+    elif isinstance(op, L.ReLU):
+        chain = (_before(op), op, _after(op))
+    elif isinstance(op, (_MULTIPLY, *_DIVIDE)):
+        relu = _before(op)
+        chain = (_before(relu) if relu is not None else None, relu, op)
+    else:
+        return None
+    add, relu, scale = chain
+    if not (isinstance(add, _ADD) and isinstance(relu, L.ReLU) and _after(add) is relu):
+        return None
+    if not (isinstance(scale, (_MULTIPLY, *_DIVIDE)) and _after(relu) is scale):
+        return None
+    if (relu.max_value, relu.negative_slope, relu.threshold) != (6.0, 0.0, 0.0):
+        return None
+    three, by = _constant(add), _constant(scale)
+    if three is None or three[0] != 3.0 or by is None:
+        return None
+    if isinstance(scale, _DIVIDE):
+        return chain if by == (6.0, False) else None
+    return chain if abs(by[0] - 1.0 / 6.0) <= 1e-7 else None
+
+
+@register_part("keras", "constant_op", "hard_sigmoid")
+def _hard_sigmoid_constant(op: Any, piece: Piece) -> Piece | None:
+    """The add and the scale of ``relu6(x + 3) / 6`` compute nothing of their own: the
+    ReLU between them reads as the hard sigmoid."""
+    if hard_sigmoid_chain(op) is None:
+        return None
+    return replace(piece, layer=None)
+
+
+@register_part("keras", "layer", *_DIVIDE)
+def _divide(op: Any, piece: Piece) -> Piece:
+    """A division is read only as the end of ``relu6(x + 3) / 6``."""
+    if hard_sigmoid_chain(op) is None:
+        raise Refuse(
+            "a division, read only as the end of relu6(x + 3) / 6 (a hard sigmoid); the "
+            "spec has no division of its own"
+        )
+    return replace(piece, layer=None)
 
 
 @register_part("keras", "refine", "activation")

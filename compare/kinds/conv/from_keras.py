@@ -90,6 +90,22 @@ def _depthwise(layer: Any, piece: Piece) -> Piece:
     return replace(piece, layer=spec, roles=found)
 
 
+@register_part("keras", "layer", "keras.src.applications.convnext.LayerScale")
+def _layer_scale(layer: Any, piece: Piece) -> Piece:
+    """keras.applications ConvNeXt's ``LayerScale``, ``x * gamma`` with one gamma per
+    channel: a 1x1 depthwise conv without bias computes exactly that."""
+    gamma = getattr(layer, "gamma", None)
+    rank = piece.in_shape.rank
+    if gamma is None or tuple(gamma.shape) != (piece.in_shape.channels,) or rank == 0:
+        raise Refuse(
+            f"a LayerScale over {piece.in_shape.keras()[1:]}; read is one gamma per channel "
+            "of a map"
+        )
+    spec = DepthwiseConv(kernel_size=(1,) * rank, use_bias=False)
+    kernel = (layer, "gamma", (*(1,) * rank, piece.in_shape.channels, 1))
+    return replace(piece, layer=spec, roles={"depthwise_kernel": kernel})
+
+
 @register_part("keras", "layer", L.SeparableConv1D, L.SeparableConv2D)
 def _separable(layer: Any, piece: Piece) -> Piece:
     channels_last(layer)

@@ -1,5 +1,8 @@
 """What the torch importer maps to the flatten kind: ``nn.Flatten``, ``torch.flatten``
 and a reshape that keeps the batch axis and merges all others (``x.view(x.size(0), -1)``).
+Any other reshape is refused, unless a family registered ``("torch", "reshape_op",
+name)`` reads it as part of its own layer (the channel shuffle: torchvision's
+``view``, ``transpose``, ``contiguous``, ``view``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from compare.core import registry
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.kinds.flatten.spec import Flatten
@@ -48,6 +52,10 @@ def _fn_reshape(node: fx.Node, piece: Piece) -> Piece:
     inp, out = piece.in_shape, piece.out_shape
     features = inp.channels * prod(inp.size)
     if out.size or out.channels != features:
+        for read_reshape in registry.parts("torch", "reshape_op", families=()).values():
+            read_piece = read_reshape(node, piece)
+            if read_piece is not None:
+                return read_piece
         raise Refuse(
             f"reshapes {inp.torch()[1:]} to {out.torch()[1:]}; only a reshape to "
             f"(batch, {features}) is read, as a flatten"

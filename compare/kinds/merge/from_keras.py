@@ -3,7 +3,9 @@
 the ``keras.ops`` calls a functional model records as operations (``x + y`` is
 ``keras.ops.add``; ``keras.ops.concatenate``).
 
-An operation with a constant (``x * 0.5``) is no merge: it is refused.
+An operation with a constant (``x * 0.5``) is no merge: it is refused, unless a family
+registered ``("keras", "constant_op", name)`` reads it as part of its own layer (the
+activation family: ``relu6(x + 3) * (1 / 6)``, a hard sigmoid written with constants).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 
+from compare.core import registry
 from compare.core.registry import register_part
 from compare.importers.base import Piece, Refuse
 from compare.kinds.merge.spec import (
@@ -52,6 +55,10 @@ _OPS = {
 def _merge(cls: type) -> Any:
     def read(layer: Any, piece: Piece) -> Piece:
         if len(piece.in_shapes) < 2:
+            for read_constant in registry.parts("keras", "constant_op", families=()).values():
+                read_piece = read_constant(layer, piece)
+                if read_piece is not None:
+                    return read_piece
             raise Refuse(
                 f"{type(layer).__name__} with a constant, not another tensor of the model; "
                 "the spec merges tensors only"

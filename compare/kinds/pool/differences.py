@@ -27,7 +27,7 @@ register_part(ANY, "explain", *POOLS)(
         "padding": "PyTorch's padding is an integer (0), Keras' a mode ('valid')",
         "ceil_mode": (
             "PyTorch can add a last, partial window; Keras has no such option (a max "
-            "pool realises it with -inf padding)"
+            "pool realises it with -inf padding, an average as a masked mean)"
         ),
         "count_include_pad": (
             "whether padded zeros count in the average's divisor; Keras has no parameter: "

@@ -5,9 +5,11 @@ Keras pads max pooling only as 'same'; PyTorch's -inf padding (``MaxPool2d(3, 2,
 padding=1)``, the ResNet stem) and its ``ceil_mode`` (the last window hanging over the
 end: GoogLeNet, SqueezeNet) are realised exactly by ``NegInfPadding`` (``keras.ops.pad``
 with -inf) before a 'valid' ``MaxPoolingND``: a padded -inf never wins a window that
-holds a real element, and PyTorch's windows always do. Where Keras cannot express a
-spec (an average that excludes explicit padding, an average with ``ceil_mode``), the
-builder raises ``Unsupported`` with the reason.
+holds a real element, and PyTorch's windows always do. An average whose divisor Keras
+cannot say (``ceil_mode``'s last window, divided by the positions inside the input and
+its padding; explicit padding left out of the divisor) is ``MaskedAveragePooling``:
+``keras.ops.average_pool`` of the zero-padded input divided by the same pool of a mask
+of the positions PyTorch counts.
 
 Example:
     >>> from compare.formulas import infer
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from compare.adapters._keras_import import keras
-from compare.adapters.base import Made, Notes, Unsupported
+from compare.adapters.base import Made, Notes
 from compare.adapters.keras_defaults import as_int
 from compare.adapters.keras_modules import ZERO_PAD, pad_arg
 from compare.core.registry import register_part
@@ -32,7 +34,14 @@ from compare.defaults import signature_default
 from compare.formulas import LayerFormula, same_pads
 from compare.kinds.pool.spec import AvgPool, GlobalAvgPool, GlobalMaxPool, MaxPool, _Pool
 
-__all__ = ["NegInfPadding", "build_avg_pool", "build_global_pool", "build_max_pool", "ceil_pads"]
+__all__ = [
+    "MaskedAveragePooling",
+    "NegInfPadding",
+    "build_avg_pool",
+    "build_global_pool",
+    "build_max_pool",
+    "ceil_pads",
+]
 
 L = keras.layers
 _MAX_POOL = {1: L.MaxPooling1D, 2: L.MaxPooling2D, 3: L.MaxPooling3D}
@@ -76,6 +85,60 @@ class NegInfPadding(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = super().get_config()
         config.update(pads=[list(p) for p in self.pads])
+        return config
+
+
+@keras.saving.register_keras_serializable(package="compare")
+class MaskedAveragePooling(keras.layers.Layer):
+    """Average pooling of a channels-last tensor with PyTorch's divisor: the window sum
+    over the input zero-padded by ``pads`` (one (before, after) pair per spatial axis),
+    divided by the number of positions in the window that lie inside the input grown by
+    ``counted`` (PyTorch's symmetric padding when ``count_include_pad``, else zeros):
+    ``average_pool(pad(x)) / average_pool(pad(mask))``, both by ``keras.ops``.
+
+    Example:
+        >>> import numpy as np
+        >>> pool = MaskedAveragePooling((2,), (2,), ((0, 1),), ((0, 0),))
+        >>> np.asarray(pool(np.array([[[1.0], [3.0], [5.0]]], "float32"))).ravel().tolist()
+        [2.0, 5.0]
+    """
+
+    def __init__(
+        self, pool_size: Any, strides: Any, pads: Any, counted: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.pool_size = tuple(int(k) for k in pool_size)
+        self.strides = tuple(int(s) for s in strides)
+        self.pads = tuple((int(a), int(b)) for a, b in pads)
+        self.counted = tuple((int(a), int(b)) for a, b in counted)
+
+    def _pool(self, x: Any, pads: Any) -> Any:
+        x = keras.ops.pad(x, [(0, 0), *pads, (0, 0)])
+        return keras.ops.average_pool(x, self.pool_size, self.strides, padding="valid")
+
+    def call(self, x: Any) -> Any:
+        size = tuple(x.shape[1:-1])
+        mask = keras.ops.ones(
+            (1, *(n + a + b for n, (a, b) in zip(size, self.counted)), 1), dtype=x.dtype
+        )
+        rest = [(p - c, q - d) for (p, q), (c, d) in zip(self.pads, self.counted)]
+        return self._pool(x, self.pads) / self._pool(mask, rest)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        size = [
+            None if n is None else (n + a + b - k) // s + 1
+            for n, (a, b), k, s in zip(input_shape[1:-1], self.pads, self.pool_size, self.strides)
+        ]
+        return (input_shape[0], *size, input_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        config.update(
+            pool_size=list(self.pool_size),
+            strides=list(self.strides),
+            pads=[list(p) for p in self.pads],
+            counted=[list(p) for p in self.counted],
+        )
         return config
 
 
@@ -182,22 +245,14 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula, name: str, dtype: str)
     """
     assert formula.pads is not None
     rank = formula.input.rank
-    if layer.ceil_mode:
-        raise Unsupported(
-            "Keras average pooling has no ceil_mode (PyTorch's extra window over the end "
-            "of the input, averaged over its real elements)"
-        )
     padding = _pool_padding(layer, formula)
     if padding == "valid" or (padding == "same" and not layer.count_include_pad):
         pool = _AVG_POOL[rank](
             layer.pool_size, layer.strides, padding=padding, name=name, dtype=dtype
         )
         return [pool], {}, ()
-    if not layer.count_include_pad:
-        raise Unsupported(
-            f"Keras averages exclude padding only for padding='same', and {formula.pads} is "
-            "not what 'same' pads here; ZeroPadding would count the padded zeros"
-        )
+    if layer.ceil_mode or not layer.count_include_pad:
+        return _masked_avg_pool(layer, formula, name, dtype)
     pads = pad_arg(formula.pads)
     pad = ZERO_PAD[rank](pads, name=f"{name}_pad", dtype=dtype)
     pool = _AVG_POOL[rank](layer.pool_size, layer.strides, padding="valid", name=name, dtype=dtype)
@@ -206,6 +261,39 @@ def build_avg_pool(layer: AvgPool, formula: LayerFormula, name: str, dtype: str)
         "(Keras' own 'same' would exclude them)"
     )
     return [pad, pool], {}, (("padding", note),)
+
+
+def _masked_avg_pool(layer: AvgPool, formula: LayerFormula, name: str, dtype: str) -> Made:
+    """``MaskedAveragePooling`` for the averages Keras' own pools cannot divide."""
+    assert formula.pads is not None
+    pads = ceil_pads(layer, formula)
+    zero = tuple((0, 0) for _ in pads)
+    counted = formula.pads if layer.count_include_pad else zero
+    pool = MaskedAveragePooling(
+        layer.per_axis("pool_size"),
+        layer.per_axis("strides"),
+        pads,
+        counted,
+        name=name,
+        dtype=dtype,
+    )
+    if layer.ceil_mode:
+        why = (
+            "has no ceil_mode (PyTorch's last window hangs over the end and divides by the "
+            + (
+                "positions inside the input and its padding"
+                if any(a for a, _ in counted)
+                else "real elements it holds"
+            )
+            + ")"
+        )
+    else:
+        why = f"leaves padding out of the divisor only as 'same', and {formula.pads} is not it"
+    note = (
+        f"Keras average pooling {why}; MaskedAveragePooling: keras.ops.average_pool of the "
+        f"input zero-padded by {pads} over the same pool of a mask of the counted positions"
+    )
+    return [pool], {}, (("padding", note),)
 
 
 @register_part("keras", "build", "global_avg_pool", "global_max_pool")

@@ -65,7 +65,7 @@ class Normalization(nn.Module):
 
     def __init__(self, channels: int, invert: bool = False, eps: float = 1e-7) -> None:
         super().__init__()
-        self.invert, self.eps = invert, eps
+        self.channels, self.invert, self.eps = channels, invert, eps
         self.register_buffer("mean", torch.zeros(channels))
         self.register_buffer("variance", torch.ones(channels))
 

@@ -25,7 +25,7 @@ from compare.core.work import Work
 from compare.errors import SpecError
 from compare.spec import Layer
 
-__all__ = ["ChannelShuffle", "shuffle_order"]
+__all__ = ["ChannelShuffle", "ChannelSlice", "shuffle_order"]
 
 
 def shuffle_order(channels: int, groups: int) -> list[int]:
@@ -81,6 +81,56 @@ class ChannelShuffle(Layer):
 
         Example:
             >>> c = ChannelShuffle(groups=2)
+            >>> c.work(c.rule(Shape(4, (2, 2)))).macs
+            0
+        """
+        return Work(0, "0")
+
+
+@register_kind
+@dataclass(frozen=True)
+class ChannelSlice(Layer):
+    """Channels ``start`` to ``stop`` (stop excluded) of the input, spatial axes untouched:
+    one part of ShuffleNetV2's ``x.chunk(2, dim=1)``; no weights.
+
+    Example:
+        >>> ChannelSlice(start=2, stop=4).rule(Shape(6, (3, 3))).output == Shape(2, (3, 3))
+        True
+    """
+
+    start: int = 0
+    stop: int = 1
+    kind: ClassVar[str] = "channel_slice"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", check_int("start", self.start, 0))
+        object.__setattr__(self, "stop", check_int("stop", self.stop, 1))
+        if self.stop <= self.start:
+            raise SpecError(
+                f"stop={self.stop} must be greater than start={self.start} (a slice holds "
+                "at least one channel)"
+            )
+
+    def rule(self, shape: Shape) -> LayerFormula:
+        """``stop - start`` channels; ``stop`` must be within the input's channels.
+
+        Example:
+            >>> ChannelSlice(start=0, stop=8).rule(Shape(6, (2, 2)))
+            Traceback (most recent call last):
+            ...
+            compare.errors.SpecError: stop=8 must be at most the input's 6 channels
+        """
+        if self.stop > shape.channels:
+            raise SpecError(
+                f"stop={self.stop} must be at most the input's {shape.channels} channels"
+            )
+        return LayerFormula(0, "0", shape, Shape(self.stop - self.start, shape.size))
+
+    def work(self, formula: LayerFormula) -> Work:
+        """A view of some channels: no arithmetic.
+
+        Example:
+            >>> c = ChannelSlice(start=0, stop=2)
             >>> c.work(c.rule(Shape(4, (2, 2)))).macs
             0
         """
