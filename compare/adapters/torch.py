@@ -9,6 +9,7 @@ facts and weights, and chains layers into one module. It names no kind.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,10 +29,22 @@ from compare.spec import Layer
 __all__ = ["Crop", "MoveAxis", "TorchAdapter"]
 
 
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor over ``array``'s memory (a copy only if it is not contiguous), to be
+    read only. A read-only array (a view of a Keras variable) is shared too: PyTorch
+    warns that it cannot mark the tensor read-only, and nothing here writes to it."""
+    array = np.ascontiguousarray(array)
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
+
+
 def _tensors(x: Any) -> list[torch.Tensor]:
     """One array, or a list of them (a node reading several values), as tensors."""
     arrays = x if isinstance(x, list) else [x]
-    return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+    return [_tensor(a) for a in arrays]
 
 
 def _identifier(name: str) -> str:
@@ -140,7 +153,7 @@ class TorchAdapter(KindDefaults):
         with torch.no_grad():
             try:  # swap the tensors behind the parameters: no copy, nothing re-registered
                 for p, a in zip(params, weights.values()):
-                    p.data = torch.from_numpy(np.ascontiguousarray(a))
+                    p.data = _tensor(a)
                 return built.obj(*_tensors(x)).numpy()
             finally:
                 for p, data in zip(params, saved):
@@ -189,7 +202,7 @@ class TorchAdapter(KindDefaults):
                     raise ValueError(
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
-                param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
+                param.copy_(_tensor(array))
 
     def assemble(
         self,
