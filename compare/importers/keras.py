@@ -200,15 +200,48 @@ def _id_range(layer: Any, found: Tables) -> int | None:
     return None if cls is None else int(found.id_ranges[cls](layer))
 
 
+#: Samples in the probe: one is enough to read every shape (the batch axis is not
+#: read), and a second would double the cost of running a large model through it.
+PROBE_SAMPLES = 1
+
+
 def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.ndarray:
-    """A random input: normal floats, or token ids below the first vocabulary (the first
-    layer that registers an ``id_range``: an embedding)."""
+    """A random input of ``PROBE_SAMPLES`` samples: normal floats, or token ids below the
+    first vocabulary (the first layer that registers an ``id_range``: an embedding)."""
     rng = np.random.default_rng(0)
     if shape.dtype == "int":
         ranges = (_id_range(ly, found) for _, ly in leaves)
         vocab = next((r for r in ranges if r is not None), 2)
-        return rng.integers(0, vocab, (2, *shape.size)).astype("int32")
-    return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
+        return rng.integers(0, vocab, (PROBE_SAMPLES, *shape.size)).astype("int32")
+    return rng.standard_normal((PROBE_SAMPLES, *shape.size, shape.channels)).astype("float32")
+
+
+def _is_chain_graph(model: Any, leaves: list[tuple[str, Any]], found: Tables) -> bool:
+    """Whether the model's own graph proves that running ``leaves`` one after another is
+    the model: its nodes (nested models opened as ``_leaves`` opens them) call exactly
+    these layers, each once, in this order, each on the one tensor before it with no
+    other argument, and no tensor carries a mask. (``_branches`` already found one
+    input, one output, one tensor per node and no tensor read twice.) False when it
+    cannot tell: the model is then run whole and its output compared."""
+    graph = getattr(model, "_functional", None) or model
+    if not hasattr(graph, "_nodes_by_depth"):
+        return False
+    steps = _flat(graph, "", found)
+    nodes = [node for kind, node, _ in steps if kind == "node"]
+    if [id(node.operation) for node in nodes] != [id(layer) for _, layer in leaves]:
+        return False
+    last = id(graph.inputs[0])  # the tensor the next node must read
+    for kind, node, to in steps:
+        if kind == "alias":
+            last = to if node == last else last
+            continue
+        args = node.arguments
+        if args.kwargs or len(args.args) != 1 or len(node.outputs) != 1:
+            return False
+        if id(args.args[0]) != last or getattr(node.outputs[0], "_keras_mask", None) is not None:
+            return False
+        last = id(node.outputs[0])
+    return last == id(graph.outputs[0])
 
 
 def _mapped(layer: Any, piece: Piece, found: Tables) -> Piece:
@@ -278,7 +311,9 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         x = y
         pieces.append(_mapped(layer, piece, found))
     else:
-        whole = keras.ops.convert_to_numpy(model(probe))
+        whole = x if _is_chain_graph(model, leaves, found) else None
+        if whole is None:
+            whole = keras.ops.convert_to_numpy(model(probe))
         if whole.shape != np.shape(x) or not np.allclose(whole, x, rtol=1e-5, atol=1e-5):
             pieces.append(
                 Piece(
