@@ -1,0 +1,124 @@
+"""What the cost cuts must keep: the import's weights are the user's values (held as
+read-only views, not copies), the Keras chain import proves its chain from the graph
+or by running it, and the tiled permuted copy gives what a transpose gives."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import compare
+from compare.adapters.keras_modules import read_variable, write_variable
+from compare.core import layouts
+from compare.importers import UnmappableError
+from compare.importers import keras as keras_importer
+
+L = keras.layers
+
+
+def _chain() -> keras.Model:
+    return keras.Sequential(
+        [keras.Input((6, 6, 2)), L.Conv2D(3, 3, name="c"), L.Flatten(), L.Dense(4, name="d")]
+    )
+
+
+# -- the import holds views of the user's variables -----------------------------------
+
+
+def test_imported_keras_weights_are_the_users_values_and_read_only():
+    model = _chain()
+    imported = compare.from_keras(model)
+    kernel = imported.weights[0]["kernel"]
+    np.testing.assert_array_equal(kernel, model.get_layer("c").kernel.numpy())
+    assert not kernel.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        kernel[...] = 0.0
+
+
+def test_imported_weights_keep_their_values_when_the_user_writes_the_model():
+    model = _chain()
+    imported = compare.from_keras(model)
+    before = model.get_layer("d").kernel.numpy().copy()
+    model.get_layer("d").kernel.assign(np.full(before.shape, 7.0, "float32"))
+    # TensorFlow copies the variable's buffer on write: the view keeps the old values
+    np.testing.assert_array_equal(imported.weights[2]["kernel"], before)
+    # and the comparison runs with the weights the import read
+    result = compare.compare(imported)[0]
+    assert result.status == "ok"
+
+
+def test_read_variable_view_survives_writes():
+    v = keras.Variable(np.arange(6, dtype="float32").reshape(2, 3))
+    view = read_variable(v)
+    write_variable(v, np.zeros((2, 3), "float32"))
+    np.testing.assert_array_equal(view, np.arange(6, dtype="float32").reshape(2, 3))
+    np.testing.assert_array_equal(read_variable(v), np.zeros((2, 3)))
+
+
+# -- the chain is proved from the graph, or by running the model ---------------------
+
+
+def test_one_sample_probe():
+    assert keras_importer.PROBE_SAMPLES == 1
+
+
+def test_a_sequential_and_a_functional_chain_are_proved_by_their_graph():
+    found = keras_importer.tables()
+    seq = _chain()
+    inputs = keras.Input((5,))
+    functional = keras.Model(inputs, L.Dense(2)(L.Dense(3)(inputs)))
+    for model in (seq, functional):
+        leaves = keras_importer._leaves(model, "", found)
+        assert keras_importer._is_chain_graph(model, leaves, found)
+
+
+def test_a_call_argument_is_not_proved_by_the_graph_and_running_finds_it():
+    inputs = keras.Input((64,))
+    # Dropout called with training=True: its functional node carries the argument, so
+    # the layers applied one after another (inference) are not the model
+    model = keras.Model(inputs, L.Dense(2)(L.Dropout(0.5)(inputs, training=True)))
+    found = keras_importer.tables()
+    leaves = keras_importer._leaves(model, "", found)
+    assert not keras_importer._is_chain_graph(model, leaves, found)
+    with pytest.raises(UnmappableError, match="its graph is not a chain"):
+        compare.from_keras(model)
+
+
+def test_a_masked_chain_is_not_proved_by_the_graph():
+    inputs = keras.Input((5,), dtype="int32")
+    x = L.Embedding(10, 3, mask_zero=True)(inputs)
+    model = keras.Model(inputs, L.GlobalAveragePooling1D()(x))
+    found = keras_importer.tables()
+    leaves = keras_importer._leaves(model, "", found)
+    assert not keras_importer._is_chain_graph(model, leaves, found)
+
+
+def test_a_shared_layer_is_not_proved_by_the_graph():
+    inputs = keras.Input((4, 4, 2))
+    conv = L.Conv2D(2, 1)
+    model = keras.Model(inputs, conv(conv(inputs)))
+    found = keras_importer.tables()
+    leaves = keras_importer._leaves(model, "", found)
+    assert not keras_importer._is_chain_graph(model, leaves, found)
+
+
+# -- the tiled permuted copy ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, perm",
+    [
+        ((3, 5, 70, 90), (3, 2, 0, 1)),  # Keras (H, W, C, O) -> torch (O, C, H, W)
+        ((90, 70, 3, 5), (2, 3, 1, 0)),  # and back
+        ((130, 17), (1, 0)),
+        ((7, 100, 3), (1, 0, 2)),
+        ((4, 200), (0, 1)),
+    ],
+)
+def test_permuted_copy_in_tiles_is_the_transpose(monkeypatch, shape, perm):
+    monkeypatch.setattr(layouts, "BLOCKED_ABOVE", 10)  # every array here is tiled
+    a = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    out = layouts.permuted_copy(a, perm)
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, a.transpose(perm))
