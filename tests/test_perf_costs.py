@@ -122,3 +122,32 @@ def test_permuted_copy_in_tiles_is_the_transpose(monkeypatch, shape, perm):
     out = layouts.permuted_copy(a, perm)
     assert out.flags.c_contiguous
     np.testing.assert_array_equal(out, a.transpose(perm))
+
+
+# -- a blank torch build imports nothing more -----------------------------------------
+
+
+def test_a_blank_torch_build_does_not_import_sympy():
+    # Module.to_empty on meta tensors runs torch's Python reference of empty_like, which
+    # imports torch.fx.experimental.symbolic_shapes and sympy (1-1.7 s, once per process)
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        import keras
+        import compare
+        km = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(3, 3),
+                               keras.layers.BatchNormalization()])
+        result = compare.compare(compare.from_keras(km))[0]
+        print(result.status, "sympy" in sys.modules)
+        """
+    )
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split()[-2:] == ["ok", "False"]
