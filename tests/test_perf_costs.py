@@ -151,3 +151,32 @@ def test_a_blank_torch_build_does_not_import_sympy():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split()[-2:] == ["ok", "False"]
+
+
+# -- a graph import reads its shapes from the graph -----------------------------------
+
+
+def test_graph_shapes_are_keras_own_and_agree_with_running_it():
+    inputs = keras.Input((8, 8, 3))
+    a = L.Conv2D(4, 3, padding="same")(inputs)
+    b = L.Conv2D(4, 1)(inputs)
+    x = L.Add()([a, b])
+    x = L.MaxPooling2D(2)(x)
+    model = keras.Model(inputs, L.Dense(5)(L.Flatten()(x)))
+    found = keras_importer.tables()
+    steps = keras_importer._flat(model, "", found)
+    shapes = keras_importer._graph_shapes(steps, model.inputs[0])
+    assert shapes is not None
+    # held against a real run of every node on a probe (channels last in Keras)
+    values = {id(model.inputs[0]): np.zeros((1, 8, 8, 3), "float32")}
+    for kind, node, _ in steps:
+        if kind == "node":
+            out = keras_importer._run_node(node, values)[0]
+            got = shapes[id(node.outputs[0])]
+            assert got.keras()[1:] == tuple(np.shape(out))[1:]
+    assert shapes[id(model.outputs[0])].channels == 5
+
+
+def test_an_unfixed_axis_falls_back_to_running_the_graph():
+    inputs = keras.Input((None, 3))
+    assert keras_importer._tensor_shape(inputs) is None

@@ -407,10 +407,44 @@ def _run_node(node: Any, values: dict[int, Any]) -> list[Any]:
     return list(outs)
 
 
+def _tensor_shape(tensor: Any) -> Shape | None:
+    """A symbolic tensor's shape as Keras computed it when the graph was built, read as
+    ``_shape`` reads an array; None where an axis besides the batch is not fixed."""
+    dims = tuple(tensor.shape)[1:]
+    if not dims or any(d is None for d in dims):
+        return None
+    if len(dims) == 1 and not np.issubdtype(np.dtype(tensor.dtype), np.floating):
+        return Shape(1, (int(dims[0]),), dtype="int")  # token ids
+    return Shape(int(dims[-1]), tuple(int(d) for d in dims[:-1]))
+
+
+def _graph_shapes(steps: list[Step], first: Any) -> dict[int, Shape] | None:
+    """Every tensor's shape (by id) from the functional graph's own symbolic tensors,
+    which Keras computed layer by layer when the model was built: nothing needs to run.
+    None when some shape is not fixed (the graph is then run on the probe)."""
+    shapes: dict[int, Shape] = {}
+    own = _tensor_shape(first)
+    if own is None:
+        return None
+    shapes[id(first)] = own
+    for kind, node, path in steps:
+        if kind == "alias":
+            if node in shapes:
+                shapes[path] = shapes[node]
+            continue
+        for tensor in node.outputs:
+            shape = _tensor_shape(tensor)
+            if shape is None:
+                return None
+            shapes[id(tensor)] = shape
+    return shapes
+
+
 def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Reading:
     """Read a functional model whose graph branches: each node (a layer's call, a
-    ``keras.ops`` operation, a merge layer; the nodes of a nested model) run on a probe
-    in Keras' own order, and mapped into a piece that reads the pieces its input
+    ``keras.ops`` operation, a merge layer; the nodes of a nested model) taken in
+    Keras' own order, with the shapes of its symbolic tensors (or, where one is not
+    fixed, run on a probe), and mapped into a piece that reads the pieces its input
     tensors come from."""
     cls = _qualname(model)
     if len(model.inputs) != 1:
@@ -420,6 +454,7 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
     ops = [(path, node.operation) for kind, node, path in steps if kind == "node"]
     probe = _probe(input_shape, ops, found)
     first = model.inputs[0]
+    known = _graph_shapes(steps, first)
     values: dict[int, Any] = {id(first): probe}
     index: dict[int, int] = {id(first): -1}
     pieces: list[Piece] = []
@@ -434,16 +469,21 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
         op = node.operation
         what = _qualname(op)
         reads = [t for t in node.input_tensors if id(t) in index]
-        shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
-        in_shape = shapes[0] if shapes else _shape(probe)
-        try:
-            outs = _run_node(node, values)
-            arrays = [keras.ops.convert_to_numpy(v) for v in outs]
-        except Exception as exc:
-            text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
-            reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
-            pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
-            break
+        if known is not None:
+            shapes = [known[id(t)] for t in reads]
+            in_shape = shapes[0] if shapes else known[id(first)]
+            out_shape = known[id(node.outputs[0])]
+        else:
+            shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
+            in_shape = shapes[0] if shapes else _shape(probe)
+            try:
+                outs = _run_node(node, values)
+                out_shape = _shape(keras.ops.convert_to_numpy(outs[0]))
+            except Exception as exc:
+                text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
+                reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
+                pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
+                break
         problem: str | None = None
         if len(node.outputs) != 1:
             problem = f"it returns {len(node.outputs)} tensors; compare reads layers of one"
@@ -460,7 +500,7 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
             path,
             what,
             in_shape,
-            _shape(arrays[0]),
+            out_shape,
             op,
             problem=problem,
             sources=tuple(index[id(t)] for t in reads),
