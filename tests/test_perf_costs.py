@@ -180,3 +180,47 @@ def test_graph_shapes_are_keras_own_and_agree_with_running_it():
 def test_an_unfixed_axis_falls_back_to_running_the_graph():
     inputs = keras.Input((None, 3))
     assert keras_importer._tensor_shape(inputs) is None
+
+
+# -- naive twins serve again only where every weight is rewritten ---------------------
+
+
+def _naive_of(model, monkeypatch, reuse):
+    from compare import naive
+
+    if not reuse:
+        monkeypatch.setattr(naive, "_all_written", lambda *a: False)
+    result = compare.compare(model)[0]
+    return [
+        (layer.index, d.what, d.naive_max_abs_err)
+        for layer in result.layers
+        for d in layer.differences
+        if d.naive_max_abs_err is not None
+    ]
+
+
+def test_reused_twins_measure_what_fresh_twins_measure(monkeypatch):
+    from compare.spec import BatchNorm, Conv, Input, Model
+
+    # the same naive spec on the same input shape three times: one twin serves all,
+    # and each layer's figure is its own (its weights differ from the others')
+    layers = (BatchNorm(epsilon=1e-3), Conv(filters=2, kernel_size=1), BatchNorm(epsilon=1e-3))
+    model = Model("bns", Input(2, (5, 5)), (*layers, Conv(filters=2, kernel_size=1), layers[2]))
+    reused = _naive_of(model, monkeypatch, reuse=True)
+    fresh = _naive_of(model, monkeypatch, reuse=False)
+    assert reused == fresh
+    bn = [err for index, what, err in reused if index in (0, 2, 4) and "epsilon" in what]
+    assert len(bn) == 3 and len(set(bn)) == 3
+
+
+def test_a_twin_with_buffers_is_not_kept():
+    from compare.naive import _all_written, context_of
+    from compare.spec import BatchNorm, Input, Model
+
+    ctx = context_of(Model("m", Input(2, (3, 3)), (BatchNorm(),)))
+    torch_bn, keras_bn = ctx.built("torch"), ctx.built("keras")
+    from compare.adapters import get_adapter
+
+    # torch's running statistics and counter are buffers; Keras holds all as weights
+    assert not _all_written(get_adapter("torch"), torch_bn, ctx.layer, ctx.formula)
+    assert _all_written(get_adapter("keras"), keras_bn, ctx.layer, ctx.formula)
