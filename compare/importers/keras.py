@@ -1,9 +1,12 @@
 """Read a real Keras 3 model (``keras.Sequential`` or a functional chain) into a spec.
 
-The model's layers are taken in order (nested models are opened); a probe runs through
-them one after another to read each layer's real input and output shape, and the result
-must equal the model's own output on the same random input, which proves the graph is
-the chain the walk assumed. Each layer is mapped through what the kinds register
+The model's layers are taken in order (nested models are opened); a one-sample probe
+runs through them one after another to read each layer's real input and output shape.
+That the graph is the chain the walk assumed is proved by the model's functional graph
+(the same layers, called in this order, each on the tensor before it and nothing else),
+or, where the graph cannot tell, by the model's own output on the same input, which
+must equal the chain's. A graph that branches is read from its symbolic tensors.
+Each layer is mapped through what the kinds register
 (``compare.kinds.<family>.from_keras``): ``("keras", "layer", cls)`` maps a layer class,
 every ``("keras", "refine", name)`` then reads what a mapped layer carries inside (the
 ``activation=`` of a conv or dense layer), and ``("keras", "id_range", cls)`` tells how
