@@ -59,8 +59,11 @@ def test_read_variable_view_survives_writes():
 # -- the chain is proved from the graph, or by running the model ---------------------
 
 
-def test_one_sample_probe():
+def test_one_sample_probe_unless_the_model_fixes_its_batch():
     assert keras_importer.PROBE_SAMPLES == 1
+    assert keras_importer._batch(_chain()) == 1
+    fixed = keras.Sequential([keras.Input((5, 3), batch_size=3), L.GRU(2, stateful=True)])
+    assert keras_importer._batch(fixed) == 3
 
 
 def test_a_sequential_and_a_functional_chain_are_proved_by_their_graph():

@@ -208,15 +208,27 @@ def _id_range(layer: Any, found: Tables) -> int | None:
 PROBE_SAMPLES = 1
 
 
-def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.ndarray:
-    """A random input of ``PROBE_SAMPLES`` samples: normal floats, or token ids below the
-    first vocabulary (the first layer that registers an ``id_range``: an embedding)."""
+def _batch(model: Any) -> int:
+    """The probe's samples: the model's own batch size where its input fixes one (a
+    stateful RNN refuses any other), else ``PROBE_SAMPLES``."""
+    try:
+        fixed = model.inputs[0].shape[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        fixed = None
+    return int(fixed) if fixed is not None else PROBE_SAMPLES
+
+
+def _probe(
+    shape: Shape, leaves: list[tuple[str, Any]], found: Tables, batch: int = PROBE_SAMPLES
+) -> np.ndarray:
+    """A random input of ``batch`` samples: normal floats, or token ids below the first
+    vocabulary (the first layer that registers an ``id_range``: an embedding)."""
     rng = np.random.default_rng(0)
     if shape.dtype == "int":
         ranges = (_id_range(ly, found) for _, ly in leaves)
         vocab = next((r for r in ranges if r is not None), 2)
-        return rng.integers(0, vocab, (PROBE_SAMPLES, *shape.size)).astype("int32")
-    return rng.standard_normal((PROBE_SAMPLES, *shape.size, shape.channels)).astype("float32")
+        return rng.integers(0, vocab, (batch, *shape.size)).astype("int32")
+    return rng.standard_normal((batch, *shape.size, shape.channels)).astype("float32")
 
 
 def _is_chain_graph(model: Any, leaves: list[tuple[str, Any]], found: Tables) -> bool:
@@ -289,7 +301,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     if _branches(model):
         return _read_graph(model, input_shape, found, name or model.name)
     leaves = _leaves(model, "", found)
-    probe = _probe(input_shape, leaves, found)
+    probe = _probe(input_shape, leaves, found, _batch(model))
     x: Any = probe
     pieces: list[Piece] = []
     merged = False  # after a merge no chain shape carries on: only further merges are named
@@ -455,7 +467,7 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
         raise UnmappableError("keras", [Unmapped(name, cls, reason)])
     steps = _flat(getattr(model, "_functional", None) or model, "", found)
     ops = [(path, node.operation) for kind, node, path in steps if kind == "node"]
-    probe = _probe(input_shape, ops, found)
+    probe = _probe(input_shape, ops, found, _batch(model))
     first = model.inputs[0]
     known = _graph_shapes(steps, first)
     values: dict[int, Any] = {id(first): probe}
