@@ -54,7 +54,7 @@ def _zeros_for_meta(module: nn.Module) -> None:
         >>> with torch.device("meta"):
         ...     m = nn.Linear(3, 2)
         >>> _zeros_for_meta(m)
-        >>> m.weight.device.type, float(m.weight.abs().sum()), m.weight.requires_grad
+        >>> m.weight.device.type, float(m.weight.detach().abs().sum()), m.weight.requires_grad
         ('cpu', 0.0, True)
     """
     # old tensor -> its zeros (the old one kept alive, so that no id is reused)
