@@ -195,9 +195,22 @@ def keras_port_in_torch(ctx: Context, naive_keras: dict[str, np.ndarray]) -> np.
     return torch_adapter.run_with(built, weights, ctx.x_torch)
 
 
+def _all_written(adapter: Any, built: Built, layer: Layer, formula: LayerFormula) -> bool:
+    """Whether ``set_weights`` with every role rewrites all the state ``built`` holds
+    (each weight has a role, and there are no buffers besides): only then may a twin
+    serve again, its previous weights all overwritten."""
+    facts = adapter.facts(built, layer, formula)
+    return facts.buffers == 0 and all(w.role is not None for w in facts.weights)
+
+
 def naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None:
     """Build ``layer`` (a naive respelling of the spec) in ``framework`` with the
     correct layer's weights and measure it on the same input.
+
+    A twin whose every weight the port rewrites is kept in the pair and serves the
+    next layer with the same naive spec, input shape and dtype (ResNet50's 53 batch
+    norms need a dozen Keras twins, not 53): it then holds that layer's weights, so
+    it computes what a fresh twin would.
 
     Example:
         >>> import dataclasses
@@ -208,10 +221,19 @@ def naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None
     """
     adapter = get_adapter(framework)
     formula = layer_formula(layer, ctx.formula.input)
+    twins = ctx.pair.twins
     try:
-        twin = adapter.build(layer, formula, ctx.index, ctx.pair.dtype)
-    except Unsupported as exc:
-        return None, f"the naive port cannot be built: {exc}"
+        key: Any = (framework, layer, formula.input, ctx.pair.dtype)
+        twin = twins.get(key)
+    except TypeError:  # a spec field that is not hashable: built each time
+        key, twin = None, None
+    if twin is None:
+        try:
+            twin = adapter.build(layer, formula, ctx.index, ctx.pair.dtype)
+        except Unsupported as exc:
+            return None, f"the naive port cannot be built: {exc}"
+        if key is not None and _all_written(adapter, twin, layer, formula):
+            twins[key] = twin
     adapter.set_weights(twin, ctx.weights(framework))
     x, y = (ctx.x_torch, ctx.y_torch) if framework == "torch" else (ctx.x_keras, ctx.y_keras)
     return measure_error(y, adapter.run(twin, x))

@@ -138,6 +138,8 @@ class Pair:
     #: copies, never written to): what the source side holds, so nothing needs to read
     #: them back from it.
     loaded: tuple[dict[str, np.ndarray], ...] = ()
+    #: Naive twins kept for reuse by ``compare.naive.naive_twin`` (this pair's only).
+    twins: dict[Any, Built] = field(default_factory=dict)
 
     def unsupported(self) -> list[tuple[int, str, str]]:
         """(layer index, framework, reason) for every layer a framework cannot build."""

@@ -472,6 +472,17 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(" | ".join(v.ljust(w) for v, w in zip(row, widths)))
 
 
+def measure_this_checkout() -> None:
+    """Import ``compare`` from the checkout this script lies in (and make the processes
+    it starts do the same), not whatever copy the environment has installed: an
+    editable install of another worktree would otherwise be what is measured."""
+    root = str(ROOT)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 20, 60; fewer repetitions")
@@ -483,6 +494,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=2, help="fresh-process runs per model")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    measure_this_checkout()
     if args.child:
         child([*args.child, str(args.threads)])
         return 0

@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -252,6 +253,17 @@ def rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def measure_this_checkout() -> None:
+    """Import ``compare`` from the checkout this script lies in (and make the processes
+    it starts do the same), not whatever copy the environment has installed: an
+    editable install of another worktree would otherwise be what is measured."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="vgg16", help="comma-separated: vgg16,resnet50")
@@ -259,6 +271,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="compute threads per framework")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    measure_this_checkout()
     # VGG16's first dense layer holds 102,760,448 weights, over the default element
     # bound (set here, not at import: importing this module changes nothing)
     os.environ.setdefault("COMPARE_MAX_ELEMENTS", str(2**28))

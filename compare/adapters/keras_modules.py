@@ -43,15 +43,27 @@ def pad_arg(pads: tuple[tuple[int, int], ...]) -> Any:
 # read and written with TensorFlow's own resource ops, the work ``Variable.numpy()``
 # and ``.assign()`` do under several layers of Python. Measured on a fresh Conv2D's
 # kernel and bias: 0.06 ms instead of 0.14 to read both, 0.03 instead of 0.19 to write.
+#
+# A read gives a read-only view of the variable's buffer, not a copy: TensorFlow's
+# resource variables copy on write (``AssignVariableOp`` allocates a new buffer while
+# another tensor still holds the old one), so the view keeps the value it was read
+# with whatever is written to the variable later. Reading all of VGG16's weights so
+# costs no memory and no time instead of 528 MiB and about a second of copies.
 def read_variable(var: Any) -> np.ndarray:
-    """A Keras variable's value as a fresh NumPy array.
+    """A Keras variable's value as a read-only NumPy array, unchanged by later writes.
 
     Example:
-        >>> read_variable(keras.Variable([1.0, 2.0])).tolist()
-        [1.0, 2.0]
+        >>> v = keras.Variable([1.0, 2.0])
+        >>> before = read_variable(v)
+        >>> write_variable(v, np.array([3.0, 4.0], dtype="float32"))
+        >>> before.tolist(), read_variable(v).tolist(), before.flags.writeable
+        ([1.0, 2.0], [3.0, 4.0], False)
     """
     value = var.value
-    return np.array(tf.raw_ops.ReadVariableOp(resource=value.handle, dtype=value.dtype))
+    array = np.asarray(tf.raw_ops.ReadVariableOp(resource=value.handle, dtype=value.dtype))
+    if array.flags.writeable:  # TensorFlow gave its own copy: keep the same contract
+        array.flags.writeable = False
+    return array
 
 
 def write_variable(var: Any, array: np.ndarray) -> None:

@@ -9,6 +9,7 @@ facts and weights, and chains layers into one module. It names no kind.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,10 +29,54 @@ from compare.spec import Layer
 __all__ = ["Crop", "MoveAxis", "TorchAdapter"]
 
 
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    """A tensor over ``array``'s memory (a copy only if it is not contiguous), to be
+    read only. A read-only array (a view of a Keras variable) is shared too: PyTorch
+    warns that it cannot mark the tensor read-only, and nothing here writes to it."""
+    array = np.ascontiguousarray(array)
+    if array.flags.writeable:
+        return torch.from_numpy(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
+
+
+def _zeros_for_meta(module: nn.Module) -> None:
+    """Give every parameter and buffer of a module built on ``meta`` zeroed CPU storage
+    of its shape and dtype (a parameter keeps ``requires_grad``; one shared by several
+    submodules stays shared).
+
+    ``Module.to_empty`` does the same through ``torch.empty_like`` on meta tensors, whose
+    Python reference implementation imports ``torch.fx.experimental.symbolic_shapes``
+    and with it sympy: 1-1.7 s on the first blank build of a process.
+
+    Example:
+        >>> with torch.device("meta"):
+        ...     m = nn.Linear(3, 2)
+        >>> _zeros_for_meta(m)
+        >>> m.weight.device.type, float(m.weight.detach().abs().sum()), m.weight.requires_grad
+        ('cpu', 0.0, True)
+    """
+    # old tensor -> its zeros (the old one kept alive, so that no id is reused)
+    done: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    for sub in module.modules():
+        stores: tuple[dict[str, Any], ...] = (sub._parameters, sub._buffers)
+        for store in stores:
+            for name, tensor in store.items():
+                if tensor is None or tensor.device.type != "meta":
+                    continue
+                if id(tensor) not in done:
+                    zeros = torch.zeros(tensor.shape, dtype=tensor.dtype)
+                    if isinstance(tensor, nn.Parameter):
+                        zeros = nn.Parameter(zeros, requires_grad=tensor.requires_grad)
+                    done[id(tensor)] = (tensor, zeros)
+                store[name] = done[id(tensor)][1]
+
+
 def _tensors(x: Any) -> list[torch.Tensor]:
     """One array, or a list of them (a node reading several values), as tensors."""
     arrays = x if isinstance(x, list) else [x]
-    return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+    return [_tensor(a) for a in arrays]
 
 
 def _identifier(name: str) -> str:
@@ -96,10 +141,7 @@ class TorchAdapter(KindDefaults):
         if blank and not shape_only:
             # storage without the initialisers' draws (reset_parameters never ran on
             # real memory), zeroed so that nothing reads uninitialised bytes
-            built.obj.to_empty(device="cpu")
-            with torch.no_grad():
-                for tensor in (*built.obj.parameters(), *built.obj.buffers()):
-                    tensor.zero_()
+            _zeros_for_meta(built.obj)
         if torch.get_default_dtype() != _DTYPES[dtype]:  # a no-op walk otherwise
             built.obj.to(_DTYPES[dtype])
         built.obj.eval()
@@ -140,7 +182,7 @@ class TorchAdapter(KindDefaults):
         with torch.no_grad():
             try:  # swap the tensors behind the parameters: no copy, nothing re-registered
                 for p, a in zip(params, weights.values()):
-                    p.data = torch.from_numpy(np.ascontiguousarray(a))
+                    p.data = _tensor(a)
                 return built.obj(*_tensors(x)).numpy()
             finally:
                 for p, data in zip(params, saved):
@@ -189,7 +231,7 @@ class TorchAdapter(KindDefaults):
                     raise ValueError(
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
-                param.copy_(torch.from_numpy(np.ascontiguousarray(array)))
+                param.copy_(_tensor(array))
 
     def assemble(
         self,

@@ -32,6 +32,7 @@ __all__ = [
     "inverse",
     "kernel_axes",
     "permutation",
+    "permuted_copy",
     "port_weight",
 ]
 
@@ -116,7 +117,44 @@ def port_weight(
     """
     src, dst = (layout.torch, layout.keras) if to == "keras" else (layout.keras, layout.torch)
     split = array.reshape([sizes[label] for label in src])
-    return np.ascontiguousarray(split.transpose(permutation(src, dst)).reshape(dst_shape))
+    return permuted_copy(split, permutation(src, dst)).reshape(dst_shape)
+
+
+#: Arrays of more elements than this are permuted tile by tile (``permuted_copy``).
+BLOCKED_ABOVE = 1 << 22
+
+
+def permuted_copy(array: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
+    """``array.transpose(perm)`` as a new C-contiguous array.
+
+    A large array is copied in tiles: the destination axis that is contiguous in the
+    source in blocks of 16 and the first other axis longer than 64 in blocks of 64,
+    so that each tile's reads and writes stay in cache. For VGG16's first dense
+    kernel moved from Keras' (H, W, C, O) to PyTorch's (O, C, H, W) (102,760,448
+    weights) four alternating runs on a shared 2-core machine took 0.99-1.02 s, against
+    0.94-1.43 s for one ``ascontiguousarray`` of the transposed view: no slower, and
+    steadier. The values are the same.
+
+    Example:
+        >>> a = np.arange(24).reshape(2, 3, 4)
+        >>> bool((permuted_copy(a, (2, 0, 1)) == a.transpose(2, 0, 1)).all())
+        True
+    """
+    view = array.transpose(perm)
+    if array.size <= BLOCKED_ABOVE or array.ndim < 2:
+        return np.ascontiguousarray(view)
+    first = perm.index(array.ndim - 1)  # contiguous in the source
+    second = next((k for k, n in enumerate(view.shape) if k != first and n > 64), None)
+    out = np.empty(view.shape, array.dtype)
+    whole = slice(None)
+    for i in range(0, view.shape[first], 16):
+        for j in range(0, view.shape[second], 64) if second is not None else (0,):
+            tile = [whole] * view.ndim
+            tile[first] = slice(i, i + 16)
+            if second is not None:
+                tile[second] = slice(j, j + 64)
+            out[tuple(tile)] = view[tuple(tile)]
+    return out
 
 
 def activation_to_keras(x: np.ndarray, shape: Shape) -> np.ndarray:

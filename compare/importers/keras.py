@@ -1,9 +1,12 @@
 """Read a real Keras 3 model (``keras.Sequential`` or a functional chain) into a spec.
 
-The model's layers are taken in order (nested models are opened); a probe runs through
-them one after another to read each layer's real input and output shape, and the result
-must equal the model's own output on the same random input, which proves the graph is
-the chain the walk assumed. Each layer is mapped through what the kinds register
+The model's layers are taken in order (nested models are opened); a one-sample probe
+runs through them one after another to read each layer's real input and output shape.
+That the graph is the chain the walk assumed is proved by the model's functional graph
+(the same layers, called in this order, each on the tensor before it and nothing else),
+or, where the graph cannot tell, by the model's own output on the same input, which
+must equal the chain's. A graph that branches is read from its symbolic tensors.
+Each layer is mapped through what the kinds register
 (``compare.kinds.<family>.from_keras``): ``("keras", "layer", cls)`` maps a layer class
 (a class outside the public API by its dotted name, ``"module.Class"``), every
 ``("keras", "refine", name)`` then reads what a mapped layer carries inside (the
@@ -203,15 +206,60 @@ def _id_range(layer: Any, found: Tables) -> int | None:
     return None if cls is None else int(found.id_ranges[cls](layer))
 
 
-def _probe(shape: Shape, leaves: list[tuple[str, Any]], found: Tables) -> np.ndarray:
-    """A random input: normal floats, or token ids below the first vocabulary (the first
-    layer that registers an ``id_range``: an embedding)."""
+#: Samples in the probe: one is enough to read every shape (the batch axis is not
+#: read), and a second would double the cost of running a large model through it.
+PROBE_SAMPLES = 1
+
+
+def _batch(model: Any) -> int:
+    """The probe's samples: the model's own batch size where its input fixes one (a
+    stateful RNN refuses any other), else ``PROBE_SAMPLES``."""
+    try:
+        fixed = model.inputs[0].shape[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        fixed = None
+    return int(fixed) if fixed is not None else PROBE_SAMPLES
+
+
+def _probe(
+    shape: Shape, leaves: list[tuple[str, Any]], found: Tables, batch: int = PROBE_SAMPLES
+) -> np.ndarray:
+    """A random input of ``batch`` samples: normal floats, or token ids below the first
+    vocabulary (the first layer that registers an ``id_range``: an embedding)."""
     rng = np.random.default_rng(0)
     if shape.dtype == "int":
         ranges = (_id_range(ly, found) for _, ly in leaves)
         vocab = next((r for r in ranges if r is not None), 2)
-        return rng.integers(0, vocab, (2, *shape.size)).astype("int32")
-    return rng.standard_normal((2, *shape.size, shape.channels)).astype("float32")
+        return rng.integers(0, vocab, (batch, *shape.size)).astype("int32")
+    return rng.standard_normal((batch, *shape.size, shape.channels)).astype("float32")
+
+
+def _is_chain_graph(model: Any, leaves: list[tuple[str, Any]], found: Tables) -> bool:
+    """Whether the model's own graph proves that running ``leaves`` one after another is
+    the model: its nodes (nested models opened as ``_leaves`` opens them) call exactly
+    these layers, each once, in this order, each on the one tensor before it with no
+    other argument, and no tensor carries a mask. (``_branches`` already found one
+    input, one output, one tensor per node and no tensor read twice.) False when it
+    cannot tell: the model is then run whole and its output compared."""
+    graph = getattr(model, "_functional", None) or model
+    if not hasattr(graph, "_nodes_by_depth"):
+        return False
+    steps = _flat(graph, "", found)
+    nodes = [node for kind, node, _ in steps if kind == "node"]
+    if [id(node.operation) for node in nodes] != [id(layer) for _, layer in leaves]:
+        return False
+    last = id(graph.inputs[0])  # the tensor the next node must read
+    for kind, node, to in steps:
+        if kind == "alias":
+            last = to if node == last else last
+            continue
+        args = node.arguments
+        if args.kwargs or len(args.args) != 1 or len(node.outputs) != 1:
+            return False
+        if id(args.args[0]) != last or getattr(node.outputs[0], "_keras_mask", None) is not None:
+            return False
+        last = id(node.outputs[0])
+    return last == id(graph.outputs[0])
 
 
 def _mapped(layer: Any, piece: Piece, found: Tables) -> Piece:
@@ -257,7 +305,7 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
     if _branches(model):
         return _read_graph(model, input_shape, found, name or model.name)
     leaves = _leaves(model, "", found)
-    probe = _probe(input_shape, leaves, found)
+    probe = _probe(input_shape, leaves, found, _batch(model))
     x: Any = probe
     pieces: list[Piece] = []
     merged = False  # after a merge no chain shape carries on: only further merges are named
@@ -282,7 +330,9 @@ def read_keras(model: Any, input: Any = None, name: str | None = None) -> Readin
         x = y
         pieces.append(_mapped(layer, piece, found))
     else:
-        whole = keras.ops.convert_to_numpy(model(probe))
+        whole = x if _is_chain_graph(model, leaves, found) else None
+        if whole is None:
+            whole = keras.ops.convert_to_numpy(model(probe))
         if whole.shape != np.shape(x) or not np.allclose(whole, x, rtol=1e-5, atol=1e-5):
             pieces.append(
                 Piece(
@@ -376,10 +426,44 @@ def _run_node(node: Any, values: dict[int, Any]) -> list[Any]:
     return list(outs)
 
 
+def _tensor_shape(tensor: Any) -> Shape | None:
+    """A symbolic tensor's shape as Keras computed it when the graph was built, read as
+    ``_shape`` reads an array; None where an axis besides the batch is not fixed."""
+    dims = tuple(tensor.shape)[1:]
+    if not dims or any(d is None for d in dims):
+        return None
+    if len(dims) == 1 and not np.issubdtype(np.dtype(tensor.dtype), np.floating):
+        return Shape(1, (int(dims[0]),), dtype="int")  # token ids
+    return Shape(int(dims[-1]), tuple(int(d) for d in dims[:-1]))
+
+
+def _graph_shapes(steps: list[Step], first: Any) -> dict[int, Shape] | None:
+    """Every tensor's shape (by id) from the functional graph's own symbolic tensors,
+    which Keras computed layer by layer when the model was built: nothing needs to run.
+    None when some shape is not fixed (the graph is then run on the probe)."""
+    shapes: dict[int, Shape] = {}
+    own = _tensor_shape(first)
+    if own is None:
+        return None
+    shapes[id(first)] = own
+    for kind, node, path in steps:
+        if kind == "alias":
+            if node in shapes:
+                shapes[path] = shapes[node]
+            continue
+        for tensor in node.outputs:
+            shape = _tensor_shape(tensor)
+            if shape is None:
+                return None
+            shapes[id(tensor)] = shape
+    return shapes
+
+
 def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Reading:
     """Read a functional model whose graph branches: each node (a layer's call, a
-    ``keras.ops`` operation, a merge layer; the nodes of a nested model) run on a probe
-    in Keras' own order, and mapped into a piece that reads the pieces its input
+    ``keras.ops`` operation, a merge layer; the nodes of a nested model) taken in
+    Keras' own order, with the shapes of its symbolic tensors (or, where one is not
+    fixed, run on a probe), and mapped into a piece that reads the pieces its input
     tensors come from."""
     cls = _qualname(model)
     if len(model.inputs) != 1:
@@ -387,8 +471,9 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
         raise UnmappableError("keras", [Unmapped(name, cls, reason)])
     steps = _flat(getattr(model, "_functional", None) or model, "", found)
     ops = [(path, node.operation) for kind, node, path in steps if kind == "node"]
-    probe = _probe(input_shape, ops, found)
+    probe = _probe(input_shape, ops, found, _batch(model))
     first = model.inputs[0]
+    known = _graph_shapes(steps, first)
     values: dict[int, Any] = {id(first): probe}
     index: dict[int, int] = {id(first): -1}
     pieces: list[Piece] = []
@@ -403,16 +488,21 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
         op = node.operation
         what = _qualname(op)
         reads = [t for t in node.input_tensors if id(t) in index]
-        shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
-        in_shape = shapes[0] if shapes else _shape(probe)
-        try:
-            outs = _run_node(node, values)
-            arrays = [keras.ops.convert_to_numpy(v) for v in outs]
-        except Exception as exc:
-            text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
-            reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
-            pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
-            break
+        if known is not None:
+            shapes = [known[id(t)] for t in reads]
+            in_shape = shapes[0] if shapes else known[id(first)]
+            out_shape = known[id(node.outputs[0])]
+        else:
+            shapes = [_shape(np.asarray(values[id(t)])) for t in reads]
+            in_shape = shapes[0] if shapes else _shape(probe)
+            try:
+                outs = _run_node(node, values)
+                out_shape = _shape(keras.ops.convert_to_numpy(outs[0]))
+            except Exception as exc:
+                text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))[:200]
+                reason = f"it fails on inputs of shapes {[s.keras() for s in shapes]}: {text}"
+                pieces.append(Piece(path, what, in_shape, in_shape, op, problem=reason))
+                break
         problem: str | None = None
         if len(node.outputs) != 1:
             problem = f"it returns {len(node.outputs)} tensors; compare reads layers of one"
@@ -429,7 +519,7 @@ def _read_graph(model: Any, input_shape: Shape, found: Tables, name: str) -> Rea
             path,
             what,
             in_shape,
-            _shape(arrays[0]),
+            out_shape,
             op,
             problem=problem,
             sources=tuple(index[id(t)] for t in reads),
