@@ -62,8 +62,9 @@ def torch_zeros(shape, dtype="float32"):
     return torch.zeros((1, *dims), dtype=getattr(torch, dtype))
 
 
-def tf_flops(model, shape) -> int:
-    """TensorFlow's profiler (float_operation) on the frozen forward of ``model``."""
+def tf_flops(model, shape, batch=1) -> int:
+    """TensorFlow's profiler (float_operation) on the frozen forward of ``model`` at
+    ``batch`` samples."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
@@ -73,7 +74,7 @@ def tf_flops(model, shape) -> int:
     dtype = tf.int64 if shape.dtype == "int" else tf.float32
     fn = tf.function(lambda x: model(x, training=False))
     frozen = convert_variables_to_constants_v2(
-        fn.get_concrete_function(tf.TensorSpec((1, *dims), dtype))
+        fn.get_concrete_function(tf.TensorSpec((batch, *dims), dtype))
     )
     opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"

@@ -8,12 +8,10 @@ seed model's published batch-1 counts (issue 15) times N.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
-from test_counting import CASES
+from test_counting import CASES, tf_flops
 
 from compare.catalog import seed_model
 from compare.comparison import compare_model
@@ -43,25 +41,6 @@ def torch_zeros(shape, batch):
     return torch.zeros((batch, *dims))
 
 
-def tf_flops_at(model, shape, batch) -> int:
-    """TensorFlow's profiler on the frozen forward of ``model`` at ``batch`` samples."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
-    dims = tuple(int(d) for d in shape.keras()[1:] if d is not None)
-    dtype = tf.int64 if shape.dtype == "int" else tf.float32
-    fn = tf.function(lambda x: model(x, training=False))
-    frozen = convert_variables_to_constants_v2(
-        fn.get_concrete_function(tf.TensorSpec((batch, *dims), dtype))
-    )
-    opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    opts["output"] = "none"
-    with contextlib.redirect_stderr(io.StringIO()):
-        return int(tf.compat.v1.profiler.profile(frozen.graph, options=opts).total_float_ops)
-
-
 # -- the seed model at batch 8: hand-derived from the published batch-1 figures -----------
 
 
@@ -83,7 +62,7 @@ def test_seed_at_batch_8_is_what_the_counters_count_on_8_real_samples(seed8):
     pair = build(seed_model())
     shape = pair.formulas[0].input
     assert seed8.totals()["torch"]["flops"] == torch_flops(pair.torch, [torch_zeros(shape, 8)])
-    assert seed8.totals()["keras"]["flops"] == tf_flops_at(pair.keras, shape, 8)
+    assert seed8.totals()["keras"]["flops"] == tf_flops(pair.keras, shape, 8)
 
 
 def test_seed_memory_at_batch_8(seed8):
@@ -182,7 +161,7 @@ def test_figures_at_batch_n_are_the_counters_on_n_real_samples(name, parity):
     result = compare_model(model, parity=parity, count=True, count_batch=3)
     totals = result.totals()
     assert totals["torch"]["flops"] == torch_flops(full.torch, [torch_zeros(shape, 3)])
-    assert totals["keras"]["flops"] == tf_flops_at(full.keras, shape, 3)
+    assert totals["keras"]["flops"] == tf_flops(full.keras, shape, 3)
     assert totals["torch"]["param_bytes"] == 4 * sum(p.numel() for p in full.torch.parameters())
     assert totals["formula_macs"] == 3 * compare_model(model, parity=False).totals()["formula_macs"]
 
