@@ -540,3 +540,14 @@ def test_parsing_imports_no_framework():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_layer_that_cannot_be_written_as_a_call_is_named_in_a_short_message():
+    # Keras' Bidirectional holds its backward layer as a config dict: read back, the
+    # arguments do not rebuild it, and the message names it without dumping the config
+    result = translate("nn.LSTM(4, 8, batch_first=True, bidirectional=True)", "4x10")
+    assert result.code is None and result.status == "unsupported"
+    assert result.reason is not None
+    assert "cannot write Bidirectional as a call: Bidirectional(" in result.reason
+    assert "builds a different layer" in result.reason
+    assert len(result.reason) < 700  # was a 4,000-character dump of both layers' configs

@@ -203,6 +203,12 @@ def _shorter(value: Any) -> Any:
     return _MISSING
 
 
+def _brief(value: Any, limit: int = 60) -> str:
+    """A short form of an argument value for a message: its repr cut at ``limit``."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def read_call(obj: Any, path: str, reader: Reader, imports: tuple[str, ...] = ()) -> Call:
     """The ``Call`` that rebuilds ``obj``: arguments read back from it, defaults left out,
     equal sizes shortened, verified by rebuilding.
@@ -242,8 +248,12 @@ def read_call(obj: Any, path: str, reader: Reader, imports: tuple[str, ...] = ()
             return False
 
     if not rebuilds(args, kwargs):
+        shown = ", ".join(
+            [_brief(a) for a in args] + [f"{k}={_brief(v)}" for k, v in kwargs.items()]
+        )
         raise SpecError(
-            f"cannot write {cls.__name__} as a call: rebuilt from {args} {kwargs} it differs"
+            f"cannot write {cls.__name__} as a call: {cls.__name__}({shown}) from the "
+            "arguments read back builds a different layer"
         )
     # leave out every argument the class chooses the same way unset (one at a time:
     # a default may follow another argument, as a pool's strides follow its size)
