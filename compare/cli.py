@@ -205,8 +205,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         dest="count_batch",
         help="give the work and memory figures (MACs, both counters' FLOPs, activation "
-        "bytes) for a batch of N samples; the counters compute nothing, so any N costs "
-        "the same (default: 1)",
+        "bytes) for a batch of N samples; the counters run once at batch 1 and are "
+        "scaled, so any N costs the same (default: 1)",
     )
 
 

@@ -168,14 +168,15 @@ def compare_model(
     model at batch 1 (``compare.counting``: PyTorch's ``FlopCounterMode``,
     TensorFlow's profiler on the frozen Keras forward), attributes the FLOPs to the
     layers, names why they differ from the formulas' MACs, and reads the parameter
-    and buffer bytes each framework holds; in shape-only mode too (the counters
-    compute nothing: PyTorch's runs on fake or meta tensors, TensorFlow's reads the
-    graph). The formulas' MACs and the activation bytes are always there.
+    and buffer bytes each framework holds; in shape-only mode too (PyTorch's counter
+    runs on the meta device, TensorFlow's reads the graph; the kinds that are not
+    ``counted_shape_only`` get no figure there). The formulas' MACs and the
+    activation bytes are always there.
 
     ``count_batch=N`` gives the work and memory figures for a batch of N samples:
-    the counters see an N-sample input, the formulas' MACs and the activation bytes
-    are N times the per-sample ones; parameter bytes do not change. (``batch`` is
-    the size of the random input the parity check runs on.)
+    the counters' batch-1 FLOPs, the formulas' MACs and the activation bytes times N;
+    parameter bytes do not change. (``batch`` is the size of the random input the
+    parity check runs on.)
 
     Example:
         >>> from compare.spec import Input, Model, Conv

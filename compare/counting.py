@@ -20,10 +20,11 @@ A shape-only model (built without weight memory) is counted too. PyTorch's count
 then runs on the ``meta`` device, where nothing is computed; there a recurrent
 layer's fused CPU kernel (``aten.lstm``, which the counter has no formula for and
 counts as 0) decomposes into the matmuls the counter does count, so the two modes
-differ on those layers, and the figure says so (``META_NOTE``). TensorFlow's profiler
-reads the graph and never runs it; a shape-only Keras model has no weight values, so
-its forward is traced with each variable mapped to a symbolic zeros tensor of its
-shape (a ``keras.StatelessScope``) and then frozen the same way.
+differ on those layers (``compare.comparison`` leaves the kinds that are not
+``counted_shape_only`` without a figure in that mode). TensorFlow's profiler reads
+the graph and never runs it; a shape-only Keras model has no weight values, so its
+forward is traced with each variable mapped to a symbolic zeros tensor of its shape
+(a ``keras.StatelessScope``) and then frozen the same way.
 
 Where a model cannot be assembled in one framework (a layer it cannot express), that
 framework's supported layers are counted one by one instead.
@@ -278,17 +279,14 @@ def _tf_graph(model: Any, spec: Any) -> Any:
 
     from compare.adapters._keras_import import keras
 
-    if all(getattr(v, "_value", True) is not None for v in model.variables):
-        forward = tf.function(lambda x: model(x, training=False))
-        return convert_variables_to_constants_v2(forward.get_concrete_function(spec)).graph
-
     def stateless(x: Any) -> Any:
         mapping = [(v, tf.zeros(tuple(v.shape), v.dtype)) for v in model.variables]
         with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
             return model(x, training=False)
 
-    concrete = tf.function(stateless).get_concrete_function(spec)
-    return convert_variables_to_constants_v2(concrete).graph
+    valued = all(getattr(v, "_value", True) is not None for v in model.variables)
+    forward = tf.function((lambda x: model(x, training=False)) if valued else stateless)
+    return convert_variables_to_constants_v2(forward.get_concrete_function(spec)).graph
 
 
 def _tf_op_flops(model: Any, shape: Any, dtype: str) -> dict[str, int]:

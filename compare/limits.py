@@ -55,7 +55,8 @@ MAX_TEXT = 4096
 #: Every integer of a spec is a count or a size the frameworks hold in int64.
 INT64_MAX = 2**63 - 1
 #: The largest batch size the work and memory figures may be asked for at (the
-#: counters compute nothing, so the bound only keeps the figures in int64).
+#: counters run at batch 1 and are scaled, so the bound only keeps the figures
+#: well inside int64).
 MAX_COUNT_BATCH = 2**20
 #: The environment variable that lifts the elements bound, and its default.
 ELEMENTS_ENV = "COMPARE_MAX_ELEMENTS"
