@@ -20,7 +20,7 @@ import numpy as np
 
 from compare.diff.canonical import canonical_order, commutes
 from compare.errors import SpecError
-from compare.importers.base import Mismatch, Reading, spec_differences
+from compare.importers.base import Mismatch, Reading, read_both, spec_differences
 from compare.spec import Model
 
 __all__ = ["Divergence", "Equivalence", "assert_equivalent", "check_equivalent"]
@@ -87,23 +87,12 @@ def _read(torch_module: Any, keras_model: Any, input: Any) -> tuple[Reading, Rea
             f"cannot copy the Keras model {keras_model.name!r} with keras.models.clone_model "
             f"({text}); compare reads Sequential and functional models"
         ) from exc
-    readings: dict[str, Reading] = {}
-    problems: dict[str, SpecError] = {}
-    for side, read in (
-        ("torch", lambda: read_torch(torch_module, input)),
-        ("keras", lambda: read_keras(clone, input)),
-    ):
-        try:  # both sides are read, so that the problems of both are reported
-            readings[side] = read()
-        except SpecError as exc:
-            problems[side] = exc
-    if len(problems) == 1:
-        raise next(iter(problems.values()))
-    if problems:
-        raise SpecError(
-            "neither model can be read:\n"
-            + "\n".join(f"{side}: {exc}" for side, exc in problems.items())
-        ) from problems["torch"]
+    readings = read_both(
+        [
+            ("torch", lambda: read_torch(torch_module, input)),
+            ("keras", lambda: read_keras(clone, input)),
+        ]
+    )
     return readings["torch"], readings["keras"]
 
 

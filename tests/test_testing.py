@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from compare.cli import main
+from compare.errors import SpecError
 from compare.testing import assert_equivalent, check_equivalent
 
 nn = torch.nn
@@ -233,3 +234,30 @@ def test_the_plugin_module_imports_no_framework():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("caller", ["check_equivalent", "diff"])
+def test_when_neither_model_can_be_read_both_sides_problems_are_named(caller):
+    from compare.diff import diff
+
+    nn = torch.nn
+    torch_model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Bilinear(2, 2, 2))
+    keras_model = keras.Sequential(
+        [keras.Input((5, 5, 1)), keras.layers.Conv2D(2, 3), keras.layers.Permute((2, 1, 3))]
+    )
+    call = {"check_equivalent": check_equivalent, "diff": diff}[caller]
+    with pytest.raises(SpecError) as caught:
+        call(torch_model, keras_model, input="1x5x5")
+    text = str(caught.value)
+    assert text.startswith("neither model can be read:\ntorch: ")
+    assert "torch.nn.Bilinear" in text
+    assert "\nkeras: " in text and "keras.layers.Permute" in text
+
+
+def test_when_one_model_cannot_be_read_its_own_error_is_raised():
+    keras_model = keras.Sequential([keras.Input((5, 5, 1)), keras.layers.Conv2D(2, 3)])
+    torch_model = torch.nn.Sequential(torch.nn.Bilinear(2, 2, 2))
+    with pytest.raises(SpecError) as caught:
+        check_equivalent(torch_model, keras_model, input="1x5x5")
+    assert "neither" not in str(caught.value)
+    assert "torch.nn.Bilinear" in str(caught.value)

@@ -12,7 +12,7 @@ from compare.diff.canonical import commutes
 from compare.diff.counts import Counts, keras_counts, torch_counts
 from compare.diff.records import Cause, Diff, Difference, Place, Reconciliation
 from compare.errors import SpecError
-from compare.importers.base import Imported, _effective
+from compare.importers.base import Imported, _effective, read_both
 
 __all__ = ["diff", "differences", "reconcile"]
 
@@ -26,23 +26,12 @@ def _read(torch_model: Any, keras_model: Any, input: Any) -> tuple[Imported, Imp
 
     if not isinstance(keras_model, keras.Model):
         raise SpecError(f"keras_model must be a keras.Model, got {type(keras_model).__name__}")
-    problems: dict[str, SpecError] = {}
-    read: dict[str, Imported] = {}
-    for side, reader in (
-        ("torch", lambda: from_torch(torch_model, input)),
-        ("keras", lambda: from_keras(keras_model)),
-    ):
-        try:  # both sides are read, so that the problems of both are reported
-            read[side] = reader()
-        except SpecError as exc:
-            problems[side] = exc
-    if len(problems) == 1:
-        raise next(iter(problems.values()))
-    if problems:
-        raise SpecError(
-            "neither model can be read:\n"
-            + "\n".join(f"{side}: {exc}" for side, exc in problems.items())
-        ) from problems["torch"]
+    read = read_both(
+        [
+            ("torch", lambda: from_torch(torch_model, input)),
+            ("keras", lambda: from_keras(keras_model)),
+        ]
+    )
     return read["torch"], read["keras"]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +31,8 @@ from compare.core import registry
 from compare.errors import SpecError
 from compare.formulas import LayerFormula, Shape, infer
 from compare.spec import Input, Layer, Model
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FOLDS",
@@ -270,6 +272,32 @@ def step_ends(pieces: list[Piece], parts: list[Part]) -> list[int]:
     """Index of the last piece of each part (pieces are one per step, in order)."""
     index = {id(p): k for k, p in enumerate(pieces)}
     return [max(index[id(p)] for p in part.pieces) for part in parts]
+
+
+def read_both(readers: Sequence[tuple[str, Callable[[], _T]]]) -> dict[str, _T]:
+    """Each side's reading, by side: every reader runs, so that the problems of both
+    are reported. One side's ``SpecError`` is raised as it is; both sides' are joined
+    into one that names each side.
+
+    Example:
+        >>> read_both([("torch", lambda: 1), ("keras", lambda: 2)])
+        {'torch': 1, 'keras': 2}
+    """
+    read: dict[str, _T] = {}
+    problems: dict[str, SpecError] = {}
+    for side, reader in readers:
+        try:
+            read[side] = reader()
+        except SpecError as exc:
+            problems[side] = exc
+    if len(problems) == 1:
+        raise next(iter(problems.values()))
+    if problems:
+        raise SpecError(
+            "neither model can be read:\n"
+            + "\n".join(f"{side}: {exc}" for side, exc in problems.items())
+        ) from next(iter(problems.values()))
+    return read
 
 
 def parse_input(value: Any) -> tuple[int, ...]:
