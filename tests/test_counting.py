@@ -53,13 +53,13 @@ def torch_flops(module, inputs) -> int:
     return counter.get_total_flops()
 
 
-def torch_zeros(shape, dtype="float32"):
+def torch_zeros(shape, dtype="float32", batch=1):
     import torch
 
     dims = [int(d) for d in shape.torch()[1:] if d is not None]
     if shape.dtype == "int":
-        return torch.zeros((1, *dims), dtype=torch.int64)
-    return torch.zeros((1, *dims), dtype=getattr(torch, dtype))
+        return torch.zeros((batch, *dims), dtype=torch.int64)
+    return torch.zeros((batch, *dims), dtype=getattr(torch, dtype))
 
 
 def tf_flops(model, shape, batch=1) -> int:

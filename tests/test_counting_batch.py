@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_counting import CASES, tf_flops
+from test_counting import CASES, tf_flops, torch_zeros
 
 from compare.catalog import seed_model
 from compare.comparison import compare_model
@@ -30,15 +30,6 @@ def torch_flops(module, inputs) -> int:
     with torch.enable_grad(), counter:
         module(*inputs)
     return counter.get_total_flops()
-
-
-def torch_zeros(shape, batch):
-    import torch
-
-    dims = [int(d) for d in shape.torch()[1:] if d is not None]
-    if shape.dtype == "int":
-        return torch.zeros((batch, *dims), dtype=torch.int64)
-    return torch.zeros((batch, *dims))
 
 
 # -- the seed model at batch 8: hand-derived from the published batch-1 figures -----------
@@ -61,7 +52,8 @@ def test_seed_at_batch_8_is_8_times_the_published_figures(seed8):
 def test_seed_at_batch_8_is_what_the_counters_count_on_8_real_samples(seed8):
     pair = build(seed_model())
     shape = pair.formulas[0].input
-    assert seed8.totals()["torch"]["flops"] == torch_flops(pair.torch, [torch_zeros(shape, 8)])
+    x = torch_zeros(shape, batch=8)
+    assert seed8.totals()["torch"]["flops"] == torch_flops(pair.torch, [x])
     assert seed8.totals()["keras"]["flops"] == tf_flops(pair.keras, shape, 8)
 
 
@@ -160,7 +152,7 @@ def test_figures_at_batch_n_are_the_counters_on_n_real_samples(name, parity):
     shape = full.formulas[0].input
     result = compare_model(model, parity=parity, count=True, count_batch=3)
     totals = result.totals()
-    assert totals["torch"]["flops"] == torch_flops(full.torch, [torch_zeros(shape, 3)])
+    assert totals["torch"]["flops"] == torch_flops(full.torch, [torch_zeros(shape, batch=3)])
     assert totals["keras"]["flops"] == tf_flops(full.keras, shape, 3)
     assert totals["torch"]["param_bytes"] == 4 * sum(p.numel() for p in full.torch.parameters())
     assert totals["formula_macs"] == 3 * compare_model(model, parity=False).totals()["formula_macs"]
