@@ -113,18 +113,34 @@ def test_a_shared_layer_is_not_proved_by_the_graph():
     "shape, perm",
     [
         ((3, 5, 70, 90), (3, 2, 0, 1)),  # Keras (H, W, C, O) -> torch (O, C, H, W)
-        ((90, 70, 3, 5), (2, 3, 1, 0)),  # and back
+        ((90, 70, 3, 5), (2, 3, 1, 0)),  # and back: the last axis lands inside
         ((130, 17), (1, 0)),
-        ((7, 100, 3), (1, 0, 2)),
+        ((7, 100, 3), (1, 0, 2)),  # the last axis stays last: whole rows
+        ((7, 9, 11), (0, 2, 1)),  # an output axis before the moved one
+        ((5, 6, 7, 8), (1, 3, 0, 2)),
         ((4, 200), (0, 1)),
     ],
 )
-def test_permuted_copy_in_tiles_is_the_transpose(monkeypatch, shape, perm):
-    monkeypatch.setattr(layouts, "BLOCKED_ABOVE", 10)  # every array here is tiled
+@pytest.mark.parametrize("tile, slab", [(4, 50), (256, 1 << 22)])
+def test_permuted_copy_in_slabs_and_tiles_is_the_transpose(monkeypatch, shape, perm, tile, slab):
+    # small tiles and slabs: every array here takes the two-pass path, with slabs and
+    # tiles that do not divide the axes
+    monkeypatch.setattr(layouts, "BLOCKED_ABOVE", 10)
+    monkeypatch.setattr(layouts, "MIN_TILED_AXIS", 2)
+    monkeypatch.setattr(layouts, "TILE", tile)
+    monkeypatch.setattr(layouts, "SLAB", slab)
     a = np.random.default_rng(0).standard_normal(shape).astype("float32")
     out = layouts.permuted_copy(a, perm)
     assert out.flags.c_contiguous
     np.testing.assert_array_equal(out, a.transpose(perm))
+
+
+def test_permuted_copy_of_a_strided_view_is_its_transpose(monkeypatch):
+    monkeypatch.setattr(layouts, "BLOCKED_ABOVE", 10)
+    monkeypatch.setattr(layouts, "MIN_TILED_AXIS", 2)
+    monkeypatch.setattr(layouts, "TILE", 3)
+    a = np.random.default_rng(1).standard_normal((6, 8, 10)).astype("float32")[:, ::2, 1:]
+    np.testing.assert_array_equal(layouts.permuted_copy(a, (2, 0, 1)), a.transpose(2, 0, 1))
 
 
 # -- a blank torch build imports nothing more -----------------------------------------
