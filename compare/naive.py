@@ -50,6 +50,7 @@ __all__ = [
     "naive_checks",
     "naive_twin",
     "reshaped_kernel",
+    "twin_of",
     "with_keras_weights",
 ]
 
@@ -75,6 +76,9 @@ class Context:
     y_keras: np.ndarray
     #: framework -> the layer's role arrays as ported (read once, on first use)
     read: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
+    #: what several checks of this layer measure alike, kept by the first (its key
+    #: names the check helper that made it)
+    memo: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def layer(self) -> Layer:
@@ -219,6 +223,26 @@ def naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None
         >>> naive_twin(ctx, "keras", dataclasses.replace(ctx.layer, activation="relu"))[0] > 0
         True
     """
+    twin = twin_of(ctx, framework, layer)
+    if isinstance(twin, Unsupported):
+        return None, f"the naive port cannot be built: {twin}"
+    x, y = (ctx.x_torch, ctx.y_torch) if framework == "torch" else (ctx.x_keras, ctx.y_keras)
+    return measure_error(y, get_adapter(framework).run(twin, x))
+
+
+def twin_of(ctx: Context, framework: str, layer: Layer) -> Built | Unsupported:
+    """``layer`` (a naive respelling of the spec) built in ``framework`` and holding the
+    correct layer's weights, or why it cannot be built; kept in the pair for the next
+    layer with the same naive spec, input shape and dtype where the port rewrites all
+    of its weights (see ``naive_twin``).
+
+    Example:
+        >>> import dataclasses
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> twin_of(ctx, "keras", dataclasses.replace(ctx.layer, activation="relu")).classes
+        ('Dense',)
+    """
     adapter = get_adapter(framework)
     formula = layer_formula(layer, ctx.formula.input)
     twins = ctx.pair.twins
@@ -231,12 +255,11 @@ def naive_twin(ctx: Context, framework: str, layer: Layer) -> NaiveResult | None
         try:
             twin = adapter.build(layer, formula, ctx.index, ctx.pair.dtype)
         except Unsupported as exc:
-            return None, f"the naive port cannot be built: {exc}"
+            return exc
         if key is not None and _all_written(adapter, twin, layer, formula):
             twins[key] = twin
     adapter.set_weights(twin, ctx.weights(framework))
-    x, y = (ctx.x_torch, ctx.y_torch) if framework == "torch" else (ctx.x_keras, ctx.y_keras)
-    return measure_error(y, adapter.run(twin, x))
+    return twin
 
 
 # -- generic checks: by a property of the layer, for any kind ---------------------------

@@ -225,7 +225,8 @@ class Pair:
             built = self.sides[src].layers[index]
             if isinstance(built, Unsupported):
                 continue
-            adapter.set_weights(built, weights)
+            if not built.adopted:  # the user's own layers hold these arrays already
+                adapter.set_weights(built, weights)
             if not isinstance(self.sides[dst].layers[index], Unsupported):
                 # ported from the arrays just written: reading them back from the source
                 # framework would copy every weight once more (553 MiB for VGG16)
@@ -259,18 +260,82 @@ class Pair:
         dst_adapter.set_weights(d, ported)
 
 
+def _fresh(
+    adapter: Any,
+    layer: Any,
+    formula: LayerFormula,
+    index: int,
+    dtype: str,
+    shape_only: bool,
+    blank: bool,
+) -> Built | Unsupported:
+    """Layer ``index`` built by ``adapter``, or the reason it cannot be."""
+    try:
+        built: Built = adapter.build(
+            layer, formula, index, dtype, shape_only=shape_only, blank=blank
+        )
+    except Unsupported as exc:
+        return exc
+    return built
+
+
+def _adopted(
+    adapter: Any,
+    layer: Any,
+    formula: LayerFormula,
+    index: int,
+    dtype: str,
+    imported: Imported,
+) -> Built | None:
+    """The user's own layers for layer ``index``, where the adapter takes them."""
+    adopt = getattr(adapter, "adopt", None)
+    if adopt is None:
+        return None
+    got: Built | None = adopt(
+        layer, formula, index, dtype, imported.views[index], imported.weights[index]
+    )
+    return got
+
+
+def _names(built: Built | Unsupported) -> list[str]:
+    if isinstance(built, Unsupported):
+        return []
+    parts = built.obj if isinstance(built.obj, list | tuple) else [built.obj]
+    return [str(getattr(part, "name", "")) for part in parts]
+
+
+def _clashing(layers: list[Built | Unsupported]) -> list[int]:
+    """The adopted layers that share a part's name with any other part."""
+    seen: dict[str, int] = {}
+    for built in layers:
+        for name in _names(built):
+            seen[name] = seen.get(name, 0) + 1
+    return [
+        i
+        for i, b in enumerate(layers)
+        if isinstance(b, Built) and b.adopted and any(seen[n] > 1 for n in _names(b))
+    ]
+
+
 def build(
     model: Model | Imported,
     *,
     dtype: str = "float32",
     seed: int = 0,
     shape_only: bool = False,
+    adopt: bool = False,
 ) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
 
     Given an ``Imported`` spec (``compare.from_torch`` / ``from_keras``), the source
     framework's side starts from the imported weights and they are ported to the
     other side, so both models hold the user's trained weights.
+
+    ``adopt=True`` (what ``compare_model`` does): where the source framework's adapter
+    can take the user's own layers as a layer's build (``KerasAdapter.adopt``: they
+    are exactly what it would build), they are used as they are, neither rebuilt nor
+    rewritten; the pair must then leave them as it found them. Off by default: a
+    pair the caller keeps holds layers of its own.
 
     ``shape_only`` builds the same layers without weight memory (torch on the
     ``meta`` device, Keras variables left uninitialised): facts and output shapes
@@ -303,14 +368,21 @@ def build(
     for name in FRAMEWORKS:
         adapter = get_adapter(name)
         adapter.seed(seed)
+        adopting = adopt and blank and imported is not None and name == imported.source
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
-            try:
-                layers.append(
-                    adapter.build(layer, formula, index, dtype, shape_only=shape_only, blank=blank)
-                )
-            except Unsupported as exc:
-                layers.append(exc)
+            got: Built | Unsupported | None = None
+            if adopting and imported is not None and index < len(imported.views):
+                got = _adopted(adapter, layer, formula, index, dtype, imported)
+            if got is None:
+                got = _fresh(adapter, layer, formula, index, dtype, shape_only, blank)
+            layers.append(got)
+        if adopting:
+            # an assembled model needs unique layer names: an adopted layer named like
+            # another layer is built as usual instead
+            for index in _clashing(layers):
+                layer, formula = model.layers[index], formulas[index]
+                layers[index] = _fresh(adapter, layer, formula, index, dtype, shape_only, blank)
         pair.sides[name] = Side(name, layers)
     if imported is not None and not shape_only:
         pair.load(imported)

@@ -47,6 +47,8 @@ class Built:
     ``roles`` maps a neutral role name (``kernel``, ``bias``, ``depthwise_kernel`` ...)
     to whatever the adapter needs to read and write that weight; ``kind`` is the spec's
     kind it was built for (empty for a user's own layers read by an importer).
+    ``adopted``: the objects are the user's own layers, taken for this spec's build
+    (``KerasAdapter.adopt``), not built by compare; they must be left as found.
 
     Example:
         >>> Built(framework="torch", obj=None, classes=("Conv2d",)).classes
@@ -59,6 +61,7 @@ class Built:
     roles: dict[str, Any] = field(default_factory=dict)
     notes: Notes = ()
     kind: str = ""
+    adopted: bool = False
 
 
 class KindDefaults:
@@ -126,6 +129,11 @@ class Adapter(Protocol):
     def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         """``run`` with role arrays (this framework's layout) in place of the layer's
         weights, leaving them untouched."""
+        ...
+
+    def trained_state(self, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every role array as one training-mode batch ``x`` leaves it (a batch norm's
+        running statistics move), the layer itself left as it was."""
         ...
 
     def facts(self, built: Built, layer: Layer, formula: LayerFormula) -> Facts:

@@ -14,6 +14,7 @@ import contextlib
 import math
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,60 @@ def _zero_initialisers(layer: Any) -> Any:
             setattr(owner, key, value)
 
 
+def _config(layer: Any, rank: int) -> dict[str, Any] | None:
+    """A layer's configuration without its name, axes made non-negative for an input of
+    ``rank`` axes (batch included); None where Keras cannot serialise it."""
+    try:
+        config = dict(layer.get_config())
+    except Exception:  # e.g. a functools.partial activation: not comparable
+        return None
+    config.pop("name", None)
+    axis = config.get("axis")
+    if rank and isinstance(axis, int) and not isinstance(axis, bool):
+        config["axis"] = axis % rank
+    elif rank and isinstance(axis, list | tuple) and all(isinstance(a, int) for a in axis):
+        config["axis"] = [a % rank for a in axis]
+    return config
+
+
+def _same_buffer(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays are views of the same memory with the same shape and dtype."""
+    return (
+        a.dtype == b.dtype
+        and a.size == b.size
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
+
+
+@dataclass(frozen=True)
+class _Template:
+    """What ``KerasAdapter.build`` makes for one spec, kept to compare a user's layers
+    with: each part's class and configuration (``_config``), the roles by part
+    position, the classes and notes."""
+
+    types: tuple[type, ...]
+    configs: tuple[dict[str, Any], ...]
+    roles: dict[str, tuple[int, str, tuple[int, ...] | None]]
+    classes: tuple[str, ...]
+    notes: Notes
+
+    @staticmethod
+    def of(built: Built, rank: int) -> _Template | None:
+        configs = [_config(part, rank) for part in built.obj]
+        position = {id(part): i for i, part in enumerate(built.obj)}
+        if any(c is None for c in configs) or any(
+            id(ref[0]) not in position for ref in built.roles.values()
+        ):
+            return None
+        return _Template(
+            tuple(type(part) for part in built.obj),
+            tuple(c for c in configs if c is not None),
+            {role: (position[id(ref[0])], ref[1], ref[2]) for role, ref in built.roles.items()},
+            built.classes,
+            built.notes,
+        )
+
+
 class KerasAdapter(KindDefaults):
     """Builds specs as Keras layers (channels-last, CPU) and reads their facts.
 
@@ -68,6 +123,7 @@ class KerasAdapter(KindDefaults):
 
     def __init__(self) -> None:
         self._seed = 0
+        self._templates: dict[Any, _Template | None] = {}
 
     def clear(self) -> None:
         """Release Keras' global state (``keras.backend.clear_session``), without a
@@ -97,7 +153,6 @@ class KerasAdapter(KindDefaults):
         make = parts.find(self.name, "build", layer.kind)
         if make is None:
             raise Unsupported(f"the keras adapter has no builder for kind '{layer.kind}'")
-        name = f"{layer.kind}_{index}"
         # In a StatelessScope that does not initialise on exit, ``build`` creates every
         # variable with its shape, dtype and initializer but no value (Keras' deferred
         # initialisation): the layer's facts are real, its weights never allocated.
@@ -108,16 +163,7 @@ class KerasAdapter(KindDefaults):
             else contextlib.nullcontext()
         )
         with scope:
-            state = random.getstate()
-            random.seed(f"compare:{self._seed}:{index}")
-            try:
-                built = self._made(layer.kind, *make(layer, formula, name, dtype))
-            except (ValueError, TypeError, NotImplementedError) as exc:
-                raise _refused(exc) from exc
-            finally:
-                random.setstate(state)
-            if layer.post_activation:
-                built = parts.only(self.name, "post_activation")(built, layer, dtype)
+            built = self._make(make, layer, formula, index, dtype)
             shapes = [s.keras() for s in formula.input_shapes]
             shape: Any = shapes[0] if len(shapes) == 1 else shapes
             for i, part in enumerate(built.obj):
@@ -126,6 +172,105 @@ class KerasAdapter(KindDefaults):
                 if i + 1 < len(built.obj):
                     shape = part.compute_output_shape(shape)
         return built
+
+    def _make(
+        self, make: Any, layer: Layer, formula: LayerFormula, index: int, dtype: str
+    ) -> Built:
+        """The kind's layers made (not built), with the post-activation the spec asks for.
+
+        An unseeded Keras initializer draws its own integer seed from Python's
+        ``random`` when it is constructed: that draw is seeded with (seed, layer index)
+        and the caller's ``random`` state is put back."""
+        state = random.getstate()
+        random.seed(f"compare:{self._seed}:{index}")
+        try:
+            built = self._made(layer.kind, *make(layer, formula, f"{layer.kind}_{index}", dtype))
+        except (ValueError, TypeError, NotImplementedError) as exc:
+            raise _refused(exc) from exc
+        finally:
+            random.setstate(state)
+        if layer.post_activation:
+            built = parts.only(self.name, "post_activation")(built, layer, dtype)
+        return built
+
+    def adopt(
+        self,
+        layer: Layer,
+        formula: LayerFormula,
+        index: int,
+        dtype: str,
+        view: Built,
+        weights: Mapping[str, np.ndarray],
+    ) -> Built | None:
+        """The user's own layers (``view``, read by the Keras importer, holding
+        ``weights``) as this spec's build, when they are what ``build`` would make: the
+        same classes in the same order, each already built, with the same configuration
+        but for its name (axes compared modulo the input's rank), and each weight still
+        the very buffer the import read (a layer written since is not taken). None
+        otherwise: the layer is then built as usual.
+
+        Nothing is built or copied: an import of VGG16 saves building 138M weights
+        again and writing the imported values into them. Facts are read from the
+        user's layers, so weights carry the user's names.
+
+        Example:
+            >>> from compare.importers.keras import read_keras
+            >>> from compare.formulas import infer
+            >>> reading = read_keras(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+            >>> spec = reading.imported.model
+            >>> adopted = KerasAdapter().adopt(spec.layers[0], infer(spec)[0], 0, "float32",
+            ...                                reading.builts[0], reading.imported.weights[0])
+            >>> adopted.obj[0] is reading.builts[0].obj[0], adopted.adopted
+            (True, True)
+        """
+        theirs: list[Any] = list(view.obj) if isinstance(view.obj, list | tuple) else [view.obj]
+        rank = len(formula.input_shapes[0].keras()) if formula.input_shapes else 0
+        made = self._template(layer, formula, index, dtype, rank)
+        if made is None or len(theirs) != len(made.configs):
+            return None
+        for config, cls, part in zip(made.configs, made.types, theirs, strict=True):
+            if type(part) is not cls or not getattr(part, "built", False):
+                return None
+            if _config(part, rank) != config:
+                return None
+        roles: dict[str, Role] = {
+            role: (theirs[position], attr, shape)
+            for role, (position, attr, shape) in made.roles.items()
+        }
+        live = {r for r, ref in roles.items() if self._variable(ref) is not None}
+        if set(weights) != live:
+            return None
+        for role, array in weights.items():
+            if not _same_buffer(read_variable(self._variable(roles[role])), array):
+                return None
+        return Built(self.name, theirs, made.classes, roles, made.notes, layer.kind, adopted=True)
+
+    def _template(
+        self, layer: Layer, formula: LayerFormula, index: int, dtype: str, rank: int
+    ) -> _Template | None:
+        """What ``build`` makes for ``layer``, as configurations (made once per spec,
+        input shapes and dtype: ResNet50's 53 batch norms have a handful); None where
+        it cannot be compared (no builder, Keras refusing it, a weight of a sub-object
+        such as an RNN's cell, a configuration Keras cannot serialise)."""
+        try:
+            key: Any = (layer, formula.input_shapes, dtype)
+            if key in self._templates:
+                return self._templates[key]
+        except TypeError:  # a spec field that is not hashable: made each time
+            key = None
+        make = parts.find(self.name, "build", layer.kind)
+        template = None
+        if make is not None:
+            try:
+                mine = self._make(make, layer, formula, index, dtype)
+            except Unsupported:
+                mine = None
+            template = None if mine is None else _Template.of(mine, rank)
+        if key is not None:
+            if len(self._templates) >= 1024:  # a long batch of distinct specs
+                self._templates.clear()
+            self._templates[key] = template
+        return template
 
     @staticmethod
     def _made(kind: str, layers: list[Any], roles: Mapping[str, Role], notes: Notes = ()) -> Built:
@@ -154,6 +299,33 @@ class KerasAdapter(KindDefaults):
             mapping.append((var, array.reshape(tuple(var.shape)).astype(var.dtype)))
         with keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
             return self.run(built, x)
+
+    def trained_state(self, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The role arrays after one ``training=True`` batch, run in a
+        ``keras.StatelessScope``: the layer reads its own variables and its updates
+        are collected by the scope, never written (a user's own layers stay as found).
+
+        Example:
+            >>> from compare.spec import BatchNorm, Input, Model
+            >>> from compare.parity import build
+            >>> bn = build(Model("m", Input(2, (3,)), (BatchNorm(),))).sides["keras"].layers[0]
+            >>> x = np.arange(12, dtype="float32").reshape(2, 3, 2)
+            >>> after = KerasAdapter().trained_state(bn, x)
+            >>> after = np.round(after["moving_mean"].astype(float), 2)  # 0.1 x channel means
+            >>> after.tolist(), bn.obj[0].moving_mean.numpy().tolist()
+            ([0.5, 0.6], [0.0, 0.0])
+        """
+        with keras.StatelessScope(initialize_variables=False) as scope:
+            self.run(built, x, training=True)
+            out = {}
+            for role, ref in built.roles.items():
+                var = self._variable(ref)
+                if var is None:
+                    continue
+                new = scope.get_current_value(var)
+                array = read_variable(var) if new is None else np.asarray(new)
+                out[role] = array.reshape(ref[2]) if ref[2] is not None else array
+        return out
 
     def output_shape(
         self, built: Built, input_shape: tuple[int, ...], dtype: str
@@ -252,10 +424,21 @@ class KerasAdapter(KindDefaults):
                 y = part(y)
             return y
 
-        env = Graph(
-            graph.inputs,
-            tuple(Node(n.name, b, n.inputs) for n, b in zip(graph.nodes, builts, strict=True)),
-            graph.outputs,
-        ).walk(call, {graph.inputs[0]: inputs})
-        outs = [env[name] for name in graph.outputs]
-        return keras.Model(inputs, outs[0] if len(outs) == 1 else outs)
+        # Calling a layer on symbolic tensors records a node in it; the user's own
+        # layers (adopted) get their node lists back as they were once the model is
+        # made (a Functional runs from the nodes it holds), so that their model
+        # still reads as it did: each layer called once.
+        adopted = [part for b in builts if b.adopted for part in b.obj]
+        saved = [(p, len(p._inbound_nodes), len(p._outbound_nodes)) for p in adopted]
+        try:
+            env = Graph(
+                graph.inputs,
+                tuple(Node(n.name, b, n.inputs) for n, b in zip(graph.nodes, builts, strict=True)),
+                graph.outputs,
+            ).walk(call, {graph.inputs[0]: inputs})
+            outs = [env[name] for name in graph.outputs]
+            return keras.Model(inputs, outs[0] if len(outs) == 1 else outs)
+        finally:
+            for part, inbound, outbound in saved:
+                del part._inbound_nodes[inbound:]
+                del part._outbound_nodes[outbound:]

@@ -174,6 +174,26 @@ class TorchAdapter(KindDefaults):
         finally:
             module.eval()
 
+    def trained_state(self, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The role arrays after one ``train()``-mode batch; the layer's own are put back.
+
+        Example:
+            >>> from compare.spec import BatchNorm, Input, Model
+            >>> from compare.parity import build
+            >>> bn = build(Model("m", Input(2, (3,)), (BatchNorm(),))).sides["torch"].layers[0]
+            >>> x = np.arange(12, dtype="float32").reshape(2, 2, 3)
+            >>> after = TorchAdapter().trained_state(bn, x)
+            >>> after = np.round(after["moving_mean"].astype(float), 2)  # 0.1 x channel means
+            >>> after.tolist(), bn.obj.running_mean.tolist()
+            ([0.4, 0.7], [0.0, 0.0])
+        """
+        saved = self.get_weights(built)
+        try:
+            self.run(built, x, training=True)
+            return self.get_weights(built)
+        finally:
+            self.set_weights(built, saved)
+
     def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         """Run with role arrays (torch layout) in place of the layer's own weights,
         which are put back afterwards."""

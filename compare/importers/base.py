@@ -137,6 +137,9 @@ class Imported:
     source: str
     paths: tuple[tuple[str, ...], ...] = ()
     classes: tuple[tuple[str, ...], ...] = ()
+    #: ``Built`` views of the user's own layers per layer (what ``weights`` was read
+    #: from), which a comparison may take as the source side's build.
+    views: tuple[Any, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if self.source not in ("torch", "keras"):
@@ -646,6 +649,7 @@ def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported
         source,
         tuple(part.paths for part in parts),
         tuple(part.classes for part in parts),
+        tuple(builts),
     )
     return imported, builts
 

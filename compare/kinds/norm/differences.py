@@ -20,7 +20,7 @@ from compare.core.registry import ANY, register_part
 from compare.defaults import same_value
 from compare.differences import LayerFacts, measured
 from compare.kinds.norm.spec import BatchNorm
-from compare.naive import Context, NaiveResult
+from compare.naive import Context, NaiveResult, twin_of
 from compare.records import Difference
 
 __all__ = ["batch_norm_differences", "momentum_in_training", "running_variance_update"]
@@ -57,15 +57,20 @@ register_part(ANY, "explain", *NORMS)(
 
 
 def _after_training_batch(framework: str, built: Built, x: np.ndarray) -> dict[str, np.ndarray]:
-    """The running statistics after one training-mode batch (the layer is restored)."""
-    adapter = get_adapter(framework)
-    saved = adapter.get_weights(built)
-    try:
-        adapter.run(built, x, training=True)
-        after = adapter.get_weights(built)
-        return {role: after[role] for role in _STATISTICS}
-    finally:
-        adapter.set_weights(built, saved)
+    """The running statistics after one training-mode batch (the layer is left as it was)."""
+    after = get_adapter(framework).trained_state(built, x)
+    return {role: after[role] for role in _STATISTICS}
+
+
+def _correct_after_training(ctx: Context, framework: str) -> dict[str, np.ndarray]:
+    """``_after_training_batch`` of the correctly ported layer, once per layer: both
+    batch-norm checks compare against it."""
+    key = ("after_training_batch", framework)
+    if key not in ctx.memo:
+        x = ctx.x_torch if framework == "torch" else ctx.x_keras
+        ctx.memo[key] = _after_training_batch(framework, ctx.built(framework), x)
+    stats: dict[str, np.ndarray] = ctx.memo[key]
+    return stats
 
 
 def _stats_err(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
@@ -92,16 +97,12 @@ def momentum_in_training(ctx: Context) -> NaiveResult | None:
         default = adapter.defaults(layer, ctx.formula).get("momentum")
         if not isinstance(default, float) or same_value(default, layer.momentum):
             continue
-        twin_spec = dataclasses.replace(layer, momentum=default)
-        correct = ctx.built(framework)
-        try:
-            twin = adapter.build(twin_spec, ctx.formula, ctx.index, ctx.pair.dtype)
-        except Unsupported as exc:
-            return None, f"the naive port cannot be built: {exc}"
-        adapter.set_weights(twin, ctx.weights(framework))
+        twin = twin_of(ctx, framework, dataclasses.replace(layer, momentum=default))
+        if isinstance(twin, Unsupported):
+            return None, f"the naive port cannot be built: {twin}"
         x = ctx.x_torch if framework == "torch" else ctx.x_keras
         err = _stats_err(
-            _after_training_batch(framework, correct, x), _after_training_batch(framework, twin, x)
+            _correct_after_training(ctx, framework), _after_training_batch(framework, twin, x)
         )
         return err, (
             f"{framework} left at its default momentum={default} instead of "
@@ -126,8 +127,8 @@ def running_variance_update(ctx: Context) -> NaiveResult | None:
     layer = ctx.layer
     if not isinstance(layer, BatchNorm) or layer.momentum == 0.0:
         return None
-    torch_stats = _after_training_batch("torch", ctx.built("torch"), ctx.x_torch)
-    keras_stats = _after_training_batch("keras", ctx.built("keras"), ctx.x_keras)
+    torch_stats = _correct_after_training(ctx, "torch")
+    keras_stats = _correct_after_training(ctx, "keras")
     n = ctx.x_torch.size // ctx.formula.input.channels
     return _stats_err(torch_stats, keras_stats), (
         f"running statistics after one training batch of {n} values per channel, ported "
