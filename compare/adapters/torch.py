@@ -29,11 +29,13 @@ from compare.spec import Layer
 __all__ = ["Crop", "MoveAxis", "TorchAdapter"]
 
 
-def _tensor(array: np.ndarray) -> torch.Tensor:
-    """A tensor over ``array``'s memory (a copy only if it is not contiguous), to be
+def _tensor(array: np.ndarray, *, strided: bool = False) -> torch.Tensor:
+    """A tensor over ``array``'s memory (a copy only if it is not contiguous, unless
+    ``strided``: then a strided view, such as a transpose, is shared as it is), to be
     read only. A read-only array (a view of a Keras variable) is shared too: PyTorch
     warns that it cannot mark the tensor read-only, and nothing here writes to it."""
-    array = np.ascontiguousarray(array)
+    if not strided or any(st < 0 for st in array.strides):
+        array = np.ascontiguousarray(array)
     if array.flags.writeable:
         return torch.from_numpy(array)
     with warnings.catch_warnings():
@@ -196,13 +198,14 @@ class TorchAdapter(KindDefaults):
 
     def run_with(self, built: Built, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         """Run with role arrays (torch layout) in place of the layer's own weights,
-        which are put back afterwards."""
+        which are put back afterwards. A strided array (a transposed view) is used as
+        it is: ``nn.Linear`` multiplies by a transposed weight without copying it."""
         params = [getattr(*built.roles[role]) for role in weights]
         saved = [p.data for p in params]
         with torch.no_grad():
             try:  # swap the tensors behind the parameters: no copy, nothing re-registered
                 for p, a in zip(params, weights.values()):
-                    p.data = _tensor(a)
+                    p.data = _tensor(a, strided=True)
                 return built.obj(*_tensors(x)).numpy()
             finally:
                 for p, data in zip(params, saved):

@@ -7,13 +7,21 @@ that only transposes. Its kernel layout is measured by the generic check.
 
 from __future__ import annotations
 
+import numpy as np
+
 from compare import layouts
+from compare.adapters import get_adapter
 from compare.core.registry import ANY, register_part
 from compare.differences import LayerFacts, measured
-from compare.naive import Context, NaiveResult, keras_port_in_torch, measure_error
+from compare.naive import Context, NaiveResult, keras_port_in_torch, measure_error, reshaped_kernel
 from compare.records import Difference
 
-__all__ = ["flatten_dense", "flatten_dense_differences"]
+__all__ = [
+    "flatten_dense",
+    "flatten_dense_differences",
+    "keras_dense_in_torch",
+    "reshaped_dense_kernel",
+]
 
 register_part(ANY, "explain", "dense")(
     {
@@ -21,6 +29,50 @@ register_part(ANY, "explain", "dense")(
         "activation": "the function applied to the layer's output",
     }
 )
+
+
+def keras_dense_in_torch(ctx: Context, kernel: np.ndarray) -> np.ndarray | None:
+    """The output the Keras Dense gives with ``kernel`` (Keras' (in, out) layout) on
+    the input Keras reads, computed by the real torch layer run on that same input
+    with the kernel's transpose, a view: ``x @ kernel == linear(x, kernel.T)``, with
+    nothing permuted or copied (VGG16's first dense kernel holds 102,760,448 weights).
+    None for an input of more than two axes (the generic path handles it).
+
+    Example:
+        >>> from compare.naive import context_of, measure_error
+        >>> from compare.spec import Dense, Input, Model
+        >>> ctx = context_of(Model("m", Input(3), (Dense(units=2),)))
+        >>> y = keras_dense_in_torch(ctx, ctx.weights("keras")["kernel"])  # the correct port
+        >>> measure_error(ctx.y_torch, y)[0] < 1e-6  # float32 rounding: a strided product
+        True
+    """
+    if ctx.x_keras.ndim != 2:
+        return None
+    return get_adapter("torch").run_with(ctx.built("torch"), {"kernel": kernel.T}, ctx.x_keras)
+
+
+def reshaped_dense_kernel(ctx: Context) -> NaiveResult | None:
+    """The generic kernel-layout check (torch's kernel reshaped into Keras' shape, not
+    transposed), evaluated by ``keras_dense_in_torch``.
+
+    Example:
+        >>> from compare.naive import context_of
+        >>> from compare.spec import Dense, Flatten, Input, Model
+        >>> ctx = context_of(Model("m", Input(2, (3,)), (Flatten(), Dense(units=2))), 1)
+        >>> err, detail = reshaped_dense_kernel(ctx)
+        >>> err > 0, detail
+        (True, 'kernel reshaped from torch (2, 6) to Keras (6, 2) instead of transposed')
+    """
+    torch_w = ctx.weights("torch")["kernel"]
+    shape = (torch_w.shape[1], torch_w.shape[0])
+    y = keras_dense_in_torch(ctx, torch_w.reshape(shape))
+    if y is None:
+        return reshaped_kernel(ctx)
+    err, why = measure_error(ctx.y_torch, y)
+    detail = (
+        f"kernel reshaped from torch {tuple(torch_w.shape)} to Keras {shape} instead of transposed"
+    )
+    return err, why or detail
 
 
 def flatten_dense(ctx: Context) -> NaiveResult | None:
@@ -36,12 +88,17 @@ def flatten_dense(ctx: Context) -> NaiveResult | None:
     """
     if ctx.formula.input.flattened_from is None:
         return None
-    naive = {"kernel": ctx.weights("torch")["kernel"].T}
-    err, why = measure_error(ctx.y_torch, keras_port_in_torch(ctx, naive))
+    torch_w = ctx.weights("torch")["kernel"]
+    y = keras_dense_in_torch(ctx, torch_w.T)
+    if y is None:
+        y = keras_port_in_torch(ctx, {"kernel": torch_w.T})
+    err, why = measure_error(ctx.y_torch, y)
     return err, why or "Dense kernel transposed but its rows not permuted from C,H,W to H,W,C"
 
 
-register_part(ANY, "naive_checks", "dense")({"flatten_dense": flatten_dense})
+register_part(ANY, "naive_checks", "dense")(
+    {"flatten_dense": flatten_dense, "kernel_layout": reshaped_dense_kernel}
+)
 
 
 @register_part(ANY, "differences", "dense")
