@@ -334,8 +334,9 @@ def build(
     ``adopt=True`` (what ``compare_model`` does): where the source framework's adapter
     can take the user's own layers as a layer's build (``KerasAdapter.adopt``: they
     are exactly what it would build), they are used as they are, neither rebuilt nor
-    rewritten; the pair must then leave them as it found them. Off by default: a
-    pair the caller keeps holds layers of its own.
+    rewritten (in shape-only mode too: their facts are read, nothing runs); the pair
+    must then leave them as it found them. Off by default: a pair the caller keeps
+    holds layers of its own.
 
     ``shape_only`` builds the same layers without weight memory (torch on the
     ``meta`` device, Keras variables left uninitialised): facts and output shapes
@@ -368,7 +369,7 @@ def build(
     for name in FRAMEWORKS:
         adapter = get_adapter(name)
         adapter.seed(seed)
-        adopting = adopt and blank and imported is not None and name == imported.source
+        adopting = adopt and imported is not None and name == imported.source
         layers: list[Built | Unsupported] = []
         for index, (layer, formula) in enumerate(zip(model.layers, formulas)):
             got: Built | Unsupported | None = None

@@ -147,3 +147,15 @@ def test_public_build_keeps_layers_of_its_own():
     pair = compare.build(from_keras(model))
     user = {id(layer) for layer in model.layers}
     assert not any(id(part) in user for b in pair.sides["keras"].layers for part in b.obj)
+
+
+def test_shape_only_reads_the_users_layers_too_and_leaves_them_usable():
+    model = small_cnn()
+    x = np.random.default_rng(2).standard_normal((1, 12, 12, 3)).astype("float32")
+    y = np.asarray(model(x))
+    side = build(from_keras(model), shape_only=True, adopt=True).sides["keras"].layers
+    assert sum(b.adopted for b in side) >= 6
+    result = compare_model(from_keras(model), parity=False, count=True)  # clears the session
+    names = {w.name for r in result.layers for w in r.frameworks["keras"].weights}
+    assert "stem_conv/kernel" in names and result.totals()["keras"]["flops"] > 0
+    np.testing.assert_array_equal(np.asarray(model(x)), y)

@@ -32,11 +32,12 @@ register_part(ANY, "explain", "dense")(
 
 
 def keras_dense_in_torch(ctx: Context, kernel: np.ndarray) -> np.ndarray | None:
-    """The output the Keras Dense gives with ``kernel`` (Keras' (in, out) layout) on
-    the input Keras reads, computed by the real torch layer run on that same input
-    with the kernel's transpose, a view: ``x @ kernel == linear(x, kernel.T)``, with
-    nothing permuted or copied (VGG16's first dense kernel holds 102,760,448 weights).
-    None for an input of more than two axes (the generic path handles it).
+    """The output the Keras Dense gives with ``kernel`` (Keras' (in, out) layout) on the
+    layer's input in the order Keras reads it (torch's own input, its C,H,W features
+    put in H,W,C order after a Flatten), computed by the real torch layer with the
+    kernel's transpose, a view: ``x @ kernel == linear(x, kernel.T)``, with no weight
+    permuted or copied (VGG16's first dense kernel holds 102,760,448). None for an
+    input of more than two axes (the generic path handles it).
 
     Example:
         >>> from compare.naive import context_of, measure_error
@@ -46,9 +47,14 @@ def keras_dense_in_torch(ctx: Context, kernel: np.ndarray) -> np.ndarray | None:
         >>> measure_error(ctx.y_torch, y)[0] < 1e-6  # float32 rounding: a strided product
         True
     """
-    if ctx.x_keras.ndim != 2:
+    x = ctx.x_torch
+    if x.ndim != 2:
         return None
-    return get_adapter("torch").run_with(ctx.built("torch"), {"kernel": kernel.T}, ctx.x_keras)
+    if ctx.formula.input.flattened_from is not None:
+        channels, size = ctx.formula.input.flattened_from
+        spatial = tuple(range(2, 2 + len(size)))
+        x = x.reshape(len(x), channels, *size).transpose(0, *spatial, 1).reshape(len(x), -1)
+    return get_adapter("torch").run_with(ctx.built("torch"), {"kernel": kernel.T}, x)
 
 
 def reshaped_dense_kernel(ctx: Context) -> NaiveResult | None:
