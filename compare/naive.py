@@ -385,10 +385,10 @@ def _evaluated(ctx: Context, framework: str, twin: Layer) -> NaiveResult | None:
     supported spec): it is evaluated by PyTorch, whose layers run in a fraction of an
     eager Keras call (ResNet50's 53 batch-norm epsilon twins: 0.02 s instead of
     0.19 s), and by ``framework`` itself where PyTorch cannot build it."""
-    result = naive_twin(ctx, "torch", twin)
-    if result is not None and result[0] is None and "cannot be built" in result[1]:
+    built = twin_of(ctx, "torch", twin)
+    if isinstance(built, Unsupported):
         return naive_twin(ctx, framework, twin)
-    return result
+    return measure_error(ctx.y_torch, get_adapter("torch").run(built, ctx.x_torch))
 
 
 #: Checks tried on every layer; each returns None where it does not apply.

@@ -159,3 +159,11 @@ def test_shape_only_reads_the_users_layers_too_and_leaves_them_usable():
     names = {w.name for r in result.layers for w in r.frameworks["keras"].weights}
     assert "stem_conv/kernel" in names and result.totals()["keras"]["flops"] > 0
     np.testing.assert_array_equal(np.asarray(model(x)), y)
+
+
+def test_a_torch_import_keeps_no_views_of_its_modules():
+    import torch
+
+    imported = compare.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2)), input="3")
+    assert imported.views == ()
+    assert from_keras(small_cnn()).views  # a Keras import keeps them, to be adopted

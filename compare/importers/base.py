@@ -138,7 +138,8 @@ class Imported:
     paths: tuple[tuple[str, ...], ...] = ()
     classes: tuple[tuple[str, ...], ...] = ()
     #: ``Built`` views of the user's own layers per layer (what ``weights`` was read
-    #: from), which a comparison may take as the source side's build.
+    #: from), which a comparison may take as the source side's build (Keras imports;
+    #: empty where the source adapter cannot adopt layers).
     views: tuple[Any, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
@@ -649,7 +650,9 @@ def read_weights(model: Model, parts: list[Part], source: str) -> tuple[Imported
         source,
         tuple(part.paths for part in parts),
         tuple(part.classes for part in parts),
-        tuple(builts),
+        # kept only where a comparison can take them (holding a torch import's copied
+        # modules would keep a second copy of its weights alive)
+        tuple(builts) if hasattr(adapter, "adopt") else (),
     )
     return imported, builts
 
