@@ -36,6 +36,7 @@ from compare.spec import Layer
 __all__ = [
     "KindDifferences",
     "LayerFacts",
+    "copied_table",
     "layer_differences",
     "measured",
     "shape_text",
@@ -71,6 +72,38 @@ def shape_text(shape: tuple[int, ...] | tuple[int | None, ...] | None) -> str:
     if shape is None:
         return "?"
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def copied_table(
+    facts: LayerFacts, role: str, what: str, rows: str, more: str = ""
+) -> Difference | None:
+    """A table both frameworks hold in the same layout (an embedding's, a position
+    table): each side's weight name, shape and axes, and that a port copies it; ``rows``
+    says what a row is, ``more`` is added to the detail. None where a side has no
+    weight of ``role``.
+
+    Example:
+        >>> from compare.formulas import infer
+        >>> from compare.records import WeightFact
+        >>> from compare.spec import Embedding, Input, Model
+        >>> m = Model("m", Input(1, (7,), dtype="int"), (Embedding(input_dim=5, output_dim=2),))
+        >>> w = (WeightFact("weight", (5, 2), ("V", "D"), True, "embeddings"),)
+        >>> t, k = (FrameworkLayer(name, True, weights=w) for name in ("torch", "keras"))
+        >>> copied_table(LayerFacts(m.layers[0], infer(m)[0], t, k, {}), "embeddings", "e",
+        ...              "one row per id").keras
+        '(5, 2) [V,D]'
+    """
+    wt = next((w for w in facts.torch.weights if w.role == role), None)
+    wk = next((w for w in facts.keras.weights if w.role == role), None)
+    if wt is None or wk is None:
+        return None
+    return Difference(
+        what,
+        f"PyTorch {wt.name} and Keras {wk.name} are both {shape_text(wt.shape)} "
+        f"[{','.join(wt.axes)}] ({rows}): a port is a copy{more}",
+        torch=f"{shape_text(wt.shape)} [{','.join(wt.axes)}]",
+        keras=f"{shape_text(wk.shape)} [{','.join(wk.axes)}]",
+    )
 
 
 def measured(

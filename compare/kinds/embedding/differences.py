@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from compare.core.registry import ANY, register_part
-from compare.differences import LayerFacts, shape_text
+from compare.differences import LayerFacts, copied_table
 from compare.records import Difference
 
 __all__ = ["embeddings_layout"]
@@ -26,16 +26,5 @@ def embeddings_layout(facts: LayerFacts) -> list[Difference]:
         >>> [d.detail for d in embeddings_layout(LayerFacts(m.layers[0], infer(m)[0], t, k, {}))]
         ['PyTorch weight and Keras embeddings are both (5, 2) [V,D] (one row per id): a port ...']
     """
-    wt = next((w for w in facts.torch.weights if w.role == "embeddings"), None)
-    wk = next((w for w in facts.keras.weights if w.role == "embeddings"), None)
-    if wt is None or wk is None:
-        return []
-    return [
-        Difference(
-            "embeddings_layout",
-            f"PyTorch {wt.name} and Keras {wk.name} are both {shape_text(wt.shape)} "
-            f"[{','.join(wt.axes)}] (one row per id): a port is a copy",
-            torch=f"{shape_text(wt.shape)} [{','.join(wt.axes)}]",
-            keras=f"{shape_text(wk.shape)} [{','.join(wk.axes)}]",
-        )
-    ]
+    table = copied_table(facts, "embeddings", "embeddings_layout", "one row per id")
+    return [] if table is None else [table]

@@ -4,7 +4,7 @@ table is held alike (steps by features) by the two modules of ours."""
 from __future__ import annotations
 
 from compare.core.registry import ANY, register_part
-from compare.differences import LayerFacts, shape_text
+from compare.differences import LayerFacts, copied_table
 from compare.records import Difference
 
 __all__ = ["position_table"]
@@ -29,19 +29,18 @@ def position_table(facts: LayerFacts) -> list[Difference]:
         >>> [d.what for d in position_table(LayerFacts(m.layers[0], infer(m)[0], t, k, {}))]
         ['position_table', 'no_layer']
     """
-    wt = next((w for w in facts.torch.weights if w.role == "embeddings"), None)
-    wk = next((w for w in facts.keras.weights if w.role == "embeddings"), None)
-    if wt is None or wk is None:
+    table = copied_table(
+        facts,
+        "embeddings",
+        "position_table",
+        "one row per step",
+        "; a PyTorch model's own (1, steps, features) parameter is the same table with a "
+        "batch axis of 1",
+    )
+    if table is None:
         return []
     return [
-        Difference(
-            "position_table",
-            f"PyTorch {wt.name} and Keras {wk.name} are both {shape_text(wt.shape)} "
-            f"[{','.join(wt.axes)}] (one row per step): a port is a copy; a PyTorch model's "
-            "own (1, steps, features) parameter is the same table with a batch axis of 1",
-            torch=f"{shape_text(wt.shape)} [{','.join(wt.axes)}]",
-            keras=f"{shape_text(wk.shape)} [{','.join(wk.axes)}]",
-        ),
+        table,
         Difference(
             "no_layer",
             "neither PyTorch nor Keras has a layer adding learned positions (keras_hub's "
