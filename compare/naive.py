@@ -265,12 +265,19 @@ def twin_of(ctx: Context, framework: str, layer: Layer) -> Built | Unsupported:
 # -- generic checks: by a property of the layer, for any kind ---------------------------
 
 
-def reshaped_kernel(ctx: Context, *, through_torch: bool = True) -> NaiveResult | None:
+def reshaped_kernel(
+    ctx: Context,
+    *,
+    through_torch: bool = True,
+    evaluate: Callable[[Context, dict[str, np.ndarray]], np.ndarray | None] | None = None,
+) -> NaiveResult | None:
     """Reshape the torch kernel into Keras' shape instead of transposing it.
 
     The naive Keras layer is evaluated by torch (``keras_port_in_torch``), or, with
     ``through_torch=False``, by Keras itself with the naive kernel swapped in (for
-    kinds whose port moves several arrays at once).
+    kinds whose port moves several arrays at once). A kind may give its own
+    ``evaluate(ctx, naive Keras weights)``, an output comparable to torch's (None
+    where it does not apply: then ``keras_port_in_torch``).
 
     Example:
         >>> from compare.spec import Dense, Input, Model
@@ -286,7 +293,8 @@ def reshaped_kernel(ctx: Context, *, through_torch: bool = True) -> NaiveResult 
     # only the kernel is naive: the other weights keep their correct port
     naive: dict[str, np.ndarray] = {role: torch_w.reshape(keras_shapes[role])}
     if through_torch:
-        err, why = measure_error(ctx.y_torch, keras_port_in_torch(ctx, naive))
+        y = evaluate(ctx, naive) if evaluate is not None else None
+        err, why = measure_error(ctx.y_torch, keras_port_in_torch(ctx, naive) if y is None else y)
     else:
         keras_w = ctx.weights("keras")
         err, why = measure_error(ctx.y_keras, with_keras_weights(ctx, {**keras_w, **naive}))

@@ -69,16 +69,7 @@ def reshaped_dense_kernel(ctx: Context) -> NaiveResult | None:
         >>> err > 0, detail
         (True, 'kernel reshaped from torch (2, 6) to Keras (6, 2) instead of transposed')
     """
-    torch_w = ctx.weights("torch")["kernel"]
-    shape = (torch_w.shape[1], torch_w.shape[0])
-    y = keras_dense_in_torch(ctx, torch_w.reshape(shape))
-    if y is None:
-        return reshaped_kernel(ctx)
-    err, why = measure_error(ctx.y_torch, y)
-    detail = (
-        f"kernel reshaped from torch {tuple(torch_w.shape)} to Keras {shape} instead of transposed"
-    )
-    return err, why or detail
+    return reshaped_kernel(ctx, evaluate=lambda c, naive: keras_dense_in_torch(c, naive["kernel"]))
 
 
 def flatten_dense(ctx: Context) -> NaiveResult | None:
