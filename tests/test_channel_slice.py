@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_shuffle import assert_keras_port_computes
 from zoo import torch_model
 
 import compare
@@ -96,14 +97,7 @@ def test_shufflenets_split_reads_as_two_channel_slices(split):
     slices = [ly for ly in imported.model.layers if isinstance(ly, ChannelSlice)]
     assert slices == [ChannelSlice(start=0, stop=4), ChannelSlice(start=4, stop=8)]
     assert any(isinstance(ly, Concatenate) for ly in imported.model.layers)
-    x = _x(3, (5, 5))
-    pair = build(imported.model)
-    pair.load(imported)
-    with torch.no_grad():
-        want = net(torch.from_numpy(x)).numpy()
-    y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
-    np.testing.assert_allclose(y_k, want, atol=1e-5)
-    assert compare.compare(imported).ok
+    assert_keras_port_computes(net, imported, _x(3, (5, 5)))
 
 
 class _Uneven(nn.Module):

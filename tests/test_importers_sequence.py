@@ -70,7 +70,8 @@ def case(request):
     return model, pair
 
 
-def _weights_equal(imported, pair, source):
+def weights_equal(imported, pair, source):
+    """Each layer's imported arrays are exactly what the pair's ``source`` side holds."""
     adapter = get_adapter(source)
     for index, built in enumerate(pair.sides[source].layers):
         want, got = adapter.get_weights(built), imported.weights[index]
@@ -92,7 +93,7 @@ def test_round_trip_gives_the_same_spec_and_weights(case, source):
         imported = compare.from_keras(pair.keras)
     assert imported.model.input == model.input
     assert imported.model.layers == model.layers
-    _weights_equal(imported, pair, source)
+    weights_equal(imported, pair, source)
 
 
 @pytest.mark.parametrize("name", ["lstm_classifier", "embedding_gru_text"])
@@ -103,7 +104,7 @@ def test_compare_an_import_reports_parity_with_its_weights(name):
     result = compare.compare(imported)[0]
     assert result.status == "ok", result.parity
     rebuilt = compare.build(imported, seed=99)  # other seed: the weights come from the import
-    _weights_equal(imported, rebuilt, "torch")
+    weights_equal(imported, rebuilt, "torch")
 
 
 class LastStep(nn.Module):

@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 import torch
+from test_importers_sequence import weights_equal
 
 import compare
-from compare.adapters import get_adapter
 from compare.importers import UnmappableError
 from compare.spec import GRU, LSTM, Dense, Embedding, Input, Model, SimpleRNN
 from compare.testing import assert_equivalent
@@ -37,15 +37,6 @@ ROUND_TRIPS = {
 }
 
 
-def _weights_equal(imported, pair, source):
-    adapter = get_adapter(source)
-    for index, built in enumerate(pair.sides[source].layers):
-        want, got = adapter.get_weights(built), imported.weights[index]
-        assert sorted(got) == sorted(want), index
-        for role in want:
-            np.testing.assert_array_equal(got[role], want[role])
-
-
 @pytest.mark.parametrize("source", ["torch", "keras"])
 @pytest.mark.parametrize("case", list(ROUND_TRIPS))
 def test_round_trip_gives_the_same_spec_and_weights(case, source):
@@ -57,7 +48,7 @@ def test_round_trip_gives_the_same_spec_and_weights(case, source):
     else:
         imported = compare.from_keras(pair.keras)
     assert imported.model.layers == model.layers
-    _weights_equal(imported, pair, source)
+    weights_equal(imported, pair, source)
     assert compare.compare(imported)[0].status == "ok"
 
 

@@ -18,6 +18,19 @@ from compare.kinds.shuffle.spec import ChannelShuffle
 from compare.parity import build
 from compare.spec import Conv, Input, Model
 
+
+def assert_keras_port_computes(net, imported, x):
+    """The Keras model built from ``imported``, with its weights ported, gives what the
+    torch ``net`` gives on ``x`` (channels first), and the comparison is ok."""
+    pair = build(imported.model)
+    pair.load(imported)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
+    np.testing.assert_allclose(y_k, want, atol=1e-5)
+    assert compare.compare(imported).ok
+
+
 nn = torch.nn
 
 
@@ -109,13 +122,7 @@ def test_the_shuffle_written_out_reads_as_channel_shuffle(c, g):
         assert imported.model.layers[1] == ChannelShuffle(groups=g)
         assert len(imported.model.layers) == 3
         x = np.random.default_rng(1).standard_normal((2, 3, 5, 6)).astype("float32")
-        pair = build(imported.model)
-        pair.load(imported)
-        with torch.no_grad():
-            want = net(torch.from_numpy(x)).numpy()
-        y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
-        np.testing.assert_allclose(y_k, want, atol=1e-5)
-        assert compare.compare(imported).ok
+        assert_keras_port_computes(net, imported, x)
 
 
 class _NotAShuffle(nn.Module):
