@@ -206,7 +206,14 @@ def compare_model(
             "(the batch size the work and memory figures are given at)"
         )
     try:
-        pair = build(source or model, dtype=dtype, seed=seed, shape_only=shape_only, adopt=True)
+        pair = build(
+            source or model,
+            dtype=dtype,
+            seed=seed,
+            shape_only=shape_only,
+            adopt=True,
+            keep_fresh=diagnostics,
+        )
     except SpecError as exc:
         return ModelResult(model.name, model.input.to_dict(), (), error=str(exc), dtype=dtype)
     try:

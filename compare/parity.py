@@ -324,6 +324,7 @@ def build(
     seed: int = 0,
     shape_only: bool = False,
     adopt: bool = False,
+    keep_fresh: bool = True,
 ) -> Pair:
     """Build ``model`` in both frameworks (torch weights seeded by ``seed``).
 
@@ -337,6 +338,12 @@ def build(
     rewritten (in shape-only mode too: their facts are read, nothing runs); the pair
     must then leave them as it found them. Off by default: a pair the caller keeps
     holds layers of its own.
+
+    ``keep_fresh=False`` (``compare_model(..., diagnostics=False)``): the caller never
+    reads the fresh weights of a plain spec's Keras side, which torch's seeded weights
+    overwrite when the port runs, so they are not drawn (the layers are built with
+    Keras' ``Zeros`` in place of their initialisers, which are put back: their facts
+    are unchanged). A Conv2D's Glorot draw is about 1 ms of TensorFlow ops.
 
     ``shape_only`` builds the same layers without weight memory (torch on the
     ``meta`` device, Keras variables left uninitialised): facts and output shapes
@@ -364,9 +371,10 @@ def build(
     formulas = infer(model)
     limits.check_cost(model, formulas, shape_only=shape_only)  # before any allocation
     pair = Pair(model, formulas, dtype)
-    # an import's weights overwrite the fresh ones: nothing is drawn for them
-    blank = imported is not None and not shape_only
     for name in FRAMEWORKS:
+        # weights the port overwrites and nobody reads are not drawn: an import's on
+        # both sides, a plain spec's on the side torch's are ported to
+        blank = not shape_only and (imported is not None or (not keep_fresh and name != "torch"))
         adapter = get_adapter(name)
         adapter.seed(seed)
         adopting = adopt and imported is not None and name == imported.source

@@ -162,3 +162,18 @@ def test_no_naive_port_check_crashes(results):
         if d.measured and (d.naive_detail or "").startswith("the naive port failed")
     ]
     assert not crashed
+
+
+def test_no_diagnostics_computes_the_same_function_on_every_model(models, results):
+    """``diagnostics=False`` builds a plain spec's Keras side without drawing its
+    initialisers (torch's weights overwrite them): every model's parity must be
+    exactly the full run's, layer by layer, which it is only if the port writes every
+    Keras weight the run reads."""
+    for model in models:
+        full = results[model.name]
+        lean = compare_model(model, diagnostics=False)
+        assert lean.status == full.status, model.name
+        assert lean.parity == full.parity, model.name
+        assert [layer.parity for layer in lean.layers] == [layer.parity for layer in full.layers], (
+            model.name
+        )

@@ -204,6 +204,32 @@ def test_no_diagnostics_skips_naive_ports_and_initialisers(full_and_lean):
     assert not any(d.measured for _, d in lean.differences)
 
 
+def test_unread_keras_weights_are_not_drawn():
+    """``keep_fresh=False`` (what ``diagnostics=False`` builds with): the Keras side of a
+    plain spec holds zeros until the port, its initialiser objects stay the layer's
+    own, and torch's side is drawn as usual (it is the port's source)."""
+    import numpy as np
+
+    from compare.adapters import get_adapter
+    from compare.parity import build
+
+    model = _model("conv3d_same_strided")
+    drawn, lean = build(model), build(model, keep_fresh=False)
+
+    def weights(pair, name):
+        return get_adapter(name).get_weights(pair.sides[name].layers[0])
+
+    assert np.abs(weights(drawn, "keras")["kernel"]).max() > 0
+    assert not any(a.any() for a in weights(lean, "keras").values())
+    (conv,) = [p for p in lean.sides["keras"].layers[0].obj if hasattr(p, "kernel")]
+    assert type(conv.kernel_initializer).__name__ == "GlorotUniform"
+    torch_lean = weights(lean, "torch")
+    assert all(np.array_equal(a, weights(drawn, "torch")[r]) for r, a in torch_lean.items())
+    lean.port(src="torch")
+    ported = weights(lean, "keras")["kernel"]
+    assert np.array_equal(ported, np.transpose(torch_lean["kernel"], (2, 3, 4, 1, 0)))
+
+
 def test_show_no_diagnostics_json():
     out = _cli("show", "--no-diagnostics", "--format", "json")
     assert out.returncode == 0, out.stderr
