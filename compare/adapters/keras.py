@@ -23,6 +23,7 @@ from compare import layouts
 from compare.adapters import keras_defaults, parts
 from compare.adapters._keras_import import keras
 from compare.adapters.base import Built, KindDefaults, Notes, Unsupported, WeightFact
+from compare.adapters.keras_draws import Draws
 from compare.adapters.keras_modules import Role, read_variable, write_variable
 from compare.core.graph import Graph, Node
 from compare.formulas import LayerFormula
@@ -124,6 +125,7 @@ class KerasAdapter(KindDefaults):
     def __init__(self) -> None:
         self._seed = 0
         self._templates: dict[Any, _Template | None] = {}
+        self.draws = Draws()
 
     def clear(self) -> None:
         """Release Keras' global state (``keras.backend.clear_session``), without a
@@ -167,7 +169,13 @@ class KerasAdapter(KindDefaults):
             shapes = [s.keras() for s in formula.input_shapes]
             shape: Any = shapes[0] if len(shapes) == 1 else shapes
             for i, part in enumerate(built.obj):
-                with _zero_initialisers(part) if blank else contextlib.nullcontext():
+                if blank:
+                    drawing: Any = _zero_initialisers(part)
+                elif shape_only:
+                    drawing = contextlib.nullcontext()
+                else:  # a draw made before is handed back: the same values
+                    drawing = self.draws.memoised(part)
+                with drawing:
                     part.build(shape)
                 if i + 1 < len(built.obj):
                     shape = part.compute_output_shape(shape)

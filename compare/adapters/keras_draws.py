@@ -1,0 +1,143 @@
+"""Keras initialiser draws, memoised: a draw is a pure function of the initialiser.
+
+A Keras initializer seeded with an integer (every unseeded one draws its integer seed
+when it is made, and ``KerasAdapter`` seeds that draw with the spec's seed and the
+layer's index) gives the same values on every call with the same shape and dtype:
+TensorFlow's stateless random ops. A sweep builds the same kernel shape with the same
+seed over and over (300 random convs have 48 distinct kernel shapes), and each Glorot
+draw is about 1 ms of eager TensorFlow ops. While a layer is built, its
+``*_initializer`` attributes are wrapped so that a draw already made is handed back
+instead of being drawn again: the layer's variables hold exactly the values Keras
+would have drawn, the layer's own initialiser objects are put back afterwards.
+
+Only Keras' own initializer classes, with an integer seed (or none: ``Zeros``,
+``Ones``...) and a configuration JSON can write, are memoised; a ``SeedGenerator``
+seed is stateful and is drawn every time. The memo holds TensorFlow tensors, which
+TensorFlow never writes in place while a variable shares them (copy on write). It is
+bounded: draws of up to ``MAX_DRAW_BYTES`` each, ``MAX_BYTES`` in all, least recently
+used first out.
+
+Example:
+    >>> import numpy as np
+    >>> draws = Draws()
+    >>> layer = keras.layers.Dense(3, name="d")
+    >>> with draws.memoised(layer):
+    ...     layer.build((None, 4))
+    >>> twin = keras.layers.Dense(3, name="d", kernel_initializer=layer.kernel_initializer)
+    >>> with draws.memoised(twin):
+    ...     twin.build((None, 4))
+    >>> draws.hits, np.array_equal(twin.kernel.numpy(), layer.kernel.numpy())  # kernel, bias
+    (2, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import tensorflow as tf
+
+from compare.adapters._keras_import import keras
+
+__all__ = ["MAX_BYTES", "MAX_DRAW_BYTES", "Draws"]
+
+#: The largest draw kept (bytes): a sweep's kernels, not a real model's big ones.
+MAX_DRAW_BYTES = 1 << 20
+#: All draws kept together (bytes).
+MAX_BYTES = 32 << 20
+
+
+class _Memoised(keras.initializers.Initializer):
+    """``init`` called through the memo (what Keras calls while the layer builds)."""
+
+    def __init__(self, init: Any, draws: Draws) -> None:
+        self.init, self.draws = init, draws
+
+    def __call__(self, shape: Any, dtype: Any = None, **kwargs: Any) -> Any:
+        key = None if kwargs else self.draws.key(self.init, shape, dtype)
+        if key is not None and key in self.draws.store:
+            self.draws.store.move_to_end(key)
+            self.draws.hits += 1
+            return self.draws.store[key][0]
+        value = self.init(shape, dtype=dtype, **kwargs)
+        if key is not None:
+            self.draws.keep(key, value)
+        return value
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.init.get_config()
+        return config
+
+
+class Draws:
+    """The memo of initialiser draws (one per ``KerasAdapter``)."""
+
+    def __init__(self) -> None:
+        self.store: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self.bytes = 0
+        self.hits = 0
+
+    @staticmethod
+    def key(init: Any, shape: Any, dtype: Any) -> Any:
+        """What determines ``init``'s draw, or None where it cannot be memoised.
+
+        Example:
+            >>> init = keras.initializers.GlorotUniform(seed=1)
+            >>> Draws.key(init, (2, 3), "float32")[2:]
+            (1, (2, 3), 'float32')
+            >>> stateful = keras.initializers.GlorotUniform(keras.random.SeedGenerator(1))
+            >>> Draws.key(stateful, (2,), None) is None
+            True
+        """
+        if not type(init).__module__.startswith("keras."):
+            return None
+        seed = getattr(init, "seed", None)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            return None
+        try:
+            config = json.dumps(init.get_config(), sort_keys=True)
+            dims = tuple(int(d) for d in shape)
+        except (TypeError, ValueError):
+            return None
+        return (type(init), config, seed, dims, str(dtype))
+
+    def keep(self, key: Any, value: Any) -> None:
+        """Keep the eager tensor ``value`` drawn for ``key``, within the bounds."""
+        if not tf.is_tensor(value) or not tf.executing_eagerly():
+            return
+        size = math.prod(key[3]) * value.dtype.size
+        if size > MAX_DRAW_BYTES:
+            return
+        self.store[key] = (value, size)
+        self.bytes += size
+        while self.bytes > MAX_BYTES:
+            _, (_, dropped) = self.store.popitem(last=False)
+            self.bytes -= dropped
+
+    def clear(self) -> None:
+        """Forget every draw."""
+        self.store.clear()
+        self.bytes = 0
+
+    @contextlib.contextmanager
+    def memoised(self, layer: Any) -> Iterator[None]:
+        """While building ``layer`` (and its RNN cell), its ``*_initializer``
+        attributes draw through the memo; the layer's own are put back afterwards."""
+        owners = [o for o in (layer, getattr(layer, "cell", None)) if o is not None]
+        saved = [
+            (o, k, v)
+            for o in owners
+            for k, v in vars(o).items()
+            if k.endswith("_initializer") and isinstance(v, keras.initializers.Initializer)
+        ]
+        try:
+            for owner, name, init in saved:
+                setattr(owner, name, _Memoised(init, self))
+            yield
+        finally:
+            for owner, name, init in saved:
+                setattr(owner, name, init)
