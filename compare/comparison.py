@@ -287,7 +287,8 @@ def _compare_pair(
     from compare.counting import ITEMSIZE, array_bytes, explain, held_bytes, peak_activation_bytes
 
     rng = np.random.default_rng(seed)
-    state_rng = np.random.default_rng(seed + 1)
+    # the norms' random state values: made when a layer first has some (32 us a model)
+    state_rngs: list[np.random.Generator] = []
 
     def fresh(index: int, position: int = 0) -> tuple[Any, Any]:
         shape = pair.formulas[index].input_shapes[position]
@@ -359,7 +360,12 @@ def _compare_pair(
                     if diagnostics:
                         inits += _initialisers(adapter, built, fresh_weights)
                     ranges = state_ranges(layer.kind)
-                    fresh_weights.update(_randomise_state(adapter, built, state_rng, dtype, ranges))
+                    if ranges:
+                        if not state_rngs:
+                            state_rngs.append(np.random.default_rng(seed + 1))
+                        fresh_weights.update(
+                            _randomise_state(adapter, built, state_rngs[0], dtype, ranges)
+                        )
                     read[name] = fresh_weights
                 else:
                     # keras' fresh weights are read only to be measured: the port overwrites them

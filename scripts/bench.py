@@ -6,10 +6,13 @@ Measures, in one run, side by side:
 (a) overhead: seconds per spec of ``compare`` over a sweep of N random conv specs
     against a bare script (no ``compare`` code) that builds the same layer in PyTorch
     and Keras, ports the weights with a transpose, runs both forwards on the same
-    input and compares the outputs. ``compare`` runs twice: the full report, and
+    input and compares the outputs. ``compare`` runs three times: the full report;
     ``--no-diagnostics``, which does the bare script's framework work and no more
     (the full report also runs a naive-port forward per layer and reads the fresh
-    weights to measure the initialisers). All run in one process, frameworks warmed
+    weights to measure the initialisers) but draws no Keras initialiser (torch's
+    weights overwrite them, nobody reads them); and the full report with its memo of
+    Keras initialiser draws off, so that it draws every one as the bare script does
+    (what ``compare``'s own code costs). All run in one process, frameworks warmed
     up, in interleaved blocks whose order rotates, so all see the same machine;
     headline = median over blocks of the paired ratio compare / bare (same specs,
     back to back), next to the ratio of the totals;
@@ -139,7 +142,9 @@ class Bare:
     Written lean, so that it is the fastest honest way to do that work, not a
     strawman: an explicit layer name, a contiguous Keras input, and the same cheap
     primitives ``compare`` uses for the shared work (seeding only torch's CPU
-    generator, writing the Keras variables with TensorFlow's AssignVariableOp)."""
+    generator, writing the Keras variables with TensorFlow's AssignVariableOp). It
+    builds its layers as anyone does, drawing Keras' initialisers: not drawing what
+    nobody reads, and not drawing twice what was drawn before, is ``compare``'s own."""
 
     def __init__(self, count: bool = False) -> None:
         import keras
@@ -213,15 +218,40 @@ class Compare:
     bare script (no naive-port forward, no read of fresh weights), plus compare's
     facts, differences and reports."""
 
-    def __init__(self, parity: bool = True, diagnostics: bool = True, count: bool = False) -> None:
+    def __init__(
+        self,
+        parity: bool = True,
+        diagnostics: bool = True,
+        count: bool = False,
+        memo: bool = True,
+    ) -> None:
+        from compare.adapters import get_adapter
+        from compare.adapters.keras_draws import Draws
         from compare.batch import compare_all
         from compare.report.markdown import render_markdown
         from compare.spec import model_from_dict
 
         self.run, self.render, self.parse = compare_all, render_markdown, model_from_dict
         self.parity, self.diagnostics, self.count = parity, diagnostics, count
+        self.keras = get_adapter("keras")
+
+        class Unkept(Draws):
+            def keep(self, key: Any, value: Any) -> None:  # every draw made again
+                return None
+
+        # memo=False: every Keras initialiser draw is made, as the bare script makes it
+        self.draws = None if memo else Unkept()
 
     def __call__(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
+        kept = self.keras.draws
+        if self.draws is not None:
+            self.keras.draws = self.draws
+        try:
+            return self._report(specs)
+        finally:
+            self.keras.draws = kept
+
+    def _report(self, specs: list[dict[str, Any]]) -> tuple[str, str]:
         # The path `python -m compare report` takes for a batch (serial).
         models = [self.parse(s) for s in specs]
         results = self.run(
@@ -509,10 +539,15 @@ def main() -> int:
 
     limit_threads(args.threads)
     bare, comp, shapes = Bare(), Compare(), Compare(parity=False)
-    comps = {"report": comp, "no-diagnostics": Compare(diagnostics=False)}
+    comps = {
+        "report": comp,
+        "no-diagnostics": Compare(diagnostics=False),
+        "drawn": Compare(memo=False),
+    }
     labels = {
         "report": "full report",
         "no-diagnostics": "--no-diagnostics (the bare script's framework work)",
+        "drawn": "full report, every Keras initialiser draw made (no draw memo)",
     }
     warm(bare, *comps.values())
     #: The sweep's targets (issue 17): full report and ``--no-diagnostics``.
@@ -521,7 +556,7 @@ def main() -> int:
         r = sweep_times(n, bare, comps)
         headline = n == 300 or (args.quick and n == sizes[-1])
         for who, label in labels.items():
-            target = targets[who] if headline else ""
+            target = targets.get(who, "") if headline else ""
             rows.append(
                 _row(
                     "a overhead",

@@ -125,3 +125,16 @@ def test_the_memo_is_bounded(monkeypatch):
     assert memo.bytes == 84 and [k[3] for k in memo.store] == [(6,), (15,)]  # oldest out first
     memo.keep(memo.key(init, (17,), "float32"), init((17,), "float32"))  # 68 > 64 bytes
     assert (17,) not in [k[3] for k in memo.store]
+
+
+def test_blank_builds_take_their_zeros_from_the_memo_and_put_initialisers_back(draws):
+    model = model_from_dict({"name": "conv", **MODELS["conv"]})
+    build(model, keep_fresh=False)
+    hits = draws.hits
+    pair = build(model, keep_fresh=False)
+    assert draws.hits == hits + 2  # the kernel's zeros and the bias' zeros
+    (conv,) = pair.sides["keras"].layers[0].obj
+    assert not conv.kernel.numpy().any()
+    names = type(conv.kernel_initializer).__name__, type(conv.bias_initializer).__name__
+    assert names == ("GlorotUniform", "Zeros")
+    assert np.abs(_keras_weights(build(model))[0]["kernel"]).max() > 0

@@ -169,13 +169,10 @@ class KerasAdapter(KindDefaults):
             shapes = [s.keras() for s in formula.input_shapes]
             shape: Any = shapes[0] if len(shapes) == 1 else shapes
             for i, part in enumerate(built.obj):
-                if blank:
-                    drawing: Any = _zero_initialisers(part)
-                elif shape_only:
-                    drawing = contextlib.nullcontext()
-                else:  # a draw made before is handed back: the same values
-                    drawing = self.draws.memoised(part)
-                with drawing:
+                zeros = _zero_initialisers(part) if blank else contextlib.nullcontext()
+                # a draw made before is handed back (blank: the zeros too): the same values
+                drawing = contextlib.nullcontext() if shape_only else self.draws.memoised(part)
+                with zeros, drawing:
                     part.build(shape)
                 if i + 1 < len(built.obj):
                     shape = part.compute_output_shape(shape)
@@ -401,10 +398,11 @@ class KerasAdapter(KindDefaults):
         written: dict[int, Any] = {}
         for role, array in weights.items():
             var = self._variable(built.roles[role])
-            want = built.roles[role][2] or tuple(var.shape)
+            shape = tuple(var.shape)
+            want = built.roles[role][2] or shape
             if tuple(array.shape) != tuple(want):
                 raise ValueError(f"keras {role}: expected shape {tuple(want)}, got {array.shape}")
-            write_variable(var, array.reshape(tuple(var.shape)).astype(var.dtype, copy=False))
+            write_variable(var, array.reshape(shape).astype(var.dtype, copy=False))
             written[id(built.roles[role][0])] = built.roles[role][0]
         for layer in written.values():
             # A preprocessing layer (Normalization) computes from a copy of its weights

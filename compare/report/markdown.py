@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +42,7 @@ _PLAIN = re.compile(  # nothing to escape: no markup and no control or bidi char
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a report repeats its cells ("1", "valid", "False")
 def md_text(text: str) -> str:
     """Plain text made safe for a Markdown table cell or heading.
 
