@@ -162,7 +162,8 @@ def compare_model(
     what naive ports get wrong (one more forward per layer, ``compare.naive``) and
     the initialisers' std measured on the fresh weights (a read of every weight).
     Differences are still named and explained; they carry no naive-port error, and
-    the layers no initialisers.
+    the layers no initialisers. A plain spec's Keras initialisers are then not drawn
+    at all: torch's seeded weights overwrite them in the port and nobody reads them.
 
     ``count=True`` also runs each framework's own FLOP counter once on the whole
     model at batch 1 (``compare.counting``: PyTorch's ``FlopCounterMode``,

@@ -138,3 +138,8 @@ def test_blank_builds_take_their_zeros_from_the_memo_and_put_initialisers_back(d
     names = type(conv.kernel_initializer).__name__, type(conv.bias_initializer).__name__
     assert names == ("GlorotUniform", "Zeros")
     assert np.abs(_keras_weights(build(model))[0]["kernel"]).max() > 0
+
+
+def test_a_draw_without_a_dtype_is_not_memoised():
+    """Keras' floatx fills in a missing dtype, and a user may change it between builds."""
+    assert Draws.key(keras.initializers.GlorotUniform(seed=1), (2, 2), None) is None

@@ -90,11 +90,11 @@ class Draws:
             >>> Draws.key(init, (2, 3), "float32")[2:]
             (1, (2, 3), 'float32')
             >>> stateful = keras.initializers.GlorotUniform(keras.random.SeedGenerator(1))
-            >>> Draws.key(stateful, (2,), None) is None
+            >>> Draws.key(stateful, (2,), "float32") is None
             True
         """
-        if not type(init).__module__.startswith("keras."):
-            return None
+        if dtype is None or not type(init).__module__.startswith("keras."):
+            return None  # no dtype: Keras' floatx, which a user may change between builds
         seed = getattr(init, "seed", None)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             return None
