@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import pytest
 import torch
+from test_shuffle import assert_keras_port_computes
 from zoo import torch_model
 
 import compare
@@ -303,15 +304,7 @@ def test_a_torch_zero_pad_before_a_max_pool_is_the_pools_own_after_a_relu():
     ):
         imported = compare.from_torch(net.eval(), input=(3, 12, 12))
         assert imported.model.layers[-1] == pool
-        result = compare.compare(imported)[0]
-        assert result.status == "ok", result.parity
-        x = _x(3, (12, 12))
-        pair = build(imported.model)
-        pair.load(imported)
-        with torch.no_grad():
-            want_y = net(torch.from_numpy(x)).numpy()
-        y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
-        np.testing.assert_allclose(y_k, want_y, atol=1e-5)
+        assert_keras_port_computes(net, imported, _x(3, (12, 12)))
 
 
 def test_resnet50v2_stem_reads_and_ports_with_zero_padding():

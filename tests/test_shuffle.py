@@ -28,7 +28,8 @@ def assert_keras_port_computes(net, imported, x):
         want = net(torch.from_numpy(x)).numpy()
     y_k = np.moveaxis(np.asarray(pair.keras(np.moveaxis(x, 1, -1))), -1, 1)
     np.testing.assert_allclose(y_k, want, atol=1e-5)
-    assert compare.compare(imported).ok
+    comparison = compare.compare(imported)
+    assert comparison.ok, [m.parity for m in comparison]
 
 
 nn = torch.nn
