@@ -56,3 +56,27 @@ def test_an_import_compares_as_before():
     result = compare(from_torch(module, "3x8x8"))[0]
     assert result.status == "ok"
     assert result.parity.max_abs_err is not None and result.parity.max_abs_err < 1e-4
+
+
+def test_torch_blank_storage_behaves_as_torch_own():
+    """The blank torch tensors live in numpy's calloc'd zeros (pages the port writes
+    once): each has its own storage, its dtype, and trains like any parameter."""
+    import torch
+
+    model = _model()
+    adapter = get_adapter("torch")
+    formulas = infer(model)
+    bn = adapter.build(model.layers[1], formulas[1], 0, "float32", blank=True).obj
+    assert bn.num_batches_tracked.dtype == torch.int64
+    assert bn.running_var.dtype == torch.float32 and bn.weight.requires_grad
+    tensors = [*bn.parameters(), *bn.buffers()]
+    assert len({t.untyped_storage().data_ptr() for t in tensors}) == len(tensors)
+    conv = adapter.build(model.layers[0], formulas[0], 0, "float32", blank=True).obj
+    with torch.no_grad():
+        conv.weight.fill_(0.5)
+    optimiser = torch.optim.SGD(conv.parameters(), lr=0.1)
+    conv(torch.ones(1, 3, 8, 8)).sum().backward()
+    optimiser.step()
+    assert torch.allclose(conv.bias, torch.full((4,), -3.6)), conv.bias  # 36 outputs each
+    bn.train()(torch.ones(2, 4, 6, 6))
+    assert int(bn.num_batches_tracked) == 1
