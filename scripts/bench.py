@@ -731,7 +731,8 @@ def model_rows(models: str, reps: int, threads: int) -> list[dict[str, Any]]:
         rows.append(
             _row(
                 "e real models",
-                f"{label}: seconds after imports, runs",
+                f"{label}: seconds after imports, runs (ratio: median of the rounds' "
+                f"paired ratios; of the medians {r['time_ratio_of_medians']:.2f})",
                 "/".join(map(str, bare["seconds"])),
                 "/".join(map(str, r["seconds"])),
                 r["time_ratio"],

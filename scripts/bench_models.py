@@ -13,7 +13,8 @@ lands), in fresh processes, alternating, each measured ``--reps`` times:
   ``diagnostics=False`` and shape-only (``parity=False``).
 
 Each child reports the wall time after its imports (model building included) and its
-peak RSS (``ru_maxrss``); the table gives medians and the ratios to the bare script.
+peak RSS (``ru_maxrss``); the table gives medians and the ratios to the bare script
+(time: the median of each round's paired ratio; see ``rows``).
 
     .venv/bin/python scripts/bench_models.py            # 2 runs of each
     .venv/bin/python scripts/bench_models.py --reps 3
@@ -220,7 +221,15 @@ def measure(models: list[str], reps: int, threads: int) -> list[dict[str, Any]]:
 
 
 def rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Medians per model and contestant, with ratios to the bare script's medians."""
+    """Medians per model and contestant, with ratios to the bare script.
+
+    The time ratio is the median of the rounds' ratios: round ``i`` runs the bare script
+    and then each mode back to back, so a slow spell of the shared machine (its bare
+    script's time varies by 1.3x between runs) weighs on both sides of a ratio, where a
+    ratio of the medians takes each median from other moments. The ratio of the medians
+    is kept beside it (``time_ratio_of_medians``). Peak RSS does not drift: its ratio is
+    of the medians.
+    """
     out = []
     for model in dict.fromkeys(r["model"] for r in runs):
         mine = [r for r in runs if r["model"] == model]
@@ -235,14 +244,17 @@ def rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
             for who in ("bare", *MODES)
         }
+        bare_seconds = [r["seconds"] for r in mine if r["who"] == "bare"]
         for who in ("bare", *MODES):
             each = [r for r in mine if r["who"] == who]
+            paired = [r["seconds"] / b for r, b in zip(each, bare_seconds, strict=True)]
             row = {
                 "model": model,
                 "who": who,
                 "seconds": [round(r["seconds"], 2) for r in each],
                 "peak_rss_mib": [round(r["peak_rss_mib"]) for r in each],
-                "time_ratio": med[who]["seconds"] / med["bare"]["seconds"],
+                "time_ratio": statistics.median(paired),
+                "time_ratio_of_medians": med[who]["seconds"] / med["bare"]["seconds"],
                 "rss_ratio": med[who]["peak_rss_mib"] / med["bare"]["peak_rss_mib"],
                 "status": sorted({r["status"] for r in each}),
                 "params": each[0]["params"],

@@ -40,7 +40,7 @@ def test_both_compare_modes_report_the_same_parity(bench):
     assert all(m["status"] == "ok" for m in full_doc["models"])
 
 
-def test_real_model_rows_are_ratios_of_medians():
+def test_real_model_rows_pair_time_by_round_and_rss_by_medians():
     spec = importlib.util.spec_from_file_location("bm", ROOT / "scripts" / "bench_models.py")
     bm = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bm)
@@ -55,11 +55,14 @@ def test_real_model_rows_are_ratios_of_medians():
             "params": 7,
         }
 
-    runs = [run("bare", 2.0, 100.0), run("bare", 4.0, 300.0)]
-    runs += [run(who, 6.0, 250.0) for who in bm.MODES for _ in range(2)]
+    # three rounds, as ``measure`` runs them: the bare script, then each mode
+    runs = []
+    for bare_s, mode_s, rss in ((2.0, 3.0, 100.0), (4.0, 5.0, 300.0), (3.0, 9.0, 200.0)):
+        runs += [run("bare", bare_s, rss), *(run(who, mode_s, 250.0) for who in bm.MODES)]
     rows = {r["who"]: r for r in bm.rows(runs)}
-    # medians: bare 3.0 s / 200 MiB, each mode 6.0 s / 250 MiB
-    assert rows["full"]["time_ratio"] == pytest.approx(2.0)
+    # paired: median(3/2, 5/4, 9/3) = 1.5; of the medians: 5/3; RSS medians 250/200
+    assert rows["full"]["time_ratio"] == pytest.approx(1.5)
+    assert rows["full"]["time_ratio_of_medians"] == pytest.approx(5 / 3)
     assert rows["full"]["rss_ratio"] == pytest.approx(1.25)
     assert rows["full"]["targets"] == (1.2, 1.15)
     assert bm.rows([{"model": "resnet50", "who": "all", "error": ["why"]}])[0]["error"]
