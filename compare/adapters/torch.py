@@ -43,6 +43,13 @@ def _tensor(array: np.ndarray, *, strided: bool = False) -> torch.Tensor:
         return torch.from_numpy(array)
 
 
+#: Dtypes a blank build zeroes through numpy: its zeros come from calloc, whose pages
+#: the kernel maps zeroed when first written (by the port's copy, once), where
+#: torch.zeros writes every page itself. ResNet50's 100 MB of weights cost 0.34 s more
+#: in page faults that way on these machines.
+_CALLOC_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.int64: np.int64}
+
+
 def _zeros_for_meta(module: nn.Module) -> None:
     """Give every parameter and buffer of a module built on ``meta`` zeroed CPU storage
     of its shape and dtype (a parameter keeps ``requires_grad``; one shared by several
@@ -61,10 +68,6 @@ def _zeros_for_meta(module: nn.Module) -> None:
     """
     # old tensor -> its zeros (the old one kept alive, so that no id is reused)
     done: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-    # numpy's zeros come from calloc: pages the kernel maps zeroed when first written
-    # (by the port's copy, once), where torch.zeros writes every page itself. ResNet50's
-    # 100 MB of weights cost 0.3 s more in page faults that way on these machines.
-    numpy_dtypes = {torch.float32: np.float32, torch.float64: np.float64, torch.int64: np.int64}
     for sub in module.modules():
         stores: tuple[dict[str, Any], ...] = (sub._parameters, sub._buffers)
         for store in stores:
@@ -72,7 +75,7 @@ def _zeros_for_meta(module: nn.Module) -> None:
                 if tensor is None or tensor.device.type != "meta":
                     continue
                 if id(tensor) not in done:
-                    np_dtype = numpy_dtypes.get(tensor.dtype)
+                    np_dtype = _CALLOC_DTYPES.get(tensor.dtype)
                     if np_dtype is None:
                         zeros = torch.zeros(tensor.shape, dtype=tensor.dtype)
                     else:
