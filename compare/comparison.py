@@ -89,14 +89,21 @@ def _measured_std(values: np.ndarray) -> float:
     return math.sqrt(float(centred @ centred) / wide.size)
 
 
-def _initialisers(adapter: Any, built: Any, fresh: dict[str, np.ndarray]) -> list[Initialiser]:
+def _initialisers(
+    adapter: Any, built: Any, fresh: dict[str, np.ndarray] | None = None
+) -> list[Initialiser]:
     """Default initialisers of a freshly built layer, measured on ``fresh``, its role
-    arrays read before any port."""
+    arrays read before any port (None: Keras measures what its build drew,
+    ``KerasAdapter.fresh_stds``)."""
     theory = adapter.initialisers(built)
+    if fresh is None:
+        measured = adapter.fresh_stds(built, _measured_std, [r for r in theory if r in built.roles])
+    else:
+        measured = {role: _measured_std(fresh[role]) for role in theory if role in fresh}
     return [
-        Initialiser(role, adapter.name, name, std, _measured_std(fresh[role]))
+        Initialiser(role, adapter.name, name, std, measured[role])
         for role, (name, std) in theory.items()
-        if role in fresh
+        if role in measured
     ]
 
 
@@ -369,9 +376,10 @@ def _compare_pair(
                         )
                     read[name] = fresh_weights
                 else:
-                    # keras' fresh weights are read only to be measured: the port overwrites them
+                    # keras' fresh weights are measured (a draw once), never kept: the port
+                    # overwrites them
                     if diagnostics:
-                        inits += _initialisers(adapter, built, adapter.get_weights(built))
+                        inits += _initialisers(adapter, built)
                     if "torch" in outputs:  # keras: its fresh weights give way to torch's
                         try:
                             pair.port_layer(index, src="torch", dst="keras", weights=read["torch"])

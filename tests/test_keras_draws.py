@@ -143,3 +143,52 @@ def test_blank_builds_take_their_zeros_from_the_memo_and_put_initialisers_back(d
 def test_a_draw_without_a_dtype_is_not_memoised():
     """Keras' floatx fills in a missing dtype, and a user may change it between builds."""
     assert Draws.key(keras.initializers.GlorotUniform(seed=1), (2, 2), None) is None
+
+
+def _counting_reads(monkeypatch):
+    from compare.adapters import keras as keras_adapter
+
+    reads, real = [], keras_adapter.read_variable
+
+    def read(var):
+        reads.append(var.path)
+        return real(var)
+
+    monkeypatch.setattr(keras_adapter, "read_variable", read)
+    return reads
+
+
+def test_a_draw_is_measured_once_on_what_keras_drew(draws, monkeypatch):
+    """The initialiser measurement of a memoised draw is made on the variable's own
+    values the first time and handed back after: NumPy's std of the values read."""
+    from compare.comparison import _measured_std
+
+    adapter = get_adapter("keras")
+    model = model_from_dict({"name": "conv", **MODELS["conv"]})
+    first = build(model).sides["keras"].layers[0]
+    values = adapter.get_weights(first)
+    reads = _counting_reads(monkeypatch)
+    stds = adapter.fresh_stds(first, _measured_std)
+    assert sorted(reads) == ["conv_0/bias", "conv_0/kernel"]
+    assert stds["kernel"] == pytest.approx(float(np.std(values["kernel"], dtype=np.float64)))
+    assert stds["kernel"] > 0.1 and stds["bias"] == 0.0
+    reads.clear()
+    again = build(model).sides["keras"].layers[0]
+    assert adapter.fresh_stds(again, _measured_std) == stds and not reads
+    other = model_from_dict(
+        {"name": "conv", **MODELS["conv"], "input": {"channels": 5, "size": [8, 8]}}
+    )
+    adapter.fresh_stds(build(other).sides["keras"].layers[0], _measured_std)
+    assert "conv_0/kernel" in reads  # another kernel shape: another draw, read
+
+
+def test_a_packed_draw_is_read_every_time(draws, monkeypatch):
+    """An LSTM's bias is three draws and a block of ones: no single key, always read."""
+    from compare.comparison import _measured_std
+
+    adapter = get_adapter("keras")
+    model = model_from_dict({"name": "lstm", **MODELS["lstm"]})
+    first = adapter.fresh_stds(build(model).sides["keras"].layers[0], _measured_std)
+    reads = _counting_reads(monkeypatch)
+    again = adapter.fresh_stds(build(model).sides["keras"].layers[0], _measured_std)
+    assert [r.rsplit("/", 1)[1] for r in reads] == ["bias"] and again == first

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -384,6 +384,42 @@ class KerasAdapter(KindDefaults):
                 continue
             array = read_variable(var)
             out[role] = array.reshape(ref[2]) if ref[2] is not None else array
+        return out
+
+    def fresh_stds(
+        self,
+        built: Built,
+        measure: Callable[[np.ndarray], float],
+        roles: Iterable[str] | None = None,
+    ) -> dict[str, float]:
+        """Role -> ``measure`` of its values as the build drew them, before any write
+        (of the ``roles`` given, or of all).
+
+        A role whose variable holds one memoised draw (``Draws.key_of``: its shape and
+        dtype) is read and measured once per draw; a draw is a pure function of its
+        key, and a sweep builds the same kernel many times. Every other role is read.
+
+        Example:
+            >>> from compare.spec import Dense, Input, Model
+            >>> from compare.parity import build
+            >>> model = Model("m", Input(3), (Dense(units=2),))
+            >>> built = build(model).sides["keras"].layers[0]
+            >>> stds = KerasAdapter().fresh_stds(built, lambda a: float(a.size))
+            >>> stds  # kernel (3, 2) and bias (2,)
+            {'kernel': 6.0, 'bias': 2.0}
+        """
+        out = {}
+        for role in built.roles if roles is None else roles:
+            ref = built.roles[role]
+            var = self._variable(ref)
+            if var is None:
+                continue
+            name = keras_defaults.initializer_attr(ref[0], role, ref[1])
+            key = self.draws.key_of(ref[0], name) if name is not None else None
+            if key is not None and key[3:] != (tuple(int(d) for d in var.shape), str(var.dtype)):
+                key = None  # the draw is not the whole variable (a packed bias)
+            read = lambda v=var: measure(read_variable(v))  # noqa: E731
+            out[role] = read() if key is None else self.draws.measure((measure, key), read)
         return out
 
     def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:

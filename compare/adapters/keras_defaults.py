@@ -15,7 +15,14 @@ from typing import Any
 from compare.adapters._keras_import import keras
 from compare.adapters.base import Built
 
-__all__ = ["as_int", "initialiser_std", "initialisers", "initializer_name", "linear_default"]
+__all__ = [
+    "as_int",
+    "initialiser_std",
+    "initialisers",
+    "initializer_attr",
+    "initializer_name",
+    "linear_default",
+]
 
 
 def as_int(value: Any) -> Any:
@@ -96,6 +103,21 @@ def initialiser_std(init: Any, shape: tuple[int, ...]) -> float | None:
     return None
 
 
+def initializer_attr(layer: Any, role: str, attr: str) -> str | None:
+    """The attribute of ``layer`` holding the initializer of its weight ``attr`` (the
+    role ``role``), or None.
+
+    DepthwiseConv keeps its depthwise kernel as ``kernel`` but names the initializer
+    after the role; SeparableConv names both after the role.
+
+    Example:
+        >>> initializer_attr(keras.layers.Dense(2), "kernel", "kernel")
+        'kernel_initializer'
+    """
+    names = (f"{role.removesuffix('_kernel')}_initializer", f"{attr}_initializer")
+    return next((n for n in names if hasattr(layer, n)), None)
+
+
 def initialisers(built: Built) -> dict[str, tuple[str, float | None]]:
     """Role -> (initialiser name, theoretical std), read from the built Keras layers.
 
@@ -108,12 +130,10 @@ def initialisers(built: Built) -> dict[str, tuple[str, float | None]]:
     out: dict[str, tuple[str, float | None]] = {}
     for role, (layer, attr, _shape) in built.roles.items():
         var = getattr(layer, attr, None)
-        # DepthwiseConv keeps its depthwise kernel as ``kernel`` but names the
-        # initializer after the role; SeparableConv names both after the role.
-        names = [f"{role.removesuffix('_kernel')}_initializer", f"{attr}_initializer"]
-        init = next((getattr(layer, n) for n in names if hasattr(layer, n)), None)
-        if var is None or init is None:
+        name = initializer_attr(layer, role, attr)
+        if var is None or name is None:
             continue
+        init = getattr(layer, name)
         shape = tuple(int(d) for d in var.shape)
         out[role] = (type(init).__name__, initialiser_std(init, shape))
     return out

@@ -35,30 +35,36 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import tensorflow as tf
 
 from compare.adapters._keras_import import keras
 
-__all__ = ["MAX_BYTES", "MAX_DRAW_BYTES", "Draws"]
+__all__ = ["MAX_BYTES", "MAX_DRAW_BYTES", "MAX_MEASURED", "Draws"]
 
 #: The largest draw kept (bytes): a sweep's kernels, not a real model's big ones.
 MAX_DRAW_BYTES = 1 << 20
 #: All draws kept together (bytes).
 MAX_BYTES = 32 << 20
+#: Measured statistics kept (one float each, by the key of the draw measured).
+MAX_MEASURED = 1 << 16
 
 
 class _Memoised(keras.initializers.Initializer):
-    """``init`` called through the memo (what Keras calls while the layer builds)."""
+    """``init`` called through the memo (what Keras calls while the layer builds);
+    the key of each draw is noted in ``drawn`` under the attribute ``name``."""
 
-    def __init__(self, init: Any, draws: Draws) -> None:
-        self.init, self.draws = init, draws
+    def __init__(self, init: Any, draws: Draws, drawn: dict[str, Any], name: str) -> None:
+        self.init, self.draws, self.drawn, self.name = init, draws, drawn, name
 
     def __call__(self, shape: Any, dtype: Any = None, **kwargs: Any) -> Any:
         key = None if kwargs else self.draws.key(self.init, shape, dtype)
+        # one attribute drawing twice with different keys: neither is its draw
+        self.drawn[self.name] = key if self.drawn.get(self.name, key) == key else None
         if key is not None and key in self.draws.store:
             self.draws.store.move_to_end(key)
             self.draws.hits += 1
@@ -80,6 +86,10 @@ class Draws:
         self.store: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self.bytes = 0
         self.hits = 0
+        # layer -> {initializer attribute: key of the draw it made}, for as long as
+        # the layer lives; and the measured statistic of each draw, by key
+        self.drawn: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+        self.measured: OrderedDict[Any, float] = OrderedDict()
 
     @staticmethod
     def key(init: Any, shape: Any, dtype: Any) -> Any:
@@ -122,6 +132,41 @@ class Draws:
         """Forget every draw."""
         self.store.clear()
         self.bytes = 0
+        self.measured.clear()
+
+    def key_of(self, layer: Any, attr: str) -> Any:
+        """The key of the one draw ``layer``'s initializer attribute ``attr`` made
+        while it was built through the memo, or None (not built so, no key, or
+        several draws).
+
+        Example:
+            >>> draws = Draws()
+            >>> dense = keras.layers.Dense(3, name="d")
+            >>> with draws.memoised(dense):
+            ...     dense.build((None, 4))
+            >>> draws.key_of(dense, "kernel_initializer")[3:], draws.key_of(dense, "x")
+            (((4, 3), 'float32'), None)
+        """
+        return self.drawn.get(layer, {}).get(attr)
+
+    def measure(self, key: Any, measure: Callable[[], float]) -> float:
+        """``measure()`` of the draw ``key`` names, made once per key: a draw is a pure
+        function of its key, so is any statistic of its values (kept for at most
+        ``MAX_MEASURED`` keys, least recently used first out).
+
+        Example:
+            >>> draws = Draws()
+            >>> key = Draws.key(keras.initializers.Zeros(), (2,), "float32")
+            >>> draws.measure(key, lambda: 1.0), draws.measure(key, lambda: 2.0)
+            (1.0, 1.0)
+        """
+        if key in self.measured:
+            self.measured.move_to_end(key)
+            return self.measured[key]
+        value = self.measured[key] = measure()
+        if len(self.measured) > MAX_MEASURED:
+            self.measured.popitem(last=False)
+        return value
 
     @contextlib.contextmanager
     def memoised(self, layer: Any) -> Iterator[None]:
@@ -135,8 +180,11 @@ class Draws:
             if k.endswith("_initializer") and isinstance(v, keras.initializers.Initializer)
         ]
         try:
+            for owner in owners:  # this build's draws, not an earlier build's
+                self.drawn[owner] = {}
             for owner, name, init in saved:
-                setattr(owner, name, _Memoised(init, self))
+                drawn = self.drawn[owner]
+                setattr(owner, name, _Memoised(init, self, drawn, name))
             yield
         finally:
             for owner, name, init in saved:
