@@ -257,7 +257,15 @@ class Pair:
         ported = port_weights(
             self.model.layers[index], self.formulas[index], weights, shapes, to=dst
         )
-        dst_adapter.set_weights(d, ported)
+        # The port's own copies are nobody else's: the destination may keep them. An
+        # array the port passed through (a bias) still belongs to ``weights``.
+        sources = list(weights.values())
+        fresh = {
+            role
+            for role, a in ported.items()
+            if not any(np.may_share_memory(a, w) for w in sources)
+        }
+        dst_adapter.set_weights(d, ported, take=fresh)
 
 
 def _fresh(

@@ -80,3 +80,55 @@ def test_torch_blank_storage_behaves_as_torch_own():
     assert torch.allclose(conv.bias, torch.full((4,), -3.6)), conv.bias  # 36 outputs each
     bn.train()(torch.ones(2, 4, 6, 6))
     assert int(bn.num_batches_tracked) == 1
+
+
+def test_the_port_gives_torch_its_copies_and_keeps_the_users_arrays_apart():
+    """A Keras import's torch side keeps the port's fresh copies as its storage
+    (``set_weights(take=...)``) but never the user's arrays: a torch weight written in
+    place leaves the Keras model as it was."""
+    import keras
+    import numpy as np
+    import torch
+
+    from compare import from_keras
+    from compare.parity import build
+
+    inputs = keras.Input((6, 6, 3))
+    x = keras.layers.Conv2D(4, 3, name="c")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    km = keras.Model(inputs, keras.layers.Dense(2, name="d")(x))
+    for v in km.weights:  # non-trivial values everywhere, the statistics included
+        v.assign(np.random.default_rng(0).uniform(0.5, 1.5, v.shape).astype("float32"))
+    before = [w.copy() for w in km.get_weights()]
+    imported = from_keras(km)
+    pair = build(imported.model)
+    pair.load(imported)
+    user = [v.value.numpy() for v in km.weights] + [
+        a for arrays in imported.weights for a in arrays.values()
+    ]
+    params = [
+        t
+        for built in pair.sides["torch"].layers
+        for t in (*built.obj.parameters(), *built.obj.buffers())
+        if t.dtype == torch.float32
+    ]
+    assert len(params) == 8  # kernel, bias; gamma, beta, two statistics; kernel, bias
+    assert not any(np.may_share_memory(p.detach().numpy(), a) for p in params for a in user)
+    x = np.random.default_rng(1).standard_normal((2, 6, 6, 3)).astype("float32")
+    y_keras = np.asarray(km(x))
+    with torch.no_grad():
+        for p in params:
+            p.mul_(3.0)
+    assert all(np.array_equal(a, b) for a, b in zip(km.get_weights(), before, strict=True))
+    assert np.allclose(np.asarray(km(x)), y_keras)
+    # arrays a caller hands in writeable are the caller's still: only the port's own
+    # copies are taken (the bias and the statistics pass through the port unchanged)
+    mine = [{r: a.copy() for r, a in arrays.items()} for arrays in imported.weights]
+    kept = [{r: a.copy() for r, a in arrays.items()} for arrays in mine]
+    for index, arrays in enumerate(mine):
+        if arrays:
+            pair.port_layer(index, src="keras", dst="torch", weights=arrays)
+    with torch.no_grad():
+        for p in params:
+            p.mul_(3.0)
+    assert all(np.array_equal(m[r], k[r]) for m, k in zip(mine, kept) for r in m)

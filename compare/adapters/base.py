@@ -8,6 +8,7 @@ to adapters only through this contract.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -148,8 +149,12 @@ class Adapter(Protocol):
         """Role -> shape of the array ``get_weights`` would give, without reading values."""
         ...
 
-    def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
-        """Write role arrays (this framework's own layout) into the layer."""
+    def set_weights(
+        self, built: Built, weights: dict[str, np.ndarray], *, take: Collection[str] = ()
+    ) -> None:
+        """Write role arrays (this framework's own layout) into the layer. ``take``:
+        roles whose arrays the caller gives away (nothing else refers to them); the
+        layer may keep those as its storage instead of copying them."""
         ...
 
     def clear(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -430,7 +430,10 @@ class KerasAdapter(KindDefaults):
                 out[role] = ref[2] if ref[2] is not None else tuple(int(d) for d in var.shape)
         return out
 
-    def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
+    def set_weights(
+        self, built: Built, weights: dict[str, np.ndarray], *, take: Collection[str] = ()
+    ) -> None:
+        # ``take`` changes nothing: AssignVariableOp copies the array into TensorFlow
         written: dict[int, Any] = {}
         for role, array in weights.items():
             var = self._variable(built.roles[role])

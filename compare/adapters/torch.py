@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -257,7 +258,25 @@ class TorchAdapter(KindDefaults):
     def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
         return {role: tuple(getattr(*ref).shape) for role, ref in built.roles.items()}
 
-    def set_weights(self, built: Built, weights: dict[str, np.ndarray]) -> None:
+    def set_weights(
+        self, built: Built, weights: dict[str, np.ndarray], *, take: Collection[str] = ()
+    ) -> None:
+        """Copy role arrays into the module's tensors. An array of a role in ``take``
+        (the caller gives it away), of the tensor's dtype, C-contiguous and writeable,
+        becomes the tensor's storage instead (``tensor.data`` swapped; the Parameter
+        and its registration are unchanged). The port's fresh copies are then not
+        copied a second time, and a blank build's zeroed pages are never touched.
+
+        Example:
+            >>> from compare.spec import Dense, Input, Model
+            >>> from compare.parity import build
+            >>> dense = build(Model("m", Input(3), (Dense(units=2),))).sides["torch"].layers[0]
+            >>> bias = np.array([1.0, 2.0], dtype="float32")
+            >>> TorchAdapter().set_weights(dense, {"bias": bias}, take={"bias"})
+            >>> bias[0] = 5.0  # the module's bias is now this array's memory
+            >>> dense.obj.bias.tolist(), isinstance(dense.obj.bias, torch.nn.Parameter)
+            ([5.0, 2.0], True)
+        """
         with torch.no_grad():
             for role, array in weights.items():
                 param = getattr(*built.roles[role])
@@ -265,7 +284,16 @@ class TorchAdapter(KindDefaults):
                     raise ValueError(
                         f"torch {role}: expected shape {tuple(param.shape)}, got {array.shape}"
                     )
-                param.copy_(_tensor(array))
+                if (
+                    role in take
+                    and array.flags.c_contiguous
+                    and array.flags.writeable
+                    and _DTYPES.get(str(array.dtype)) == param.dtype
+                    and param.device.type == "cpu"
+                ):
+                    param.data = torch.from_numpy(array)
+                else:
+                    param.copy_(_tensor(array))
 
     def assemble(
         self,
