@@ -149,11 +149,13 @@ def test_permuted_copy_of_a_strided_view_is_its_transpose(monkeypatch):
         ((3, 3, 20, 30), (3, 2, 0, 1)),  # Keras (H, W, I, O) -> torch (O, I, H, W)
         ((2, 5, 7), (2, 1, 0)),
         ((2, 3, 4, 5, 6), (4, 3, 0, 1, 2)),  # a 3-D kernel
-        ((1, 1, 20, 30), (3, 2, 0, 1)),  # 1x1: one element per row, the other paths
+        ((1, 1, 20, 30), (3, 2, 0, 1)),  # 1x1: slices of ROW_RUN input channels
+        ((130, 17), (1, 0)),  # a dense kernel, with a last slice shorter than the rest
+        ((7, 100, 3), (1, 0, 2)),  # the last axis stays last: not this path
     ],
 )
 def test_permuted_copy_one_slice_at_a_time_is_the_transpose(monkeypatch, shape, perm):
-    monkeypatch.setattr(layouts, "PER_SLICE_ABOVE", 10)
+    monkeypatch.setattr(layouts, "PER_SLICE_FROM", 10)
     a = np.random.default_rng(2).standard_normal(shape).astype("float32")
     for source in (a, a[..., ::-1]):  # a reversed view too: negative strides
         out = layouts.permuted_copy(source, perm)
@@ -161,7 +163,7 @@ def test_permuted_copy_one_slice_at_a_time_is_the_transpose(monkeypatch, shape, 
         np.testing.assert_array_equal(out, source.transpose(perm))
 
 
-def test_permuted_copy_takes_the_slices_only_above_the_bound(monkeypatch):
+def test_permuted_copy_takes_the_slices_only_from_the_bound(monkeypatch):
     a = np.zeros((3, 3, 8, 8), "float32")
     taken = []
     real = np.empty
@@ -173,7 +175,7 @@ def test_permuted_copy_takes_the_slices_only_above_the_bound(monkeypatch):
     monkeypatch.setattr(layouts.np, "empty", empty)
     layouts.permuted_copy(a, (3, 2, 0, 1))  # 576 elements, under the bound: one copy
     assert not taken
-    monkeypatch.setattr(layouts, "PER_SLICE_ABOVE", 100)
+    monkeypatch.setattr(layouts, "PER_SLICE_FROM", 100)
     layouts.permuted_copy(a, (3, 2, 0, 1))
     assert taken == [(8, 8, 3, 3)]
 
