@@ -359,8 +359,8 @@ def _compare_pair(
                     # the import gave, so those are used instead of a copy read back
                     if diagnostics:
                         fresh_weights = _loaded(pair, index, name, dtype)
-                        if fresh_weights is None:
-                            fresh_weights = adapter.get_weights(built)
+                        if fresh_weights is None:  # the ported side: read, not copied
+                            fresh_weights = adapter.weight_views(built)
                         inits += _initialisers(adapter, built, fresh_weights)
                         read[name] = fresh_weights
                 elif name == "torch":

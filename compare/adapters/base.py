@@ -145,6 +145,11 @@ class Adapter(Protocol):
         """Role -> array in this framework's own layout."""
         ...
 
+    def weight_views(self, built: Built) -> dict[str, np.ndarray]:
+        """Role -> read-only array over the layer's own memory, no copy: to be read
+        before the layer is next written (a write in place may show through)."""
+        ...
+
     def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
         """Role -> shape of the array ``get_weights`` would give, without reading values."""
         ...

@@ -422,6 +422,11 @@ class KerasAdapter(KindDefaults):
             out[role] = read() if key is None else self.draws.measure((measure, key), read)
         return out
 
+    def weight_views(self, built: Built) -> dict[str, np.ndarray]:
+        """``get_weights``: Keras' reads are read-only views already (TensorFlow copies
+        on write, so they keep their values)."""
+        return self.get_weights(built)
+
     def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
         out = {}
         for role, ref in built.roles.items():

@@ -255,6 +255,28 @@ class TorchAdapter(KindDefaults):
             role: getattr(*ref).detach().cpu().numpy().copy() for role, ref in built.roles.items()
         }
 
+    def weight_views(self, built: Built) -> dict[str, np.ndarray]:
+        """Read-only views of the role tensors, where ``get_weights`` copies them (an
+        import's diagnostics read ResNet50's 100 MB of ported weights once, to measure
+        them and to build the naive ports from). A write in place shows through.
+
+        Example:
+            >>> from compare.spec import Dense, Input, Model
+            >>> from compare.parity import build
+            >>> dense = build(Model("m", Input(3), (Dense(units=2),))).sides["torch"].layers[0]
+            >>> view = TorchAdapter().weight_views(dense)["bias"]
+            >>> with torch.no_grad():
+            ...     _ = dense.obj.bias.fill_(7.0)
+            >>> view.tolist(), view.flags.writeable
+            ([7.0, 7.0], False)
+        """
+        out = {}
+        for role, ref in built.roles.items():
+            array = getattr(*ref).detach().cpu().numpy()
+            array.flags.writeable = False
+            out[role] = array
+        return out
+
     def weight_shapes(self, built: Built) -> dict[str, tuple[int, ...]]:
         return {role: tuple(getattr(*ref).shape) for role, ref in built.roles.items()}
 
