@@ -45,7 +45,8 @@ def _tensor(array: np.ndarray, *, strided: bool = False) -> torch.Tensor:
 
 
 #: Dtypes a blank build zeroes through numpy: its zeros come from calloc, whose pages
-#: the kernel maps zeroed when first written (by the port's copy, once), where
+#: the kernel maps zeroed when first written (by a port that copies into them; one
+#: that hands over its own copy, ``set_weights(take=...)``, never touches them), where
 #: torch.zeros writes every page itself. ResNet50's 100 MB of weights cost 0.34 s more
 #: in page faults that way on these machines.
 _CALLOC_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.int64: np.int64}
