@@ -15,7 +15,9 @@ Only Keras' own initializer classes, with an integer seed (or none: ``Zeros``,
 seed is stateful and is drawn every time. The memo holds TensorFlow tensors, which
 TensorFlow never writes in place while a variable shares them (copy on write). It is
 bounded: draws of up to ``MAX_DRAW_BYTES`` each, ``MAX_BYTES`` in all, least recently
-used first out.
+used first out. The standard deviation the full report measures on a fresh weight is
+kept with the key of its draw too (``Draws.measure``): measured on the first read of
+the variable, handed back after (``KerasAdapter.fresh_stds``).
 
 Example:
     >>> import numpy as np
