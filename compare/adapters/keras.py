@@ -415,9 +415,7 @@ class KerasAdapter(KindDefaults):
             if var is None:
                 continue
             name = keras_defaults.initializer_attr(ref[0], role, ref[1])
-            key = self.draws.key_of(ref[0], name) if name is not None else None
-            if key is not None and key[3:] != (tuple(int(d) for d in var.shape), str(var.dtype)):
-                key = None  # the draw is not the whole variable (a packed bias)
+            key = self.draws.key_of(ref[0], name, var) if name is not None else None
             read = lambda v=var: measure(read_variable(v))  # noqa: E731
             out[role] = read() if key is None else self.draws.measure((measure, key), read)
         return out

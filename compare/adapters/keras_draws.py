@@ -136,20 +136,25 @@ class Draws:
         self.bytes = 0
         self.measured.clear()
 
-    def key_of(self, layer: Any, attr: str) -> Any:
+    def key_of(self, layer: Any, attr: str, variable: Any) -> Any:
         """The key of the one draw ``layer``'s initializer attribute ``attr`` made
-        while it was built through the memo, or None (not built so, no key, or
-        several draws).
+        while it was built through the memo, when that draw is the whole of
+        ``variable`` (its shape and dtype); else None (not built so, no key, several
+        draws, or a draw that is only part of the variable, as in an LSTM's bias).
 
         Example:
             >>> draws = Draws()
             >>> dense = keras.layers.Dense(3, name="d")
             >>> with draws.memoised(dense):
             ...     dense.build((None, 4))
-            >>> draws.key_of(dense, "kernel_initializer")[3:], draws.key_of(dense, "x")
-            (((4, 3), 'float32'), None)
+            >>> draws.key_of(dense, "kernel_initializer", dense.kernel)[3:]
+            ((4, 3), 'float32')
+            >>> draws.key_of(dense, "kernel_initializer", dense.bias) is None
+            True
         """
-        return self.drawn.get(layer, {}).get(attr)
+        key = self.drawn.get(layer, {}).get(attr)
+        whole = (tuple(int(d) for d in variable.shape), str(variable.dtype))
+        return key if key is not None and key[3:] == whole else None
 
     def measure(self, key: Any, measure: Callable[[], float]) -> float:
         """``measure()`` of the draw ``key`` names, made once per key: a draw is a pure

@@ -252,9 +252,7 @@ class TorchAdapter(KindDefaults):
         return Facts(tuple(weights), trainable, non_trainable, buffers)
 
     def get_weights(self, built: Built) -> dict[str, np.ndarray]:
-        return {
-            role: getattr(*ref).detach().cpu().numpy().copy() for role, ref in built.roles.items()
-        }
+        return {role: view.copy() for role, view in self.weight_views(built).items()}
 
     def weight_views(self, built: Built) -> dict[str, np.ndarray]:
         """Read-only views of the role tensors, where ``get_weights`` copies them (an
